@@ -1,0 +1,2 @@
+export type * from './types.js';
+export { KafkaBus, type BusLogger, type KafkaBusOptions } from './kafka-bus.js';

@@ -1,0 +1,91 @@
+/**
+ * The message bus as Wikipulse's apps see it. Kafka (through kafkajs) implements it in
+ * production; apps depend on these types only, so the client library can be swapped.
+ */
+
+export type Headers = Readonly<Record<string, string>>;
+
+export interface OutgoingMessage {
+  key?: string | null;
+  value: Buffer | string;
+  headers?: Headers;
+  /** Epoch milliseconds; the broker's time when absent. */
+  timestamp?: number;
+}
+
+export interface IncomingMessage {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit; kept as decimal strings. */
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Headers;
+  timestamp: number;
+}
+
+export interface MessageBatch {
+  topic: string;
+  partition: number;
+  messages: readonly IncomingMessage[];
+  /** The partition's end offset when the batch was fetched: lag = highWatermark − next offset. */
+  highWatermark: string;
+}
+
+export interface BatchContext {
+  /** Keeps group membership alive during long work. */
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the partition was revoked. */
+  isRunning(): boolean;
+}
+
+/**
+ * Handles one batch. When it resolves, every message of the batch is committed; when it
+ * rejects, nothing is, and the batch is delivered again. Make the work durable before resolving.
+ */
+export type BatchHandler = (batch: MessageBatch, context: BatchContext) => Promise<void>;
+
+export interface ProducerOptions {
+  /** Idempotent, acks=all producer (the default): no duplicates from the producer's own retries. */
+  idempotent?: boolean;
+  compression?: 'none' | 'gzip';
+}
+
+export interface Producer {
+  send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ConsumerOptions {
+  groupId: string;
+  topics: readonly string[];
+  /** Where a group with no committed offset starts. */
+  fromBeginning?: boolean;
+  /** Upper bound on one fetch, in bytes. */
+  maxBytes?: number;
+  /** How long the broker may wait to fill a fetch, in milliseconds. */
+  maxWaitMs?: number;
+}
+
+export interface Consumer {
+  /** Starts consuming; resolves once running. Batches are handled one partition at a time. */
+  run(handler: BatchHandler): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor?: number;
+  config?: Readonly<Record<string, string>>;
+}
+
+export interface Bus {
+  ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
+  producer(options?: ProducerOptions): Promise<Producer>;
+  consumer(options: ConsumerOptions): Promise<Consumer>;
+  /** Committed offset per partition of a group: the next offset it will read. */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
+  /** Latest offset per partition of a topic. */
+  endOffsets(topic: string): Promise<Map<number, string>>;
+}

@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Counter, createRegistry, startOpsServer, type OpsServer } from './index.js';
+
+let server: OpsServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('ops server', () => {
+  it('serves metrics with the app label, health, and readiness per check', async () => {
+    const registry = createRegistry('unit');
+    const events = new Counter({
+      name: 'wikipulse_unit_events_total',
+      help: 'events',
+      registers: [registry],
+    });
+    events.inc(3);
+    let connected = false;
+    server = await startOpsServer({
+      registry,
+      port: 0,
+      host: '127.0.0.1',
+      readiness: { stream: () => connected, sink: () => Promise.resolve(true) },
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('wikipulse_unit_events_total{app="unit"} 3');
+    expect(metrics).toContain('process_cpu_user_seconds_total');
+
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+
+    const notReady = await fetch(`${base}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toEqual({ ready: false, checks: { stream: false, sink: true } });
+
+    connected = true;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+});

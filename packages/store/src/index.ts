@@ -1,0 +1,16 @@
+export {
+  CLICKHOUSE_SETTINGS,
+  clickHouseTargetFromEnv,
+  openClickHouse,
+  type ClickHouseClient,
+  type ClickHouseTarget,
+} from './client.js';
+export {
+  MIGRATIONS,
+  assertIdentifier,
+  migrate,
+  type Migration,
+  type MigrationReport,
+  type SchemaOptions,
+} from './schema.js';
+export { clickHouseTime, toChangeRow, type ChangeRow } from './rows.js';

@@ -1,0 +1,8 @@
+import { changes } from './001-changes.js';
+import { languagePreferences } from './002-language-preferences.js';
+import type { Migration } from './types.js';
+
+export type { Migration, SchemaOptions } from './types.js';
+
+/** Every migration, in version order. A new one gets the next number and its own file. */
+export const MIGRATIONS: readonly Migration[] = [changes, languagePreferences];

@@ -1,0 +1,17 @@
+export { repoRoot, cacheDir } from './paths.js';
+export { dockerEngineAnswers } from './docker.js';
+export {
+  LOCAL_KAFKA_PORT,
+  provideClickHouse,
+  provideKafka,
+  type ClickHouseService,
+  type RunningService,
+} from './services.js';
+export {
+  freshEvents,
+  readRecording,
+  recordedEvents,
+  recordingsDir,
+  takeFreshEvents,
+  type FreshEventsOptions,
+} from './recordings.js';

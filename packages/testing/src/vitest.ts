@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { KafkaBus } from '@wikipulse/kafka';
+import { openClickHouse, type ClickHouseClient, type ClickHouseTarget } from '@wikipulse/store';
+
+/** A name no other test or run uses: topics, groups, databases. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+export function kafkaBrokers(): string[] {
+  return inject('kafkaBrokers');
+}
+
+export function testBus(clientId = 'wikipulse-test'): KafkaBus {
+  return new KafkaBus({ brokers: kafkaBrokers(), clientId });
+}
+
+export interface TestClickHouse {
+  client: ClickHouseClient;
+  /** A database created for this test file only. */
+  database: string;
+  target: ClickHouseTarget;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the ClickHouse chosen by the global setup with a fresh database. The embedded engine
+ * gets a fresh data folder too, removed on close.
+ */
+export async function openTestClickHouse(): Promise<TestClickHouse> {
+  const service = inject('clickhouse');
+  const database = uniqueName('wikipulse_test');
+  let dataDir: string | undefined;
+  let target: ClickHouseTarget;
+  if (service.kind === 'server') {
+    target = { kind: 'server', url: service.url };
+  } else {
+    dataDir = await mkdtemp(join(tmpdir(), 'wikipulse-ch-'));
+    target = { kind: 'embedded', path: dataDir };
+  }
+  const client = openClickHouse(target);
+  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  return {
+    client,
+    database,
+    target,
+    close: async () => {
+      if (service.kind === 'server') {
+        await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+      }
+      await client.close();
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
