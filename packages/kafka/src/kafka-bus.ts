@@ -1,18 +1,10 @@
-import {
-  CompressionTypes,
-  Kafka,
-  logLevel,
-  Partitioners,
-  type KafkaConfig,
-  type Message,
-  type Producer as KafkaProducer,
-} from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
+import { createConsumer } from './consumer.js';
+import { createProducer } from './producer.js';
 import type {
   Bus,
   Consumer,
   ConsumerOptions,
-  Headers,
-  OutgoingMessage,
   Producer,
   ProducerOptions,
   TopicSpec,
@@ -77,81 +69,12 @@ export class KafkaBus implements Bus {
     }
   }
 
-  async producer(options: ProducerOptions = {}): Promise<Producer> {
-    const idempotent = options.idempotent ?? true;
-    const producer = this.kafka.producer({
-      idempotent,
-      // An idempotent producer keeps ordering and deduplication only with ≤ 5 in flight.
-      ...(idempotent ? { maxInFlightRequests: 5 } : {}),
-      allowAutoTopicCreation: false,
-      // murmur2, as the Java client partitions: a key lands on the same partition from any client.
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
-    const compression =
-      options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-    return new KafkaJsProducer(producer, compression);
+  producer(options: ProducerOptions = {}): Promise<Producer> {
+    return createProducer(this.kafka, options);
   }
 
-  async consumer(options: ConsumerOptions): Promise<Consumer> {
-    const consumer = this.kafka.consumer({
-      groupId: options.groupId,
-      allowAutoTopicCreation: false,
-      maxBytes: options.maxBytes ?? 10 * 1024 * 1024,
-      maxWaitTimeInMs: options.maxWaitMs ?? 100,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-    });
-    await consumer.connect();
-    await consumer.subscribe({
-      topics: [...options.topics],
-      fromBeginning: options.fromBeginning ?? true,
-    });
-    let closed = false;
-    return {
-      run: async (handler) => {
-        await consumer.run({
-          eachBatchAutoResolve: false,
-          autoCommit: true,
-          // Any resolved offset is committed at once: the commit follows the durable write.
-          autoCommitThreshold: 1,
-          eachBatch: async (payload) => {
-            const { batch } = payload;
-            const live = () => payload.isRunning() && !payload.isStale();
-            if (batch.messages.length === 0) return;
-            await handler(
-              {
-                topic: batch.topic,
-                partition: batch.partition,
-                highWatermark: batch.highWatermark,
-                messages: batch.messages.map((m) => ({
-                  topic: batch.topic,
-                  partition: batch.partition,
-                  offset: m.offset,
-                  key: m.key ?? null,
-                  value: m.value ?? null,
-                  headers: decodeHeaders(m.headers),
-                  timestamp: Number(m.timestamp),
-                })),
-              },
-              { heartbeat: () => payload.heartbeat(), isRunning: live },
-            );
-            const last = batch.messages[batch.messages.length - 1];
-            // A handled batch is committed even while the consumer stops; only a batch whose
-            // partition was revoked meanwhile is left to its new owner.
-            if (last && !payload.isStale()) {
-              payload.resolveOffset(last.offset);
-              await payload.commitOffsetsIfNecessary();
-            }
-          },
-        });
-      },
-      close: async () => {
-        if (closed) return;
-        closed = true;
-        await consumer.disconnect();
-      },
-    };
+  consumer(options: ConsumerOptions): Promise<Consumer> {
+    return createConsumer(this.kafka, options);
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<Map<number, string>> {
@@ -175,42 +98,4 @@ export class KafkaBus implements Bus {
       await admin.disconnect();
     }
   }
-}
-
-class KafkaJsProducer implements Producer {
-  readonly #producer: KafkaProducer;
-  readonly #compression: CompressionTypes;
-
-  constructor(producer: KafkaProducer, compression: CompressionTypes) {
-    this.#producer = producer;
-    this.#compression = compression;
-  }
-
-  async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
-    if (messages.length === 0) return;
-    await this.#producer.send({
-      topic,
-      acks: -1,
-      compression: this.#compression,
-      messages: messages.map((m): Message => ({
-        key: m.key ?? null,
-        value: m.value,
-        ...(m.headers ? { headers: { ...m.headers } } : {}),
-        ...(m.timestamp !== undefined ? { timestamp: String(m.timestamp) } : {}),
-      })),
-    });
-  }
-
-  close(): Promise<void> {
-    return this.#producer.disconnect();
-  }
-}
-
-function decodeHeaders(headers: Record<string, unknown> | undefined): Headers {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (Buffer.isBuffer(value)) out[name] = value.toString('utf8');
-    else if (typeof value === 'string') out[name] = value;
-  }
-  return out;
 }
