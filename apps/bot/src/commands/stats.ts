@@ -1,0 +1,56 @@
+import { SlashCommandBuilder } from 'discord.js';
+import { dailyStats } from '@wikipulse/store';
+import { languageFor, sortArgs, sourceNote, today } from '../core/args.js';
+import { bold, info, type Reply } from '../reply/model.js';
+import type { CommandContext } from '../core/types.js';
+
+export const data = new SlashCommandBuilder()
+  .setName('stats')
+  .setDescription('How many changes a day, by type and bots vs humans')
+  .addStringOption((o) => o.setName('date').setDescription('YYYY-MM-DD (UTC), default today'))
+  .addStringOption((o) =>
+    o.setName('lang').setDescription('Language code (en, de, multi, commons)'),
+  )
+  .toJSON();
+export const names = ['stats'];
+export const usage = '!stats [yyyy-mm-dd] [lang]';
+export const summary = 'changes that day (default today, UTC) by type, bots and humans';
+
+const format = new Intl.NumberFormat('en-US');
+
+export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
+  const sorted = sortArgs(context, args, { maxNumbers: 0, allowDay: true, usage });
+  if (!sorted.ok) return sorted.reply;
+  const day = sorted.value.day ?? today(context.now);
+  const language = await languageFor(context, sorted.value.language);
+  const stats = await dailyStats(context.store, {
+    day,
+    language: language.language,
+    ...(language.wiki !== undefined ? { wiki: language.wiki } : {}),
+  });
+  const note = sourceNote(language);
+  const types = Object.entries(stats.byType).sort((a, b) => b[1] - a[1]);
+  const share = (n: number) =>
+    stats.total === 0 ? '' : ` (${Math.round((100 * n) / stats.total)}%)`;
+  return info(
+    [
+      [
+        bold(format.format(stats.total)),
+        stats.total === 1 ? ' change' : ' changes',
+        stats.total === 0 ? ' recorded that day.' : '',
+      ],
+    ],
+    {
+      title: `Changes on ${day} · ${language.label}`,
+      fields: [
+        ...types.map(([type, n]) => ({
+          name: type === '' ? '(none)' : type,
+          value: format.format(n),
+        })),
+        { name: 'humans', value: `${format.format(stats.humans)}${share(stats.humans)}` },
+        { name: 'bots', value: `${format.format(stats.bots)}${share(stats.bots)}` },
+      ],
+      ...(note !== undefined ? { footer: note } : {}),
+    },
+  );
+}
