@@ -1,0 +1,49 @@
+import type { Logger } from '@wikipulse/logger';
+import type { CommandService } from '../core/service.js';
+import type { BotMetrics } from '../metrics.js';
+import { commandInput, type CommandRequest } from './request.js';
+import type { DiscordResponder } from './responder.js';
+
+export interface ProcessedCommand {
+  command: string;
+  outcome: string;
+  /** Received by the gateway → reply accepted by Discord, ms. */
+  latencyMs: number;
+}
+
+/**
+ * Runs one command request and sends its reply: what a worker does per record, and what the
+ * standalone role does in-process. Never throws: a reply Discord refuses is logged.
+ */
+export function createProcessor(options: {
+  service: CommandService;
+  responder: DiscordResponder;
+  log: Logger;
+  metrics?: BotMetrics;
+  clock?: () => number;
+}): (request: CommandRequest) => Promise<ProcessedCommand | null> {
+  const { service, responder, log, metrics } = options;
+  const clock = options.clock ?? Date.now;
+  return async (request) => {
+    const handled = await service.handle(commandInput(request));
+    if (handled === null) return null;
+    try {
+      await responder.reply(request, handled.reply);
+    } catch (error) {
+      log.warn(
+        { err: error, command: handled.command, requestId: request.id },
+        'reply refused by Discord',
+      );
+      metrics?.commands.inc({ command: handled.command, outcome: 'reply_failed' });
+      return {
+        command: handled.command,
+        outcome: 'reply_failed',
+        latencyMs: clock() - request.receivedAt,
+      };
+    }
+    const latencyMs = clock() - request.receivedAt;
+    metrics?.commands.inc({ command: handled.command, outcome: handled.outcome });
+    metrics?.latency.observe({ command: handled.command }, latencyMs / 1000);
+    return { command: handled.command, outcome: handled.outcome, latencyMs };
+  };
+}
