@@ -47,8 +47,6 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
       ...Options.DefaultMakeCacheSettings,
       MessageManager: 0,
       ReactionManager: 0,
-      GuildMemberManager: { maxSize: 0, keepOverLimit: (member) => member.id === client.user?.id },
-      UserManager: { maxSize: 0, keepOverLimit: (user) => user.id === client.user?.id },
       PresenceManager: 0,
       ThreadManager: 0,
       VoiceStateManager: 0,

@@ -156,12 +156,12 @@ function markdownSpan(span: Span): string {
 }
 
 /**
- * Escapes Discord markdown (emphasis, code, spoilers, quotes, headings, lists, links, masked
- * links) and mention syntax so that user-supplied text shows literally. Mentions are also
- * disabled on every message through `allowed_mentions`.
+ * Escapes Discord markdown (emphasis, code, spoilers, quotes, headings, masked links) and
+ * mention syntax (`<@id>`, `@everyone`) so that user-supplied text shows literally. Mentions
+ * are also disabled on every message through `allowed_mentions`.
  */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\*_~`|>#[\]()<:@-]/g, '\\$&');
+  return text.replace(/[\\*_~`|>#[\]<@]/g, '\\$&');
 }
 
 /** Inline code cannot contain a backtick; doubled ones or a zero-width joiner break out. */

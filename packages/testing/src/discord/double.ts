@@ -442,7 +442,7 @@ export class DiscordDouble extends EventEmitter {
         return;
       }
       this.#record('interaction_callback', id!, body);
-      json(204, undefined);
+      res.writeHead(204).end();
       return;
     }
     if (webhookRoute && webhookRoute[1] === this.applicationId) {
