@@ -81,7 +81,7 @@ function say(
 function text(record: SentRecord): string {
   const embeds = (record.body['embeds'] ?? []) as { description?: string; title?: string }[];
   return [
-    record.body['content'] ?? '',
+    typeof record.body['content'] === 'string' ? record.body['content'] : '',
     ...embeds.map((e) => `${e.title ?? ''}\n${e.description ?? ''}`),
   ].join('\n');
 }

@@ -25,7 +25,10 @@ export function templatesFor(language: string): Record<string, unknown>[] {
         meta: {
           ...meta,
           domain: host,
-          uri: String(meta['uri'] ?? '').replace('en.wikipedia.org', host),
+          uri: (typeof meta['uri'] === 'string' ? meta['uri'] : '').replace(
+            'en.wikipedia.org',
+            host,
+          ),
         },
         ...(typeof e['title_url'] === 'string'
           ? { title_url: e['title_url'].replace('en.wikipedia.org', host) }
