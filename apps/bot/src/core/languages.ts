@@ -25,11 +25,11 @@ export const KNOWN_LANGUAGES: ReadonlySet<string> = new Set(
 );
 
 /** Database-name aliases people type for the multilingual wikis. */
-export const MULTILINGUAL_WIKIS: Readonly<Record<string, string>> = {
-  commons: 'commonswiki',
-  wikidata: 'wikidatawiki',
-  meta: 'metawiki',
-};
+export const MULTILINGUAL_WIKIS: ReadonlyMap<string, string> = new Map([
+  ['commons', 'commonswiki'],
+  ['wikidata', 'wikidatawiki'],
+  ['meta', 'metawiki'],
+]);
 
 export interface LanguageChoice {
   /** The stored language ('' for multilingual wikis). */
@@ -43,7 +43,7 @@ export interface LanguageChoice {
 /** Reads a language token; undefined when it is not a known code or alias. */
 export function languageChoice(token: string): LanguageChoice | undefined {
   const code = token.toLowerCase().replace(/_/g, '-');
-  const wiki = MULTILINGUAL_WIKIS[code];
+  const wiki = MULTILINGUAL_WIKIS.get(code);
   if (wiki !== undefined) return { language: '', wiki, label: code };
   if (!KNOWN_LANGUAGES.has(code)) return undefined;
   return { language: code === 'multi' ? '' : code, label: code };
@@ -57,7 +57,7 @@ export function languageLabel(language: string): string {
 /** Known codes closest to what was typed (edit distance ≤ 2, or sharing its first letters). */
 export function closeLanguages(token: string, max = 5): string[] {
   const typed = token.toLowerCase().replace(/_/g, '-').slice(0, 32);
-  const candidates = [...KNOWN_LANGUAGES, ...Object.keys(MULTILINGUAL_WIKIS)];
+  const candidates = [...KNOWN_LANGUAGES, ...MULTILINGUAL_WIKIS.keys()];
   return candidates
     .map((code) => ({ code, distance: editDistance(typed, code) }))
     .filter(

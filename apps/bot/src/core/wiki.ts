@@ -2,7 +2,7 @@
 
 /** `https://de.wikipedia.org` + `Köln Hbf` → `https://de.wikipedia.org/wiki/K%C3%B6ln_Hbf`. */
 export function pageUrl(serverUrl: string, title: string): string {
-  const path = encodeURIComponent(title.replace(/ /g, '_'))
+  const path = encodeURIComponent(wellFormed(title).replace(/ /g, '_'))
     .replace(/%3A/gi, ':')
     .replace(/%2F/gi, '/');
   return `${serverUrl}/wiki/${path}`;
@@ -23,6 +23,13 @@ export function serverUrlOf(wiki: string): string {
   return `https://${wiki.replace(/wiki$/, '').replace(/_/g, '-')}.wikipedia.org`;
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Half of a surrogate pair is not text (and makes `encodeURIComponent` throw). */
+export function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, '\ufffd');
+}
+
 /** Characters MediaWiki never allows in a title. */
 // eslint-disable-next-line no-control-regex
 const ILLEGAL_TITLE = /[#<>[\]|{}\u0000-\u001f\u007f\ufffd]/;
@@ -32,7 +39,7 @@ export type TitleResult = { ok: true; title: string } | { ok: false; reason: str
 
 /** MediaWiki's title normal form: underscores as spaces, single spaces, first letter upper case. */
 export function normaliseTitle(raw: string): TitleResult {
-  const title = raw.replace(/[_\s]+/gu, ' ').trim();
+  const title = wellFormed(raw).replace(/[_\s]+/gu, ' ').trim();
   if (title === '') return { ok: false, reason: 'the page title is empty' };
   if (ILLEGAL_TITLE.test(title)) {
     return { ok: false, reason: 'page titles cannot contain # < > [ ] | { }' };
