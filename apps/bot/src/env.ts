@@ -1,5 +1,9 @@
 import { envVar, parseEnv, z, type Env } from '@wikipulse/config';
 
+/** An empty variable counts as unset, as deployments often template them empty. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
 /**
  * The bot's configuration. Roles: `standalone` (one process: Discord gateway and command
  * handling), `gateway` (Discord gateway; forwards commands to Kafka), `worker` (runs commands
@@ -8,21 +12,15 @@ import { envVar, parseEnv, z, type Env } from '@wikipulse/config';
 export const botEnvSchema = z
   .object({
     BOT_ROLE: z.enum(['standalone', 'gateway', 'worker']).default('standalone'),
-    DISCORD_TOKEN: z.string().min(1).optional(),
+    DISCORD_TOKEN: optional(z.string().min(1)),
     /** Discord's REST base; a local Discord double in tests. */
     DISCORD_API_URL: z.url().default('https://discord.com/api'),
-    DISCORD_APPLICATION_ID: z
-      .string()
-      .regex(/^\d{1,20}$/)
-      .optional(),
+    DISCORD_APPLICATION_ID: optional(z.string().regex(/^\d{1,20}$/)),
     /** Registers slash commands in one guild (instant) instead of globally. */
-    DISCORD_GUILD_ID: z
-      .string()
-      .regex(/^\d{1,20}$/)
-      .optional(),
+    DISCORD_GUILD_ID: optional(z.string().regex(/^\d{1,20}$/)),
     /** Gateway shards this process runs, e.g. `0,1`; all (Discord's recommendation) when empty. */
     DISCORD_SHARD_IDS: envVar.list(),
-    DISCORD_SHARD_COUNT: z.coerce.number().int().positive().optional(),
+    DISCORD_SHARD_COUNT: optional(z.coerce.number().int().positive()),
     BOT_PREFIX: z.string().min(1).max(3).default('!'),
     BOT_RATE_BURST: envVar.positiveInt(5),
     BOT_RATE_REFILL_MS: envVar.positiveInt(3000),
@@ -35,7 +33,7 @@ export const botEnvSchema = z
     EVENTS_TOPIC: z.string().min(1).default('wikipulse.recentchange'),
     BOT_WATCH_GROUP: z.string().min(1).default('wikipulse-bot-watch'),
     BOT_WATCH_REFRESH_MS: envVar.positiveInt(10_000),
-    CLICKHOUSE_URL: z.url().optional(),
+    CLICKHOUSE_URL: optional(z.url()),
     CLICKHOUSE_PATH: z.string().min(1).default('.data/clickhouse'),
     CLICKHOUSE_DATABASE: z
       .string()

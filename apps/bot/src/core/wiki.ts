@@ -39,7 +39,9 @@ export type TitleResult = { ok: true; title: string } | { ok: false; reason: str
 
 /** MediaWiki's title normal form: underscores as spaces, single spaces, first letter upper case. */
 export function normaliseTitle(raw: string): TitleResult {
-  const title = wellFormed(raw).replace(/[_\s]+/gu, ' ').trim();
+  const title = wellFormed(raw)
+    .replace(/[_\s]+/gu, ' ')
+    .trim();
   if (title === '') return { ok: false, reason: 'the page title is empty' };
   if (ILLEGAL_TITLE.test(title)) {
     return { ok: false, reason: 'page titles cannot contain # < > [ ] | { }' };
