@@ -26,7 +26,10 @@ export async function createCommandService(
 
 /** A REST client for replies: no gateway needed, so workers never log in to the gateway. */
 export function createRest(env: BotEnv, token: string): REST {
-  return new REST({ api: env.DISCORD_API_URL }).setToken(token);
+  return new REST({
+    api: env.DISCORD_API_URL,
+    globalRequestsPerSecond: env.DISCORD_GLOBAL_RPS,
+  }).setToken(token);
 }
 
 export async function createCommandProcessor(

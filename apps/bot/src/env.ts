@@ -21,6 +21,8 @@ export const botEnvSchema = z
     /** Gateway shards this process runs, e.g. `0,1`; all (Discord's recommendation) when empty. */
     DISCORD_SHARD_IDS: envVar.list(),
     DISCORD_SHARD_COUNT: optional(z.coerce.number().int().positive()),
+    /** Requests per second the REST client allows itself: Discord's global limit per bot (interaction replies are exempt at Discord). */
+    DISCORD_GLOBAL_RPS: envVar.positiveInt(50),
     BOT_PREFIX: z.string().min(1).max(3).default('!'),
     BOT_RATE_BURST: envVar.positiveInt(5),
     BOT_RATE_REFILL_MS: envVar.positiveInt(3000),

@@ -36,6 +36,11 @@ export const usage = '!recent [lang] [limit] [offset]';
 export const summary = `the latest changes (limit 1–${RECENT_MAX_LIMIT}, default 10)`;
 
 const DEFAULT_LIMIT = 10;
+/**
+ * The sink writes in batches about a second apart, so an answer up to two seconds old shows
+ * the same changes; under load, one query per language and page every two seconds serves all.
+ */
+const RECENT_TTL_MS = 2000;
 const COMMENT_CHARS = 90;
 
 export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
@@ -47,12 +52,17 @@ export async function execute(context: CommandContext, args: readonly string[]):
   const offset = boundedInteger(offsetToken, 0, 0, RECENT_MAX_OFFSET, 'offset');
   if (!offset.ok) return offset.reply;
   const language = await languageFor(context, sorted.value.language);
-  const rows = await recentChanges(context.store, {
+  const query = {
     language: language.language,
     ...(language.wiki !== undefined ? { wiki: language.wiki } : {}),
     limit: limit.value,
     offset: offset.value,
-  });
+  };
+  const rows = await context.memo.get(
+    `recent:${language.language}:${language.wiki ?? ''}:${limit.value}:${offset.value}`,
+    RECENT_TTL_MS,
+    () => recentChanges(context.store, query),
+  );
   if (rows.length === 0) {
     return say(
       'No changes stored for ',

@@ -67,6 +67,11 @@ async function set(
     language: choice.language === '' ? 'multi' : choice.language,
     at: context.now,
   });
+  context.memo.forget((key) =>
+    scope === 'guild'
+      ? key.startsWith('prefs:') && key.endsWith(`:${context.guildId!}`)
+      : key.startsWith(`prefs:${context.userId}:`),
+  );
   return say(
     scope === 'guild' ? 'This server’s default language is now ' : 'Your default language is now ',
     code(choice.label),

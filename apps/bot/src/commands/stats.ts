@@ -17,17 +17,25 @@ export const usage = '!stats [yyyy-mm-dd] [lang]';
 export const summary = 'changes that day (default today, UTC) by type, bots and humans';
 
 const format = new Intl.NumberFormat('en-US');
+/** Today's counts grow by the second; a few seconds' lag is fine for a chat answer. */
+const TODAY_TTL_MS = 15_000;
+const PAST_TTL_MS = 600_000;
 
 export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
   const sorted = sortArgs(context, args, { maxNumbers: 0, allowDay: true, usage });
   if (!sorted.ok) return sorted.reply;
   const day = sorted.value.day ?? today(context.now);
   const language = await languageFor(context, sorted.value.language);
-  const stats = await dailyStats(context.store, {
+  const query = {
     day,
     language: language.language,
     ...(language.wiki !== undefined ? { wiki: language.wiki } : {}),
-  });
+  };
+  const stats = await context.memo.get(
+    `stats:${day}:${language.language}:${language.wiki ?? ''}`,
+    day === today(context.now) ? TODAY_TTL_MS : PAST_TTL_MS,
+    () => dailyStats(context.store, query),
+  );
   const note = sourceNote(language);
   const types = Object.entries(stats.byType).sort((a, b) => b[1] - a[1]);
   const share = (n: number) =>

@@ -25,12 +25,17 @@ export async function execute(context: CommandContext, args: readonly string[]):
   if (!sorted.ok) return sorted.reply;
   const day = sorted.value.day ?? today(context.now);
   const language = await languageFor(context, sorted.value.language);
-  const rows = await topPages(context.store, {
+  const query = {
     day,
     language: language.language,
     ...(language.wiki !== undefined ? { wiki: language.wiki } : {}),
     limit: LIMIT,
-  });
+  };
+  const rows = await context.memo.get(
+    `top:${day}:${language.language}:${language.wiki ?? ''}`,
+    day === today(context.now) ? 60_000 : 600_000,
+    () => topPages(context.store, query),
+  );
   if (rows.length === 0) return say('No edits stored for ', code(language.label), ` on ${day}.`);
   const note = sourceNote(language);
   return info(

@@ -1,4 +1,4 @@
-import { languagePreferences } from '@wikipulse/store';
+import { languagePreferences, type LanguagePreferences } from '@wikipulse/store';
 import { closeLanguages, languageChoice, type LanguageChoice } from './languages.js';
 import { code, problem, type Reply } from '../reply/model.js';
 import type { CommandContext } from './types.js';
@@ -17,10 +17,7 @@ export async function effectiveLanguage(
   explicit: LanguageChoice | undefined,
 ): Promise<EffectiveLanguage> {
   if (explicit !== undefined) return { ...explicit, source: 'command' };
-  const stored = await languagePreferences(context.store, {
-    userId: context.userId,
-    guildId: context.guildId,
-  });
+  const stored = await storedPreferences(context);
   for (const [value, source] of [
     [stored.user, 'user'],
     [stored.guild, 'server'],
@@ -29,6 +26,19 @@ export async function effectiveLanguage(
     if (choice !== undefined) return { ...choice, source };
   }
   return { language: DEFAULT_LANGUAGE, label: DEFAULT_LANGUAGE, source: 'default' };
+}
+
+/** How long a worker trusts the preferences it read: a change made through another worker shows within this time. */
+export const PREFERENCES_TTL_MS = 30_000;
+
+export function preferencesKey(context: Pick<CommandContext, 'userId' | 'guildId'>): string {
+  return `prefs:${context.userId}:${context.guildId ?? ''}`;
+}
+
+export function storedPreferences(context: CommandContext): Promise<LanguagePreferences> {
+  return context.memo.get(preferencesKey(context), PREFERENCES_TTL_MS, () =>
+    languagePreferences(context.store, { userId: context.userId, guildId: context.guildId }),
+  );
 }
 
 /** The reply to an unknown language code: what was wrong and the closest known codes. */

@@ -1,6 +1,7 @@
 import type { Logger } from '@wikipulse/logger';
 import type { Store } from '@wikipulse/store';
 import { editDistance } from './languages.js';
+import { Memo } from './memo.js';
 import { MAX_ARGS, MAX_COMMAND_LENGTH, parseCommandLine } from './parse.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
 import type { Command, CommandContext } from './types.js';
@@ -45,6 +46,7 @@ export class CommandService {
   readonly #options: CommandServiceOptions;
   readonly #byName = new Map<string, Command>();
   readonly #limiter: RateLimiter | undefined;
+  readonly #memo = new Memo();
   readonly prefix: string;
 
   constructor(options: CommandServiceOptions) {
@@ -102,6 +104,7 @@ export class CommandService {
       retentionDays: this.#options.retentionDays,
       prefix: this.prefix,
       commands: this.#options.commands,
+      memo: this.#memo,
       ...(input.sentAt !== undefined ? { sentAt: input.sentAt } : {}),
       ...(input.gatewayPingMs !== undefined ? { gatewayPingMs: input.gatewayPingMs } : {}),
     };

@@ -1,6 +1,7 @@
 import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import type { Store } from '@wikipulse/store';
 import type { Reply } from '../reply/model.js';
+import type { Memo } from './memo.js';
 
 /** Who asked, where, and what the command may use. Built by each adapter (Discord, console). */
 export interface CommandContext {
@@ -21,6 +22,8 @@ export interface CommandContext {
   retentionDays: number;
   /** The prefix commands are shown with (`!`). */
   prefix: string;
+  /** Short-lived answers shared by this worker's commands (day counts, top pages, preferences). */
+  memo: Memo;
   /** Every loaded command, for `!help`. */
   commands: readonly Command[];
 }

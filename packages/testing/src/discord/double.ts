@@ -219,6 +219,17 @@ export class DiscordDouble extends EventEmitter {
     return { id, token };
   }
 
+  /**
+   * An interaction that a bot may answer through the webhook routes, without a gateway
+   * dispatch: for load tests that drive the answering side only.
+   */
+  openInteraction(channelId: string): { id: string; token: string; applicationId: string } {
+    const id = snowflake();
+    const token = `itoken-${id}`;
+    this.#interactions.set(token, { id, channelId });
+    return { id, token, applicationId: this.applicationId };
+  }
+
   /** What Discord computes for a member: the owner has all, else the union of role bits. */
   memberPermissions(guild: DoubleGuild, userId: string, roleIds: readonly string[]): bigint {
     if (guild.ownerId === userId) return (1n << 50n) - 1n;
