@@ -4,7 +4,7 @@ import { createLogger } from '@wikipulse/logger';
 import { createRegistry, startOpsServer } from '@wikipulse/metrics';
 import { createCommandProcessor } from './app.js';
 import { startGateway } from './discord/gateway.js';
-import { encodeRequest } from './discord/request.js';
+import { encodeRequest, type CommandRequest } from './discord/request.js';
 import { readBotEnv } from './env.js';
 import { createBotMetrics } from './metrics.js';
 import { openBotStore } from './store.js';
@@ -35,6 +35,18 @@ const bus =
     ? undefined
     : new KafkaBus({ brokers: env.KAFKA_BROKERS, clientId: `wikipulse-bot-${env.BOT_ROLE}`, log });
 
+const gateway = (submit: (request: CommandRequest) => Promise<void>) =>
+  startGateway({
+    token,
+    apiUrl: env.DISCORD_API_URL,
+    prefix: env.BOT_PREFIX,
+    log,
+    metrics,
+    ...(env.DISCORD_SHARD_IDS.length > 0 ? { shardIds: env.DISCORD_SHARD_IDS.map(Number) } : {}),
+    ...(env.DISCORD_SHARD_COUNT !== undefined ? { shardCount: env.DISCORD_SHARD_COUNT } : {}),
+    submit,
+  });
+
 if (env.BOT_ROLE === 'gateway') {
   await bus!.ensureTopics([
     {
@@ -45,19 +57,9 @@ if (env.BOT_ROLE === 'gateway') {
   ]);
   const producer = await bus!.producer();
   shutdown.add('producer', () => producer.close());
-  const client = await startGateway({
-    token,
-    apiUrl: env.DISCORD_API_URL,
-    prefix: env.BOT_PREFIX,
-    log,
-    metrics,
-    ...(env.DISCORD_SHARD_IDS.length > 0 ? { shardIds: env.DISCORD_SHARD_IDS.map(Number) } : {}),
-    ...(env.DISCORD_SHARD_COUNT !== undefined ? { shardCount: env.DISCORD_SHARD_COUNT } : {}),
-    submit: (request) =>
-      producer.send(env.BOT_COMMANDS_TOPIC, [
-        { key: request.userId, value: encodeRequest(request) },
-      ]),
-  });
+  const client = await gateway((request) =>
+    producer.send(env.BOT_COMMANDS_TOPIC, [{ key: request.userId, value: encodeRequest(request) }]),
+  );
   shutdown.add('discord client', () => client.destroy());
 } else {
   const store = await openBotStore(env);
@@ -88,15 +90,8 @@ if (env.BOT_ROLE === 'gateway') {
       shutdown.add('watch notifier', () => watches.close());
     }
   } else {
-    const client = await startGateway({
-      token,
-      apiUrl: env.DISCORD_API_URL,
-      prefix: env.BOT_PREFIX,
-      log,
-      metrics,
-      submit: async (request) => {
-        await run(request);
-      },
+    const client = await gateway(async (request) => {
+      await run(request);
     });
     shutdown.add('discord client', () => client.destroy());
   }

@@ -5,7 +5,8 @@ import {
   recentChanges,
   type RecentChangeRow,
 } from '@wikipulse/store';
-import { boundedInteger, languageFor, sortArgs, sourceNote } from '../core/args.js';
+import { boundedInteger, sortArgs, sourceNote } from '../core/args.js';
+import { effectiveLanguage } from '../core/language.js';
 import { pageUrl } from '../core/wiki.js';
 import { bold, code, info, italic, link, say, type Line, type Reply } from '../reply/model.js';
 import type { CommandContext } from '../core/types.js';
@@ -51,7 +52,7 @@ export async function execute(context: CommandContext, args: readonly string[]):
   if (!limit.ok) return limit.reply;
   const offset = boundedInteger(offsetToken, 0, 0, RECENT_MAX_OFFSET, 'offset');
   if (!offset.ok) return offset.reply;
-  const language = await languageFor(context, sorted.value.language);
+  const language = await effectiveLanguage(context, sorted.value.language);
   const query = {
     language: language.language,
     ...(language.wiki !== undefined ? { wiki: language.wiki } : {}),

@@ -1,6 +1,6 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { dailyStats } from '@wikipulse/store';
-import { languageFor, sortArgs, sourceNote, today } from '../core/args.js';
+import { dayScope, sourceNote } from '../core/args.js';
 import { bold, info, type Reply } from '../reply/model.js';
 import type { CommandContext } from '../core/types.js';
 
@@ -22,18 +22,12 @@ const TODAY_TTL_MS = 15_000;
 const PAST_TTL_MS = 600_000;
 
 export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
-  const sorted = sortArgs(context, args, { maxNumbers: 0, allowDay: true, usage });
-  if (!sorted.ok) return sorted.reply;
-  const day = sorted.value.day ?? today(context.now);
-  const language = await languageFor(context, sorted.value.language);
-  const query = {
-    day,
-    language: language.language,
-    ...(language.wiki !== undefined ? { wiki: language.wiki } : {}),
-  };
+  const scope = await dayScope(context, args, usage);
+  if (!scope.ok) return scope.reply;
+  const { day, language, query } = scope.value;
   const stats = await context.memo.get(
-    `stats:${day}:${language.language}:${language.wiki ?? ''}`,
-    day === today(context.now) ? TODAY_TTL_MS : PAST_TTL_MS,
+    `stats:${scope.value.key}`,
+    scope.value.isToday ? TODAY_TTL_MS : PAST_TTL_MS,
     () => dailyStats(context.store, query),
   );
   const note = sourceNote(language);

@@ -1,6 +1,6 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { topPages } from '@wikipulse/store';
-import { languageFor, sortArgs, sourceNote, today } from '../core/args.js';
+import { dayScope, sourceNote } from '../core/args.js';
 import { pageUrl } from '../core/wiki.js';
 import { code, info, link, say, type Reply } from '../reply/model.js';
 import type { CommandContext } from '../core/types.js';
@@ -21,20 +21,13 @@ export const summary = 'the most-edited pages that day (default today, UTC)';
 const LIMIT = 10;
 
 export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
-  const sorted = sortArgs(context, args, { maxNumbers: 0, allowDay: true, usage });
-  if (!sorted.ok) return sorted.reply;
-  const day = sorted.value.day ?? today(context.now);
-  const language = await languageFor(context, sorted.value.language);
-  const query = {
-    day,
-    language: language.language,
-    ...(language.wiki !== undefined ? { wiki: language.wiki } : {}),
-    limit: LIMIT,
-  };
+  const scope = await dayScope(context, args, usage);
+  if (!scope.ok) return scope.reply;
+  const { day, language, query } = scope.value;
   const rows = await context.memo.get(
-    `top:${day}:${language.language}:${language.wiki ?? ''}`,
-    day === today(context.now) ? 60_000 : 600_000,
-    () => topPages(context.store, query),
+    `top:${scope.value.key}`,
+    scope.value.isToday ? 60_000 : 600_000,
+    () => topPages(context.store, { ...query, limit: LIMIT }),
   );
   if (rows.length === 0) return say('No edits stored for ', code(language.label), ` on ${day}.`);
   const note = sourceNote(language);

@@ -1,6 +1,6 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { channelWatches, removeWatch } from '@wikipulse/store';
-import { watchTarget } from '../core/watch-target.js';
+import { watchChange, watchTarget } from '../core/watch-target.js';
 import { code, problem, say, type Reply } from '../reply/model.js';
 import type { CommandContext } from '../core/types.js';
 
@@ -35,13 +35,6 @@ export async function execute(context: CommandContext, args: readonly string[]):
       ' lists what it watches.',
     );
   }
-  await removeWatch(context.store, {
-    channel_id: context.channelId,
-    wiki,
-    title,
-    guild_id: context.guildId ?? '',
-    created_by: context.userId,
-    at: context.now,
-  });
+  await removeWatch(context.store, watchChange(context, parsed.target));
   return say('Stopped watching ', code(title), ` on ${wiki}.`);
 }

@@ -1,6 +1,6 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { addWatch, channelWatches } from '@wikipulse/store';
-import { watchTarget } from '../core/watch-target.js';
+import { watchChange, watchTarget } from '../core/watch-target.js';
 import { pageUrl } from '../core/wiki.js';
 import { serverUrlOf } from '../core/wiki.js';
 import { code, info, link, problem, say, type Reply } from '../reply/model.js';
@@ -52,14 +52,7 @@ export async function execute(context: CommandContext, args: readonly string[]):
       ' frees one.',
     );
   }
-  await addWatch(context.store, {
-    channel_id: context.channelId,
-    wiki,
-    title,
-    guild_id: context.guildId ?? '',
-    created_by: context.userId,
-    at: context.now,
-  });
+  await addWatch(context.store, watchChange(context, parsed.target));
   return say(
     'Watching ',
     link(title, pageUrl(serverUrlOf(wiki), title)),

@@ -93,13 +93,6 @@ export function boundedInteger(
   return { ok: true, value };
 }
 
-export async function languageFor(
-  context: CommandContext,
-  explicit: LanguageChoice | undefined,
-): Promise<EffectiveLanguage> {
-  return effectiveLanguage(context, explicit);
-}
-
 export function sourceNote(language: EffectiveLanguage): string | undefined {
   if (language.source === 'user') return 'language from your setting (!setLang)';
   if (language.source === 'server') return 'language from the server’s setting';
@@ -109,4 +102,40 @@ export function sourceNote(language: EffectiveLanguage): string | undefined {
 
 export function today(now: Date): string {
   return now.toISOString().slice(0, 10);
+}
+
+export interface DayScope {
+  day: string;
+  isToday: boolean;
+  language: EffectiveLanguage;
+  /** What the day queries take. */
+  query: { day: string; language: string; wiki?: string };
+  /** Identifies the answer in the worker's cache. */
+  key: string;
+}
+
+/** `[yyyy-mm-dd] [lang]` in any order, for the per-day commands (`!stats`, `!top`). */
+export async function dayScope(
+  context: CommandContext,
+  args: readonly string[],
+  usage: string,
+): Promise<{ ok: true; value: DayScope } | { ok: false; reply: Reply }> {
+  const sorted = sortArgs(context, args, { maxNumbers: 0, allowDay: true, usage });
+  if (!sorted.ok) return sorted;
+  const day = sorted.value.day ?? today(context.now);
+  const language = await effectiveLanguage(context, sorted.value.language);
+  return {
+    ok: true,
+    value: {
+      day,
+      isToday: day === today(context.now),
+      language,
+      query: {
+        day,
+        language: language.language,
+        ...(language.wiki !== undefined ? { wiki: language.wiki } : {}),
+      },
+      key: `${day}:${language.language}:${language.wiki ?? ''}`,
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { effectiveLanguage } from './language.js';
 import { languageChoice } from './languages.js';
 import { normaliseTitle, wikipediaOf } from './wiki.js';
+import type { WatchChange } from '@wikipulse/store';
 import { code, problem, type Reply } from '../reply/model.js';
 import type { CommandContext } from './types.js';
 
@@ -48,4 +49,16 @@ export async function watchTarget(
     };
   }
   return { ok: true, target: { wiki: wikipediaOf(language.language), title: title.title } };
+}
+
+/** The stored row for a watch (or unwatch) of `target` by the caller, in the caller's channel. */
+export function watchChange(context: CommandContext, target: WatchTarget): WatchChange {
+  return {
+    channel_id: context.channelId,
+    wiki: target.wiki,
+    title: target.title,
+    guild_id: context.guildId ?? '',
+    created_by: context.userId,
+    at: context.now,
+  };
 }

@@ -160,20 +160,8 @@ export class DiscordDouble extends EventEmitter {
       id,
       channel_id: channelId,
       guild_id: guild.id,
-      author: userPayload(author),
+      ...messagePayload(author, options.content, []),
       member: memberPayload(options.roleIds ?? []),
-      content: options.content,
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      tts: false,
-      mention_everyone: false,
-      mentions: [],
-      mention_roles: [],
-      attachments: [],
-      embeds: [],
-      pinned: false,
-      type: 0,
-      flags: 0,
     });
     return id;
   }
@@ -507,19 +495,7 @@ export class DiscordDouble extends EventEmitter {
     return {
       id: messageId,
       channel_id: channelId,
-      author: userPayload(this.botUser),
-      content: body['content'] ?? '',
-      embeds: body['embeds'] ?? [],
-      timestamp: new Date().toISOString(),
-      edited_timestamp: null,
-      tts: false,
-      mention_everyone: false,
-      mentions: [],
-      mention_roles: [],
-      attachments: [],
-      pinned: false,
-      type: 0,
-      flags: 0,
+      ...messagePayload(this.botUser, body['content'] ?? '', body['embeds'] ?? []),
     };
   }
 }
@@ -532,6 +508,28 @@ function userPayload(user: DoubleUser): Record<string, unknown> {
     global_name: user.username,
     avatar: null,
     bot: user.bot ?? false,
+  };
+}
+
+function messagePayload(
+  author: DoubleUser,
+  content: unknown,
+  embeds: unknown,
+): Record<string, unknown> {
+  return {
+    author: userPayload(author),
+    content,
+    embeds,
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    mentions: [],
+    mention_roles: [],
+    attachments: [],
+    pinned: false,
+    type: 0,
+    flags: 0,
   };
 }
 
