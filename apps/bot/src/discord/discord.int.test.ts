@@ -18,7 +18,9 @@ import {
   newestFirst,
   silentLog,
 } from '../test/helpers.js';
+import { loadCommands } from '../commands/index.js';
 import { startGateway } from './gateway.js';
+import { registerCommands } from './register.js';
 import { createProcessor } from './processor.js';
 import { DiscordResponder } from './responder.js';
 
@@ -194,5 +196,26 @@ describe('the bot through discord.js against the Discord double', () => {
     expect(discord.repliesTo(chat)).toHaveLength(0);
     expect(discord.repliesTo(bot)).toHaveLength(0);
     expect(discord.sent.length).toBe(before + 1);
+  });
+
+  it('registers every command’s slash definition in one bulk overwrite', async () => {
+    const rest = new REST({ api: discord.apiUrl }).setToken(TOKEN);
+    const commands = await loadCommands();
+    const names = await registerCommands(rest, commands, discord.applicationId, guild.id);
+    expect(names.sort()).toEqual([
+      'help',
+      'ping',
+      'recent',
+      'setlang',
+      'stats',
+      'top',
+      'unwatch',
+      'watch',
+    ]);
+    const saved = discord.registeredCommands.get(guild.id) as {
+      name: string;
+      options?: unknown[];
+    }[];
+    expect(saved.find((c) => c.name === 'recent')?.options).toHaveLength(3);
   });
 });
