@@ -177,6 +177,20 @@ describe('the bot through discord.js against the Discord double', () => {
     expect(text(discord.repliesTo(ids[3]!)[0]!)).toContain('a little fast');
   });
 
+  it('answers every deferred slash command, even rate-limited ones', async () => {
+    const flooder = user('slashflooder');
+    const tokens = Array.from(
+      { length: 5 },
+      () => discord.sendInteraction({ guild, user: flooder, command: 'ping' }).token,
+    );
+    const edits = await Promise.all(
+      tokens.map((token) =>
+        discord.waitFor((r) => r.kind === 'original_edit' && r.target === token),
+      ),
+    );
+    expect(edits.map((e) => text(e).startsWith('Pong'))).toEqual([true, true, true, false, false]);
+  });
+
   it('answers bad input with short help and ignores ordinary chat and other bots', async () => {
     expect(text(await say(user('a'), '!recent 500'))).toContain('from 1 to 100');
     expect(text(await say(user('b'), '!stats 2999-01-01'))).toContain('in the future');

@@ -3,6 +3,9 @@ import type { CommandService } from '../core/service.js';
 import type { BotMetrics } from '../metrics.js';
 import { commandInput, type CommandRequest } from './request.js';
 import type { DiscordResponder } from './responder.js';
+import { problem } from '../reply/model.js';
+
+const SLOW_DOWN = problem('You are sending commands a little fast; please wait a moment.');
 
 export interface ProcessedCommand {
   command: string;
@@ -25,7 +28,13 @@ export function createProcessor(options: {
   const { service, responder, log, metrics } = options;
   const clock = options.clock ?? Date.now;
   return async (request) => {
-    const handled = await service.handle(commandInput(request));
+    const handled =
+      (await service.handle(commandInput(request))) ??
+      // A deferred slash command shows "thinking…" until it is answered, so even a silently
+      // dropped (rate-limited) one gets a word.
+      (request.interaction
+        ? { command: 'rate_limit', outcome: 'rate_limited', reply: SLOW_DOWN }
+        : null);
     if (handled === null) return null;
     try {
       await responder.reply(request, handled.reply);
