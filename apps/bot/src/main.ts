@@ -30,8 +30,9 @@ const ops = await startOpsServer({
 shutdown.add('ops server', () => ops.close());
 log.info({ role: env.BOT_ROLE }, 'starting');
 
+// Standalone needs Kafka only to deliver page watches, and only when brokers are named.
 const bus =
-  env.BOT_ROLE === 'standalone'
+  env.KAFKA_BROKERS.length === 0
     ? undefined
     : new KafkaBus({ brokers: env.KAFKA_BROKERS, clientId: `wikipulse-bot-${env.BOT_ROLE}`, log });
 
@@ -76,24 +77,28 @@ if (env.BOT_ROLE === 'gateway') {
       concurrency: env.BOT_WORKER_CONCURRENCY,
     });
     shutdown.add('command worker', () => worker.close());
-    if (env.BOT_WATCH_ENABLED) {
-      const watches = await startWatchNotifier({
-        bus: bus!,
-        store,
-        topic: env.EVENTS_TOPIC,
-        groupId: env.BOT_WATCH_GROUP,
-        responder,
-        log,
-        metrics,
-        refreshMs: env.BOT_WATCH_REFRESH_MS,
-      });
-      shutdown.add('watch notifier', () => watches.close());
-    }
   } else {
     const client = await gateway(async (request) => {
       await run(request);
     });
     shutdown.add('discord client', () => client.destroy());
+  }
+  if (bus !== undefined && env.BOT_WATCH_ENABLED) {
+    const watches = await startWatchNotifier({
+      bus,
+      store,
+      topic: env.EVENTS_TOPIC,
+      groupId: env.BOT_WATCH_GROUP,
+      responder,
+      log,
+      metrics,
+      refreshMs: env.BOT_WATCH_REFRESH_MS,
+    });
+    shutdown.add('watch notifier', () => watches.close());
+  } else {
+    log.warn(
+      'page watches are stored but not delivered: delivery reads the event topic (KAFKA_BROKERS)',
+    );
   }
 }
 ready = true;
