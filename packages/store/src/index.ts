@@ -14,3 +14,4 @@ export {
   type SchemaOptions,
 } from './schema.js';
 export { clickHouseTime, toChangeRow, type ChangeRow } from './rows.js';
+export * from './queries/index.js';

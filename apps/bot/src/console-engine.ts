@@ -1,0 +1,35 @@
+import { Readable } from 'node:stream';
+import { createLogger } from '@wikipulse/logger';
+import { loadCommands } from './commands/index.js';
+import { CommandService } from './core/service.js';
+import { runConsole } from './console.js';
+import { readBotEnv } from './env.js';
+import { openBotStore } from './store.js';
+
+/** The console's command runner (see console-main.ts): lines arrive over IPC. */
+const env = readBotEnv();
+const log = createLogger({
+  name: 'bot-console',
+  level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL,
+});
+const store = await openBotStore(env, true);
+const service = new CommandService({
+  store,
+  commands: await loadCommands(),
+  log,
+  prefix: env.BOT_PREFIX,
+  retentionDays: env.RETENTION_DAYS,
+});
+
+const lines = new Readable({ read() {} });
+process.on('message', (message: { line?: string; end?: boolean }) => {
+  if (message.end === true) lines.push(null);
+  else if (typeof message.line === 'string') lines.push(`${message.line}\n`);
+});
+process.send?.('ready');
+try {
+  await runConsole(service, lines, process.stdout, () => process.send?.('done'));
+} finally {
+  await store.close();
+  process.disconnect();
+}

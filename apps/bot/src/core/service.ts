@@ -1,0 +1,147 @@
+import type { Logger } from '@wikipulse/logger';
+import type { Store } from '@wikipulse/store';
+import { editDistance } from './languages.js';
+import { Memo } from './memo.js';
+import { MAX_ARGS, MAX_COMMAND_LENGTH, parseCommandLine } from './parse.js';
+import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
+import type { Command, CommandContext } from './types.js';
+import { code, problem, type Reply } from '../reply/model.js';
+
+/** One command as any adapter receives it. */
+export interface CommandInput {
+  text: string;
+  userId: string;
+  guildId: string | null;
+  channelId: string;
+  canManageGuild: boolean;
+  sentAt?: Date;
+  gatewayPingMs?: number;
+}
+
+export interface CommandServiceOptions {
+  store: Store;
+  commands: readonly Command[];
+  log: Logger;
+  prefix?: string;
+  retentionDays: number;
+  /** Absent: no rate limiting (the console). */
+  rateLimit?: RateLimitOptions;
+  clock?: () => Date;
+}
+
+export type Outcome = 'ok' | 'bad_input' | 'rate_limited' | 'failed';
+
+export interface Handled {
+  reply: Reply;
+  command: string;
+  outcome: Outcome;
+}
+
+/**
+ * Turns command text into a reply: parsing, rate limiting, the command itself and every
+ * failure. Shared by the Discord gateway, the Kafka worker and the console; it never throws.
+ * Returns null for text that is not a command and for silently dropped rate-limited commands.
+ */
+export class CommandService {
+  readonly #options: CommandServiceOptions;
+  readonly #byName = new Map<string, Command>();
+  readonly #limiter: RateLimiter | undefined;
+  readonly #memo = new Memo();
+  readonly prefix: string;
+
+  constructor(options: CommandServiceOptions) {
+    this.#options = options;
+    this.prefix = options.prefix ?? '!';
+    for (const command of options.commands) {
+      for (const name of command.names) this.#byName.set(name, command);
+    }
+    this.#limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
+  }
+
+  async handle(input: CommandInput): Promise<Handled | null> {
+    const now = (this.#options.clock ?? (() => new Date()))();
+    const parsed = parseCommandLine(input.text, this.prefix);
+    if (parsed.kind === 'none') return null;
+    if (this.#limiter) {
+      const decision = this.#limiter.take(input.userId, now.getTime());
+      if (!decision.allowed) {
+        if (!decision.notify) return null;
+        const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+        return {
+          command: 'rate_limit',
+          outcome: 'rate_limited',
+          reply: problem(
+            `You are sending commands a little fast; please wait ${seconds} s and try again.`,
+          ),
+        };
+      }
+    }
+    if (parsed.kind === 'too_long') {
+      return this.#bad(
+        'too_long',
+        problem(`That command is too long (at most ${MAX_COMMAND_LENGTH} characters).`),
+      );
+    }
+    if (parsed.kind === 'too_many_args') {
+      return this.#bad(
+        parsed.name,
+        problem(
+          `Too many arguments (at most ${MAX_ARGS}). `,
+          code(`${this.prefix}help`),
+          ' shows the usage.',
+        ),
+      );
+    }
+    const command = this.#byName.get(parsed.name);
+    if (command === undefined) return this.#bad('unknown', this.#unknown(parsed.name));
+    const context: CommandContext = {
+      store: this.#options.store,
+      userId: input.userId,
+      guildId: input.guildId,
+      channelId: input.channelId,
+      canManageGuild: input.canManageGuild,
+      now,
+      retentionDays: this.#options.retentionDays,
+      prefix: this.prefix,
+      commands: this.#options.commands,
+      memo: this.#memo,
+      ...(input.sentAt !== undefined ? { sentAt: input.sentAt } : {}),
+      ...(input.gatewayPingMs !== undefined ? { gatewayPingMs: input.gatewayPingMs } : {}),
+    };
+    const name = command.names[0]!;
+    try {
+      const reply = await command.execute(context, parsed.args);
+      return { command: name, outcome: reply.tone === 'error' ? 'bad_input' : 'ok', reply };
+    } catch (error) {
+      this.#options.log.error({ err: error, command: name }, 'command failed');
+      return {
+        command: name,
+        outcome: 'failed',
+        reply: problem(
+          'Something went wrong on our side answering that; please try again in a moment.',
+        ),
+      };
+    }
+  }
+
+  #bad(command: string, reply: Reply): Handled {
+    return { command, outcome: 'bad_input', reply };
+  }
+
+  #unknown(name: string): Reply {
+    const shown = name.slice(0, 32);
+    const closest = [...this.#byName.keys()]
+      .map((candidate) => ({ candidate, distance: editDistance(shown, candidate) }))
+      .filter((c) => c.distance <= 2)
+      .sort((a, b) => a.distance - b.distance)[0];
+    const hint = closest ? ['Did you mean ', code(`${this.prefix}${closest.candidate}`), '? '] : [];
+    return problem(
+      'Unknown command ',
+      code(`${this.prefix}${shown}`),
+      '. ',
+      ...hint,
+      code(`${this.prefix}help`),
+      ' lists them all.',
+    );
+  }
+}

@@ -1,0 +1,41 @@
+import type { RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import type { Store } from '@wikipulse/store';
+import type { Reply } from '../reply/model.js';
+import type { Memo } from './memo.js';
+
+/** Who asked, where, and what the command may use. Built by each adapter (Discord, console). */
+export interface CommandContext {
+  store: Store;
+  userId: string;
+  /** null in direct messages and on the console. */
+  guildId: string | null;
+  channelId: string;
+  /** Whether the member has Manage Server in this guild (false outside guilds). */
+  canManageGuild: boolean;
+  /** The command's time: "today" for stats, the reference for round-trip latency. */
+  now: Date;
+  /** When the user sent the command (Discord's timestamp), for `!ping`'s round trip. */
+  sentAt?: Date;
+  /** The gateway's last heartbeat round trip, when there is a gateway. */
+  gatewayPingMs?: number;
+  /** Days of history the store keeps: older dates get a helpful reply instead of zeros. */
+  retentionDays: number;
+  /** The prefix commands are shown with (`!`). */
+  prefix: string;
+  /** Short-lived answers shared by this worker's commands (day counts, top pages, preferences). */
+  memo: Memo;
+  /** Every loaded command, for `!help`. */
+  commands: readonly Command[];
+}
+
+/** One command: its slash definition, its prefix names and its handler. */
+export interface Command {
+  /** The slash command definition (registered by `npm run bot:register`). */
+  data: RESTPostAPIChatInputApplicationCommandsJSONBody;
+  /** Prefix names, lower case; the first is the canonical one. */
+  names: readonly string[];
+  usage: string;
+  summary: string;
+  /** Runs the command on already tokenised arguments; bad input returns a `problem` reply. */
+  execute: (context: CommandContext, args: readonly string[]) => Promise<Reply>;
+}

@@ -1,0 +1,125 @@
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  Options,
+  Partials,
+  PermissionFlagsBits,
+  type ChatInputCommandInteraction,
+  type Message,
+} from 'discord.js';
+import type { Logger } from '@wikipulse/logger';
+import type { BotMetrics } from '../metrics.js';
+import type { CommandRequest } from './request.js';
+import { slashToText } from './slash.js';
+
+export interface GatewayOptions {
+  token: string;
+  apiUrl: string;
+  prefix: string;
+  /** Where received commands go: run in-process, or produced to the commands topic. */
+  submit: (request: CommandRequest) => Promise<void>;
+  log: Logger;
+  metrics?: BotMetrics;
+  shardIds?: number[];
+  shardCount?: number;
+}
+
+/**
+ * The Discord gateway role: a discord.js client with the fewest intents prefix commands need
+ * (guilds, guild and direct messages, message content) and almost no caches. It does no work
+ * itself: each command becomes a `CommandRequest` for `submit`. Slash commands are deferred
+ * at once, because Discord wants an answer within 3 seconds and a worker may be further away.
+ */
+export async function startGateway(options: GatewayOptions): Promise<Client> {
+  const { log, prefix, metrics, submit } = options;
+  const client: Client = new Client({
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.DirectMessages,
+      GatewayIntentBits.MessageContent,
+    ],
+    partials: [Partials.Channel],
+    rest: { api: options.apiUrl },
+    allowedMentions: { parse: [] },
+    makeCache: Options.cacheWithLimits({
+      ...Options.DefaultMakeCacheSettings,
+      MessageManager: 0,
+      ReactionManager: 0,
+      PresenceManager: 0,
+      ThreadManager: 0,
+      VoiceStateManager: 0,
+    }),
+    ...(options.shardIds && options.shardIds.length > 0 ? { shards: options.shardIds } : {}),
+    ...(options.shardCount !== undefined ? { shardCount: options.shardCount } : {}),
+  });
+  const ping = () => (client.ws.ping >= 0 ? { gatewayPingMs: client.ws.ping } : {});
+
+  client.on(Events.MessageCreate, (message) => {
+    if (message.author.bot || message.webhookId !== null) return;
+    if (!message.content.trimStart().startsWith(prefix)) return;
+    const request: CommandRequest = {
+      v: 1,
+      id: message.id,
+      text: message.content.slice(0, 4000),
+      userId: message.author.id,
+      guildId: message.guildId,
+      channelId: message.channelId,
+      canManageGuild: canManage(message),
+      sentAt: message.createdTimestamp,
+      receivedAt: Date.now(),
+      ...ping(),
+    };
+    metrics?.forwarded.inc({ source: 'message' });
+    submit(request).catch((error: unknown) => {
+      log.error({ err: error, requestId: request.id }, 'could not hand over a command');
+    });
+  });
+
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (!interaction.isChatInputCommand()) return;
+    void forwardInteraction(interaction).catch((error: unknown) => {
+      log.error({ err: error, requestId: interaction.id }, 'could not hand over a slash command');
+    });
+  });
+
+  async function forwardInteraction(interaction: ChatInputCommandInteraction): Promise<void> {
+    const receivedAt = Date.now();
+    await interaction.deferReply();
+    const slashOptions = interaction.options.data.map((o) => ({
+      name: o.name,
+      value: o.value ?? '',
+    }));
+    const request: CommandRequest = {
+      v: 1,
+      id: interaction.id,
+      text: slashToText(interaction.commandName, slashOptions, prefix),
+      userId: interaction.user.id,
+      guildId: interaction.guildId,
+      channelId: interaction.channelId,
+      canManageGuild: interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false,
+      sentAt: interaction.createdTimestamp,
+      receivedAt,
+      ...ping(),
+      interaction: { applicationId: interaction.applicationId, token: interaction.token },
+    };
+    metrics?.forwarded.inc({ source: 'interaction' });
+    await submit(request);
+  }
+
+  client.on(Events.Error, (error) => log.error({ err: error }, 'discord client error'));
+  client.on(Events.ShardDisconnect, (event, shard) =>
+    log.warn({ code: event.code, shard }, 'shard disconnected'),
+  );
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(options.token);
+  await ready;
+  log.info({ user: client.user?.tag, shards: client.ws.shards.size }, 'gateway ready');
+  return client;
+}
+
+function canManage(message: Message): boolean {
+  if (!message.inGuild()) return false;
+  return message.member?.permissions.has(PermissionFlagsBits.ManageGuild) ?? false;
+}

@@ -1,0 +1,58 @@
+import { z } from '@wikipulse/config';
+import type { CommandInput } from '../core/service.js';
+
+/**
+ * A command as the gateway received it, and as it travels on the commands topic to a worker.
+ * Enough to run the command and to answer it through Discord's REST API without the gateway.
+ * The interaction token is a credential for 15 minutes: it is never logged.
+ */
+export const commandRequestSchema = z.object({
+  v: z.literal(1),
+  /** The Discord message or interaction id: the reply's idempotency key. */
+  id: z.string().regex(/^\d{1,20}$/),
+  text: z.string().max(4000),
+  userId: z.string().min(1).max(32),
+  guildId: z.string().max(32).nullable(),
+  channelId: z.string().min(1).max(32),
+  canManageGuild: z.boolean(),
+  /** When the user sent it (Discord's timestamp), epoch ms. */
+  sentAt: z.number(),
+  /** When the gateway received it, epoch ms: the start of the measured latency. */
+  receivedAt: z.number(),
+  gatewayPingMs: z.number().optional(),
+  interaction: z
+    .object({ applicationId: z.string().min(1).max(32), token: z.string().min(1).max(500) })
+    .optional(),
+});
+
+export type CommandRequest = z.output<typeof commandRequestSchema>;
+
+export function encodeRequest(request: CommandRequest): string {
+  return JSON.stringify(request);
+}
+
+export type DecodeResult = { ok: true; request: CommandRequest } | { ok: false; reason: string };
+
+export function decodeRequest(text: string): DecodeResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'invalid_json' };
+  }
+  const parsed = commandRequestSchema.safeParse(value);
+  if (!parsed.success) return { ok: false, reason: parsed.error.issues[0]?.message ?? 'invalid' };
+  return { ok: true, request: parsed.data };
+}
+
+export function commandInput(request: CommandRequest): CommandInput {
+  return {
+    text: request.text,
+    userId: request.userId,
+    guildId: request.guildId,
+    channelId: request.channelId,
+    canManageGuild: request.canManageGuild,
+    sentAt: new Date(request.sentAt),
+    ...(request.gatewayPingMs !== undefined ? { gatewayPingMs: request.gatewayPingMs } : {}),
+  };
+}

@@ -1,0 +1,64 @@
+import { envVar, parseEnv, z, type Env } from '@wikipulse/config';
+
+/** An empty variable counts as unset, as deployments often template them empty. */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+/**
+ * The bot's configuration. Roles: `standalone` (one process: Discord gateway and command
+ * handling), `gateway` (Discord gateway; forwards commands to Kafka), `worker` (runs commands
+ * from Kafka and replies through Discord's REST API; also delivers page watches).
+ */
+export const botEnvSchema = z
+  .object({
+    BOT_ROLE: z.enum(['standalone', 'gateway', 'worker']).default('standalone'),
+    DISCORD_TOKEN: optional(z.string().min(1)),
+    /** Discord's REST base; a local Discord double in tests. */
+    DISCORD_API_URL: z.url().default('https://discord.com/api'),
+    DISCORD_APPLICATION_ID: optional(z.string().regex(/^\d{1,20}$/)),
+    /** Registers slash commands in one guild (instant) instead of globally. */
+    DISCORD_GUILD_ID: optional(z.string().regex(/^\d{1,20}$/)),
+    /** Gateway shards this process runs, e.g. `0,1`; all (Discord's recommendation) when empty. */
+    DISCORD_SHARD_IDS: envVar.list(),
+    DISCORD_SHARD_COUNT: optional(z.coerce.number().int().positive()),
+    /** Requests per second the REST client allows itself: Discord's global limit per bot (interaction replies are exempt at Discord). */
+    DISCORD_GLOBAL_RPS: envVar.positiveInt(50),
+    BOT_PREFIX: z.string().min(1).max(3).default('!'),
+    BOT_RATE_BURST: envVar.positiveInt(5),
+    BOT_RATE_REFILL_MS: envVar.positiveInt(3000),
+    KAFKA_BROKERS: envVar.list(),
+    BOT_COMMANDS_TOPIC: z.string().min(1).default('wikipulse.bot.commands'),
+    BOT_COMMANDS_PARTITIONS: envVar.positiveInt(12),
+    BOT_WORKER_GROUP: z.string().min(1).default('wikipulse-bot-workers'),
+    BOT_WORKER_CONCURRENCY: envVar.positiveInt(8),
+    BOT_WATCH_ENABLED: envVar.boolean(true),
+    EVENTS_TOPIC: z.string().min(1).default('wikipulse.recentchange'),
+    BOT_WATCH_GROUP: z.string().min(1).default('wikipulse-bot-watch'),
+    BOT_WATCH_REFRESH_MS: envVar.positiveInt(10_000),
+    CLICKHOUSE_URL: optional(z.url()),
+    CLICKHOUSE_PATH: z.string().min(1).default('.data/clickhouse'),
+    CLICKHOUSE_DATABASE: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/)
+      .default('wikipulse'),
+    /** Applies the schema at start (always on for the embedded engine). */
+    BOT_MIGRATE: envVar.boolean(false),
+    RETENTION_DAYS: envVar.positiveInt(30),
+    OPS_PORT: envVar.port(9464),
+    LOG_LEVEL: envVar.logLevel(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.BOT_ROLE !== 'standalone' && env.KAFKA_BROKERS.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KAFKA_BROKERS'],
+        message: `required for BOT_ROLE=${env.BOT_ROLE}`,
+      });
+    }
+  });
+
+export type BotEnv = z.output<typeof botEnvSchema>;
+
+export function readBotEnv(env: Env = process.env): BotEnv {
+  return parseEnv(botEnvSchema, env);
+}

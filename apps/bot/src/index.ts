@@ -1,0 +1,24 @@
+/** The bot's public entry points, for a process that composes several Wikipulse apps. */
+export { createCommandProcessor, createCommandService, createRest } from './app.js';
+export { loadCommands } from './commands/index.js';
+export { runConsole } from './console.js';
+export { CommandService, type CommandInput, type Handled } from './core/service.js';
+export { startGateway, type GatewayOptions } from './discord/gateway.js';
+export {
+  commandInput,
+  decodeRequest,
+  encodeRequest,
+  type CommandRequest,
+} from './discord/request.js';
+export { DiscordResponder } from './discord/responder.js';
+export { botEnvSchema, readBotEnv, type BotEnv } from './env.js';
+export { createBotMetrics, type BotMetrics } from './metrics.js';
+export { renderDiscord, type DiscordMessage } from './reply/discord.js';
+export { renderText } from './reply/text.js';
+export { openBotStore, type OpenedStore } from './store.js';
+export { startCommandWorker, type CommandWorkerOptions } from './worker/commands.js';
+export {
+  startWatchNotifier,
+  type WatchNotifier,
+  type WatchNotifierOptions,
+} from './worker/watches.js';

@@ -1,0 +1,105 @@
+import { KafkaBus } from '@wikipulse/kafka';
+import { installShutdown } from '@wikipulse/lifecycle';
+import { createLogger } from '@wikipulse/logger';
+import { createRegistry, startOpsServer } from '@wikipulse/metrics';
+import { createCommandProcessor } from './app.js';
+import { startGateway } from './discord/gateway.js';
+import { encodeRequest, type CommandRequest } from './discord/request.js';
+import { readBotEnv } from './env.js';
+import { createBotMetrics } from './metrics.js';
+import { openBotStore } from './store.js';
+import { startCommandWorker } from './worker/commands.js';
+import { startWatchNotifier } from './worker/watches.js';
+
+const env = readBotEnv();
+const log = createLogger({ name: 'bot', level: env.LOG_LEVEL });
+const shutdown = installShutdown({ log, deadlineMs: 20_000 });
+const registry = createRegistry('bot');
+const metrics = createBotMetrics(registry);
+const token = env.DISCORD_TOKEN;
+if (token === undefined) {
+  log.fatal('DISCORD_TOKEN is required to connect to Discord');
+  process.exit(2);
+}
+let ready = false;
+const ops = await startOpsServer({
+  registry,
+  port: env.OPS_PORT,
+  readiness: { started: () => ready },
+});
+shutdown.add('ops server', () => ops.close());
+log.info({ role: env.BOT_ROLE }, 'starting');
+
+// Standalone needs Kafka only to deliver page watches, and only when brokers are named.
+const bus =
+  env.KAFKA_BROKERS.length === 0
+    ? undefined
+    : new KafkaBus({ brokers: env.KAFKA_BROKERS, clientId: `wikipulse-bot-${env.BOT_ROLE}`, log });
+
+const gateway = (submit: (request: CommandRequest) => Promise<void>) =>
+  startGateway({
+    token,
+    apiUrl: env.DISCORD_API_URL,
+    prefix: env.BOT_PREFIX,
+    log,
+    metrics,
+    ...(env.DISCORD_SHARD_IDS.length > 0 ? { shardIds: env.DISCORD_SHARD_IDS.map(Number) } : {}),
+    ...(env.DISCORD_SHARD_COUNT !== undefined ? { shardCount: env.DISCORD_SHARD_COUNT } : {}),
+    submit,
+  });
+
+if (env.BOT_ROLE === 'gateway') {
+  await bus!.ensureTopics([
+    {
+      topic: env.BOT_COMMANDS_TOPIC,
+      partitions: env.BOT_COMMANDS_PARTITIONS,
+      config: { 'retention.ms': '3600000' },
+    },
+  ]);
+  const producer = await bus!.producer();
+  shutdown.add('producer', () => producer.close());
+  const client = await gateway((request) =>
+    producer.send(env.BOT_COMMANDS_TOPIC, [{ key: request.userId, value: encodeRequest(request) }]),
+  );
+  shutdown.add('discord client', () => client.destroy());
+} else {
+  const store = await openBotStore(env);
+  shutdown.add('clickhouse', () => store.close());
+  const { process: run, responder } = await createCommandProcessor(env, store, token, log, metrics);
+  if (env.BOT_ROLE === 'worker') {
+    const worker = await startCommandWorker({
+      bus: bus!,
+      topic: env.BOT_COMMANDS_TOPIC,
+      groupId: env.BOT_WORKER_GROUP,
+      process: run,
+      log,
+      metrics,
+      concurrency: env.BOT_WORKER_CONCURRENCY,
+    });
+    shutdown.add('command worker', () => worker.close());
+  } else {
+    const client = await gateway(async (request) => {
+      await run(request);
+    });
+    shutdown.add('discord client', () => client.destroy());
+  }
+  if (bus !== undefined && env.BOT_WATCH_ENABLED) {
+    const watches = await startWatchNotifier({
+      bus,
+      store,
+      topic: env.EVENTS_TOPIC,
+      groupId: env.BOT_WATCH_GROUP,
+      responder,
+      log,
+      metrics,
+      refreshMs: env.BOT_WATCH_REFRESH_MS,
+    });
+    shutdown.add('watch notifier', () => watches.close());
+  } else {
+    log.warn(
+      'page watches are stored but not delivered: delivery reads the event topic (KAFKA_BROKERS)',
+    );
+  }
+}
+ready = true;
+log.info({ role: env.BOT_ROLE }, 'running');

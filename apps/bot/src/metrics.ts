@@ -1,0 +1,43 @@
+import { Counter, Histogram, type Registry } from '@wikipulse/metrics';
+
+export interface BotMetrics {
+  commands: Counter<'command' | 'outcome'>;
+  latency: Histogram<'command'>;
+  forwarded: Counter<'source'>;
+  watchNotifications: Counter;
+  invalidRequests: Counter;
+}
+
+export function createBotMetrics(registry: Registry): BotMetrics {
+  return {
+    commands: new Counter({
+      name: 'wikipulse_bot_commands_total',
+      help: 'Commands answered, by command and outcome (ok, bad_input, rate_limited, failed)',
+      labelNames: ['command', 'outcome'] as const,
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'wikipulse_bot_command_latency_seconds',
+      help: 'From the gateway receiving a command to its reply being accepted by Discord',
+      labelNames: ['command'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    forwarded: new Counter({
+      name: 'wikipulse_bot_forwarded_total',
+      help: 'Commands the gateway forwarded, by source (message, interaction)',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
+    watchNotifications: new Counter({
+      name: 'wikipulse_bot_watch_notifications_total',
+      help: 'Messages posted for changes of watched pages',
+      registers: [registry],
+    }),
+    invalidRequests: new Counter({
+      name: 'wikipulse_bot_invalid_requests_total',
+      help: 'Command-topic records that could not be decoded and were skipped',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,103 @@
+import type { Bus, Consumer, IncomingMessage } from '@wikipulse/kafka';
+import type { Logger } from '@wikipulse/logger';
+import type { ProcessedCommand } from '../discord/processor.js';
+import { decodeRequest, type CommandRequest } from '../discord/request.js';
+import type { BotMetrics } from '../metrics.js';
+
+export interface CommandWorkerOptions {
+  bus: Bus;
+  topic: string;
+  groupId: string;
+  process: (request: CommandRequest) => Promise<ProcessedCommand | null>;
+  log: Logger;
+  metrics?: BotMetrics;
+  /** Users whose commands run at the same time within one batch. */
+  concurrency: number;
+  /** Commands older than this are dropped: their interaction tokens have expired, and a reply minutes late helps nobody. */
+  maxAgeMs?: number;
+  /** Called with each command handled, for tests and the benchmark. */
+  onProcessed?: (request: CommandRequest, result: ProcessedCommand | null) => void;
+}
+
+/**
+ * The worker role: a member of one consumer group on the commands topic. Kafka gives each
+ * partition to exactly one member, so each command is answered by one worker; records are
+ * keyed by user, so one user's commands stay in order on one worker (and its rate limiter).
+ * Offsets are committed after the replies are sent; a command redelivered after a crash is
+ * answered again with the same nonce, which Discord deduplicates.
+ */
+export async function startCommandWorker(options: CommandWorkerOptions): Promise<Consumer> {
+  const { log, metrics } = options;
+  const maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
+  const recent = new RecentIds(10_000);
+  const consumer = await options.bus.consumer({
+    groupId: options.groupId,
+    topics: [options.topic],
+    fromBeginning: true,
+    maxWaitMs: 20,
+  });
+  await consumer.run(async (batch, context) => {
+    const byUser = new Map<string, CommandRequest[]>();
+    for (const message of batch.messages) {
+      const request = decode(message);
+      if (request === undefined) continue;
+      if (Date.now() - request.receivedAt > maxAgeMs) {
+        log.warn(
+          { requestId: request.id, ageMs: Date.now() - request.receivedAt },
+          'dropping a stale command',
+        );
+        continue;
+      }
+      if (!recent.add(request.id)) continue;
+      const queue = byUser.get(request.userId) ?? [];
+      queue.push(request);
+      byUser.set(request.userId, queue);
+    }
+    const queues = [...byUser.values()];
+    const runQueue = async () => {
+      for (let queue = queues.shift(); queue !== undefined; queue = queues.shift()) {
+        for (const request of queue) {
+          const result = await options.process(request);
+          options.onProcessed?.(request, result);
+        }
+        await context.heartbeat();
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(options.concurrency, queues.length) }, runQueue),
+    );
+  });
+
+  function decode(message: IncomingMessage): CommandRequest | undefined {
+    const decoded = decodeRequest(message.value?.toString('utf8') ?? '');
+    if (decoded.ok) return decoded.request;
+    metrics?.invalidRequests.inc();
+    log.warn(
+      { partition: message.partition, offset: message.offset, reason: decoded.reason },
+      'skipping an undecodable command record',
+    );
+    return undefined;
+  }
+  return consumer;
+}
+
+/** Ids seen lately, oldest forgotten first: a rebalance can hand a worker records it already answered. */
+class RecentIds {
+  readonly #ids = new Set<string>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** False when the id was seen already. */
+  add(id: string): boolean {
+    if (this.#ids.has(id)) return false;
+    this.#ids.add(id);
+    if (this.#ids.size > this.#max) {
+      const oldest = this.#ids.values().next().value;
+      if (oldest !== undefined) this.#ids.delete(oldest);
+    }
+    return true;
+  }
+}

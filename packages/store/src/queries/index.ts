@@ -1,0 +1,24 @@
+export { chTime, type Store } from './context.js';
+export {
+  RECENT_MAX_LIMIT,
+  RECENT_MAX_OFFSET,
+  recentChanges,
+  type RecentChangeRow,
+  type RecentQuery,
+} from './recent.js';
+export { dailyStats, type DailyStats, type DailyStatsQuery } from './stats.js';
+export { TOP_MAX_LIMIT, topPages, type TopPageRow, type TopPagesQuery } from './top.js';
+export {
+  languagePreferences,
+  setLanguagePreference,
+  type LanguagePreferences,
+  type PreferenceScope,
+} from './preferences.js';
+export {
+  activeWatches,
+  addWatch,
+  channelWatches,
+  removeWatch,
+  type Watch,
+  type WatchChange,
+} from './watches.js';

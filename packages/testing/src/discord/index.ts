@@ -1,0 +1,10 @@
+export {
+  DiscordDouble,
+  PERMISSIONS,
+  user,
+  type DiscordDoubleOptions,
+  type DoubleGuild,
+  type DoubleUser,
+  type SentRecord,
+} from './double.js';
+export { snowflake, snowflakeTime } from './snowflake.js';
