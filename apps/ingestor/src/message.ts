@@ -1,0 +1,79 @@
+import { languageOf, type RecentChange } from '@wikipulse/events';
+import type { OutgoingMessage } from '@wikipulse/kafka';
+
+/**
+ * The Kafka key: `wiki|title` (the page), or `meta.id` for an event without a page.
+ *
+ * Why the page: consumers get every change of one page in order on one partition (diffs,
+ * edit wars, revert detection), and the key still spreads the skewed traffic, because Commons'
+ * and Wikidata's share is spread over millions of pages rather than concentrated on one key
+ * per wiki (keying by wiki would put a third of all traffic on one partition). The hottest
+ * single page rarely sees more than a few edits a second, which no partition notices.
+ */
+export function messageKey(event: RecentChange): string {
+  const { wiki, title } = event;
+  if (typeof wiki === 'string' && typeof title === 'string' && wiki !== '' && title !== '') {
+    return `${wiki}|${title}`;
+  }
+  return event.meta.id;
+}
+
+/** Header names on produced events; consumers filter or route without parsing the value. */
+export const HEADER = {
+  contentType: 'content-type',
+  schema: 'schema',
+  metaId: 'meta-id',
+  wiki: 'wiki',
+  language: 'language',
+} as const;
+
+/**
+ * The Kafka message for an accepted event: the value is the event's JSON exactly as received
+ * (no re-serialisation: reprocessing sees what Wikimedia sent), the timestamp the time of
+ * receipt (the restart logic looks events up by it).
+ */
+export function eventMessage(
+  event: RecentChange,
+  raw: string,
+  receivedAt: number,
+): OutgoingMessage {
+  const headers: Record<string, string> = {
+    [HEADER.contentType]: 'application/json',
+    [HEADER.schema]: event.$schema,
+    [HEADER.metaId]: event.meta.id,
+  };
+  if (typeof event.wiki === 'string') headers[HEADER.wiki] = event.wiki;
+  const language = languageOf(event);
+  if (language !== null) headers[HEADER.language] = language;
+  return { key: messageKey(event), value: raw, headers, timestamp: receivedAt };
+}
+
+/** Dead-letter header names: why the event was refused, and where it came from. */
+export const DEAD_LETTER_HEADER = {
+  reason: 'reason',
+  detail: 'detail',
+  position: 'position',
+  source: 'source',
+} as const;
+
+/** The dead-letter message: the raw data exactly as received, the reason in headers. */
+export function deadLetterMessage(
+  raw: string,
+  reason: string,
+  detail: string,
+  position: string,
+  receivedAt: number,
+): OutgoingMessage {
+  return {
+    key: null,
+    value: raw,
+    headers: {
+      [DEAD_LETTER_HEADER.reason]: reason,
+      // Headers are not meant for megabytes; the full text is in the value anyway.
+      [DEAD_LETTER_HEADER.detail]: detail.length > 500 ? `${detail.slice(0, 497)}...` : detail,
+      [DEAD_LETTER_HEADER.position]: position,
+      [DEAD_LETTER_HEADER.source]: 'wikipulse-ingestor',
+    },
+    timestamp: receivedAt,
+  };
+}
