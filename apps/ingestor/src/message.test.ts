@@ -21,8 +21,7 @@ describe('messageKey', () => {
 
   it('falls back to meta.id without a page', () => {
     expect(messageKey({ ...event, title: '' })).toBe(event.meta.id);
-    const { wiki: _wiki, ...noWiki } = event;
-    expect(messageKey(noWiki)).toBe(event.meta.id);
+    expect(messageKey({ ...event, wiki: undefined })).toBe(event.meta.id);
   });
 });
 
