@@ -12,6 +12,7 @@ import { Ingestor, type IngestorSettings } from './ingestor.js';
 import { HEADER } from './message.js';
 import { registerMetrics } from './metrics.js';
 import { KafkaOutput, LineOutput, type Output } from './output.js';
+import { repairAndReadTail } from './jsonl-tail.js';
 import { normaliseSince } from './position.js';
 
 export interface IngestorApp {
@@ -23,6 +24,8 @@ export interface IngestorApp {
 
 /** How many recent ids a file checkpoint carries: a replay after a restart at the live rate. */
 const FILE_CHECKPOINT_IDS = 20_000;
+/** How much of a JSONL output's end is read back on start: about 20,000 events. */
+const JSONL_TAIL_BYTES = 32 * 1024 * 1024;
 
 /**
  * Builds the ingestor from its configuration: the output, the checkpoint store, the position
@@ -68,6 +71,10 @@ export async function createIngestorApp(
       'restored position and deduplication window from Kafka',
     );
   } else {
+    if (env.OUTPUT === 'jsonl' && env.CHECKPOINT_FILE !== '') {
+      // Before opening for append: a half-written last line is cut off first.
+      seenIds = await repairAndReadTail(env.OUTPUT_FILE, JSONL_TAIL_BYTES);
+    }
     output =
       env.OUTPUT === 'stdout'
         ? LineOutput.toStream(log.child({ component: 'output' }), process.stdout)
@@ -75,7 +82,8 @@ export async function createIngestorApp(
     if (env.CHECKPOINT_FILE !== '') {
       checkpoints = new FileCheckpointStore(env.CHECKPOINT_FILE);
       resumeFrom = await checkpoints.load();
-      seenIds = resumeFrom?.recentIds ?? [];
+      // A file holds what was written after the last checkpoint too; stdout is gone.
+      if (env.OUTPUT === 'stdout') seenIds = resumeFrom?.recentIds ?? [];
     }
   }
 
@@ -94,7 +102,7 @@ export async function createIngestorApp(
     lingerMs: env.LINGER_MS,
     maxInFlight: env.MAX_IN_FLIGHT,
     checkpointIntervalMs: env.CHECKPOINT_INTERVAL_MS,
-    checkpointIds: env.OUTPUT === 'kafka' ? 0 : Math.min(FILE_CHECKPOINT_IDS, env.DEDUP_WINDOW),
+    checkpointIds: env.OUTPUT === 'stdout' ? Math.min(FILE_CHECKPOINT_IDS, env.DEDUP_WINDOW) : 0,
   };
   const ingestor = new Ingestor({
     settings,

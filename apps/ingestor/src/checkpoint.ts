@@ -14,8 +14,8 @@ export interface Checkpoint {
   receivedAt: number;
   savedAt: number;
   /**
-   * The newest accepted `meta.id`s up to `position` (file checkpoints only: a file output
-   * cannot be read back to rebuild the deduplication window, Kafka can).
+   * The newest accepted `meta.id`s up to `position`, for stdout output only: Kafka and a JSONL
+   * file are read back on start to rebuild the deduplication window, stdout cannot be.
    */
   recentIds?: string[];
 }
