@@ -133,7 +133,8 @@ export async function createIngestorApp(
  * Why rebuild from the topic rather than save the window with the checkpoint: after a
  * `kill -9`, events acknowledged after the last checkpoint are in Kafka but not in any
  * checkpoint, and the resumed stream replays them. The topic is the only record that is
- * complete up to the crash. Each message's Kafka timestamp is its receive time, so the time
+ * complete up to the crash. Each message's Kafka timestamp is its produce time (at or after its
+ * receipt), so the time
  * index finds where to start: the checkpointed event's receipt minus a lookback that covers
  * events the upstream replays from slightly before the position (it resumes by time, and
  * events are not strictly ordered). The read is bounded per partition by the window size.

@@ -26,7 +26,7 @@ export const envSchema = z
     TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(-1).default(-1),
     COMPRESSION: z.enum(['none', 'gzip']).default('gzip'),
     BATCH_MAX_EVENTS: envVar.positiveInt(2000),
-    BATCH_MAX_BYTES: envVar.positiveInt(900_000),
+    BATCH_MAX_BYTES: envVar.positiveInt(2_000_000),
     LINGER_MS: envVar.nonNegativeInt(5),
     MAX_IN_FLIGHT: envVar.positiveInt(2),
     CHECKPOINT_FILE: z.string().default(''),

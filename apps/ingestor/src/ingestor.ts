@@ -104,7 +104,7 @@ export class Ingestor {
         stats.received += 1;
         const outcome = classify(data, this.#dedup, filter);
         if (outcome.kind === 'accept') {
-          this.#batcher.add(eventMessage(outcome.event, data, now), data.length);
+          this.#batcher.add(eventMessage(outcome.event, data), data.length);
           if (++this.#sinceLag >= LAG_SAMPLE_EVERY || stats.lagSeconds === 0) {
             this.#sinceLag = 0;
             const dt = Date.parse(outcome.event.meta.dt);

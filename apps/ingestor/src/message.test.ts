@@ -28,11 +28,10 @@ describe('messageKey', () => {
 describe('eventMessage', () => {
   it('keeps the received text as the value and names the event in headers', () => {
     const raw = ` ${JSON.stringify(event)}`;
-    expect(eventMessage(event, raw, 1234)).toEqual({
+    expect(eventMessage(event, raw)).toEqual({
       key: 'commonswiki|File:Example.jpg',
       value: raw,
       headers: { 'meta-id': event.meta.id, wiki: 'commonswiki' },
-      timestamp: 1234,
     });
   });
 });

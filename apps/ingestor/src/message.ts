@@ -32,17 +32,14 @@ export const HEADER = {
 
 /**
  * The Kafka message for an accepted event: the value is the event's JSON exactly as received
- * (no re-serialisation: reprocessing sees what Wikimedia sent), the timestamp the time of
- * receipt (the restart logic looks events up by it).
+ * (no re-serialisation: reprocessing sees what Wikimedia sent). The Kafka timestamp is left to
+ * the client, which stamps the produce time: never earlier than the receipt, which is all the
+ * restart logic needs when it looks events up by time, and cheaper than a timestamp per message.
  */
-export function eventMessage(
-  event: RecentChange,
-  raw: string,
-  receivedAt: number,
-): OutgoingMessage {
+export function eventMessage(event: RecentChange, raw: string): OutgoingMessage {
   const headers: Record<string, string> = { [HEADER.metaId]: event.meta.id };
   if (typeof event.wiki === 'string') headers[HEADER.wiki] = event.wiki;
-  return { key: messageKey(event), value: raw, headers, timestamp: receivedAt };
+  return { key: messageKey(event), value: raw, headers };
 }
 
 /** Dead-letter header names: why the event was refused, and where it came from. */

@@ -93,7 +93,7 @@ process.stdout.write(
     peakRssMB: round(peakRssKb / 1024, 1),
     eventsProduced: last.produced,
     eventsInKafka: inTopic,
-    compression: process.env['COMPRESSION'] ?? 'none',
+    compression: process.env['COMPRESSION'] ?? 'gzip',
     ingestorExitCode: exitCode,
   })}\n`,
 );
