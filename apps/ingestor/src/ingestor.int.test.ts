@@ -190,6 +190,25 @@ describe('ingestor without Kafka', () => {
     const child = startIngestor({ STREAM_URL: server.url, OUTPUT: 'stdout' });
     await until('all events on stdout', () => child.stdout.length >= expected.length);
     await new Promise((resolve) => setTimeout(resolve, 300));
+
+    const port = /"metricsPort":(\d+)/.exec(child.stderr.join(''))![1];
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, checks: { stream: true, output: true } });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const value = (series: string) =>
+      Number(new RegExp(`^${series} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    expect(value('wikipulse_ingestor_events_produced_total{app="ingestor"}')).toBe(expected.length);
+    expect(
+      value('wikipulse_ingestor_events_dropped_total{reason="canary",app="ingestor"}'),
+    ).toBeGreaterThan(0);
+    expect(
+      value('wikipulse_ingestor_events_dropped_total{reason="duplicate",app="ingestor"}'),
+    ).toBeGreaterThan(0);
+    expect(
+      value('wikipulse_ingestor_reconnects_total{reason="closed",app="ingestor"}'),
+    ).toBeGreaterThanOrEqual(4);
+
     child.process.kill('SIGTERM');
     expect(await child.exited).toBe(0);
     expect(child.stdout).toEqual(expected);
