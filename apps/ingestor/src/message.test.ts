@@ -21,7 +21,9 @@ describe('messageKey', () => {
 
   it('falls back to meta.id without a page', () => {
     expect(messageKey({ ...event, title: '' })).toBe(event.meta.id);
-    expect(messageKey({ ...event, wiki: undefined })).toBe(event.meta.id);
+    const noWiki: RecentChange = { ...event };
+    delete noWiki.wiki;
+    expect(messageKey(noWiki)).toBe(event.meta.id);
   });
 });
 

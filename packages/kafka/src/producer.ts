@@ -66,7 +66,7 @@ function toKafkaMessage(m: OutgoingMessage): Message {
     key: m.key ?? null,
     value: m.value,
     // kafkajs reads headers without changing them; no copy per message.
-    ...(m.headers ? { headers: m.headers as Record<string, string> } : {}),
+    ...(m.headers ? { headers: m.headers } : {}),
     ...(m.timestamp !== undefined ? { timestamp: String(m.timestamp) } : {}),
   };
 }
