@@ -61,12 +61,11 @@ class KafkaJsProducer implements Producer {
   }
 }
 
+/**
+ * kafkajs reads messages without changing them, and a message without a timestamp already has
+ * kafkajs' shape: it is passed as it is, which saves an object per message at high rates.
+ */
 function toKafkaMessage(m: OutgoingMessage): Message {
-  return {
-    key: m.key ?? null,
-    value: m.value,
-    // kafkajs reads headers without changing them; no copy per message.
-    ...(m.headers ? { headers: m.headers } : {}),
-    ...(m.timestamp !== undefined ? { timestamp: String(m.timestamp) } : {}),
-  };
+  if (m.timestamp === undefined) return m as Omit<OutgoingMessage, 'timestamp'>;
+  return { ...m, timestamp: String(m.timestamp) };
 }

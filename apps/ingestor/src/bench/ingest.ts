@@ -5,7 +5,8 @@
  *
  * BENCH_SECONDS (default 20) measured after BENCH_WARMUP_SECONDS (default 5);
  * KAFKA_BROKERS (default 127.0.0.1:19092); BENCH_CPU_PROF=<dir> writes a V8 CPU profile of
- * the ingestor there. Other ingestor variables (COMPRESSION, BATCH_MAX_EVENTS, …) pass through.
+ * the ingestor there; BENCH_NODE_FLAGS replaces the ingestor's Node flags. Other ingestor
+ * variables (COMPRESSION, BATCH_MAX_EVENTS, …) pass through.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -23,6 +24,12 @@ const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
 const warmup = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
 const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
 const profileDir = process.env['BENCH_CPU_PROF'];
+/** The heap limits `npm run ingest` uses (see the README's performance notes). */
+const nodeFlags = (
+  process.env['BENCH_NODE_FLAGS'] ?? '--max-old-space-size=96 --max-semi-space-size=4'
+)
+  .split(' ')
+  .filter((flag) => flag !== '');
 
 const lines = readdirSync(recordingsDir)
   .filter((f) => f.endsWith('.jsonl'))
@@ -35,6 +42,7 @@ const metricsPort = await freePort();
 const child = spawn(
   process.execPath,
   [
+    ...nodeFlags,
     ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
     join(repoRoot, 'apps', 'ingestor', 'dist', 'main.js'),
   ],
@@ -62,8 +70,10 @@ const rssTimer = setInterval(() => {
 await waitForSample(metricsPort, (s) => s.produced > 0, 60_000);
 await sleep(warmup * 1000);
 const first = await sample(metricsPort);
+const firstCpu = cpuSeconds(child.pid!);
 await sleep(seconds * 1000);
 const last = await sample(metricsPort);
+const lastCpu = cpuSeconds(child.pid!);
 peakRssKb = Math.max(peakRssKb, hwmKb(child.pid!));
 
 const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -91,9 +101,17 @@ process.stdout.write(
       p99: round(quantile(latency, 0.99) * 1000, 1),
     },
     peakRssMB: round(peakRssKb / 1024, 1),
+    // CPU the ingestor used per 1,000 events: comparable across runs on a busy machine, where
+    // events/s depend on what else runs.
+    ingestorCpuMsPer1000Events: round(
+      ((lastCpu - firstCpu) * 1000 * 1000) / Math.max(1, last.produced - first.produced),
+      1,
+    ),
+    ingestorCpuCores: round((lastCpu - firstCpu) / elapsed, 2),
     eventsProduced: last.produced,
     eventsInKafka: inTopic,
-    compression: process.env['COMPRESSION'] ?? 'gzip',
+    compression: process.env['COMPRESSION'] ?? 'none',
+    nodeFlags: nodeFlags.join(' '),
     ingestorExitCode: exitCode,
   })}\n`,
 );
@@ -166,6 +184,12 @@ function quantile(buckets: [number, number][], q: number): number {
     previousCount = count;
   }
   return previousLe;
+}
+
+/** User plus system CPU seconds of a process, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function rssKb(pid: number): number {
