@@ -27,7 +27,7 @@ export async function readTail(
   const { topic, maxPerPartition } = options;
   const admin = bus.kafka.admin();
   await admin.connect();
-  let ranges: Map<number, { start: bigint; end: bigint }>;
+  let ranges: Map<number, { start: bigint; end: bigint; next: bigint }>;
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
     const byTime =
@@ -48,7 +48,7 @@ export async function readTail(
       const timed = byTime?.get(p.partition);
       // The time index answers -1 when no message is that new.
       if (timed !== undefined) start = timed < 0n ? end : timed > start ? timed : start;
-      if (start < end) ranges.set(p.partition, { start, end });
+      if (start < end) ranges.set(p.partition, { start, end, next: start });
     }
   } finally {
     await admin.disconnect();
@@ -75,14 +75,17 @@ export async function readTail(
       );
       consumer
         .run({
+          // Nothing is committed; resolving each batch only moves the fetch position on.
           autoCommit: false,
-          eachBatchAutoResolve: false,
+          eachBatchAutoResolve: true,
           eachBatch: ({ batch }) => {
             const range = ranges.get(batch.partition);
             if (!range || !pending.has(batch.partition)) return Promise.resolve();
             for (const m of batch.messages) {
               const offset = BigInt(m.offset);
-              if (offset < range.start || offset >= range.end) continue;
+              // `next` skips a batch fetched again around the seek.
+              if (offset < range.next || offset >= range.end) continue;
+              range.next = offset + 1n;
               count += 1;
               each({
                 topic,
