@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { ConfigError } from '@wikipulse/config';
 import { installShutdown } from '@wikipulse/lifecycle';
 import { createLogger } from '@wikipulse/logger';
 import { createRegistry, startOpsServer } from '@wikipulse/metrics';
@@ -10,9 +9,8 @@ let env: IngestorEnv;
 try {
   env = loadEnv();
 } catch (error) {
-  process.stderr.write(
-    `${error instanceof ConfigError || error instanceof Error ? error.message : String(error)}\n`,
-  );
+  // Configuration errors list every bad variable; they go to stderr before any logger exists.
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(2);
 }
 
