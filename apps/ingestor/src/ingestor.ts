@@ -150,10 +150,9 @@ export class Ingestor {
       },
       'ingestor starting',
     );
+    this.#parts.metrics.stats.connected = () => this.#stream.connected;
     this.#stream.start();
-    this.#parts.metrics.stats.connected = false;
     this.#checkpointTimer = setInterval(() => {
-      this.#parts.metrics.stats.connected = this.#stream.connected;
       void this.#checkpoint().catch((error: unknown) => {
         log.error({ err: error }, 'saving the checkpoint failed');
       });
@@ -164,7 +163,6 @@ export class Ingestor {
   async stop(): Promise<void> {
     this.#stream.stop();
     if (this.#checkpointTimer) clearInterval(this.#checkpointTimer);
-    this.#parts.metrics.stats.connected = false;
     await this.#batcher.drain();
     await this.#saving;
     await this.#checkpoint();

@@ -17,7 +17,8 @@ export class IngestorStats {
   lagSeconds = 0;
   /** The acknowledged position's time, epoch seconds. */
   positionSeconds = 0;
-  connected = false;
+  /** Read on scrape; the ingestor points it at its stream. */
+  connected: () => boolean = () => false;
 }
 
 export interface IngestorMetrics {
@@ -105,7 +106,7 @@ export function registerMetrics(registry: Registry): IngestorMetrics {
     help: '1 while the SSE stream is connected.',
     registers: [registry],
     collect() {
-      this.set(stats.connected ? 1 : 0);
+      this.set(stats.connected() ? 1 : 0);
     },
   });
   const produceLatency = new Histogram({
