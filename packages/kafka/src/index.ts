@@ -1,3 +1,4 @@
 export type * from './types.js';
 export { KafkaBus, type BusLogger, type KafkaBusOptions } from './kafka-bus.js';
 export { MemoryBus } from './memory-bus.js';
+export { readTail, type ReadTailOptions } from './tail.js';

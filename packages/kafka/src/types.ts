@@ -48,11 +48,28 @@ export type BatchHandler = (batch: MessageBatch, context: BatchContext) => Promi
 export interface ProducerOptions {
   /** Idempotent, acks=all producer (the default): no duplicates from the producer's own retries. */
   idempotent?: boolean;
+  /**
+   * gzip is built into kafkajs; other codecs need native modules. Measured on the ingestor's
+   * benchmark (see the README), gzip costs CPU on the event loop's thread pool for a saving
+   * the local broker does not need, so apps choose per deployment.
+   */
   compression?: 'none' | 'gzip';
+  /** How long the broker may take to replicate a produce request (acks=all), ms. */
+  timeoutMs?: number;
+}
+
+export interface TopicMessages {
+  topic: string;
+  messages: readonly OutgoingMessage[];
 }
 
 export interface Producer {
   send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  /**
+   * Several topics in one produce request per broker. Resolves when every message is
+   * acknowledged by all in-sync replicas; rejects when any is not (after the client's retries).
+   */
+  sendBatch(batches: readonly TopicMessages[]): Promise<void>;
   close(): Promise<void>;
 }
 

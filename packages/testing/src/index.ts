@@ -16,3 +16,4 @@ export {
   type FreshEventsOptions,
 } from './recordings.js';
 export { MemorySampler, percentile, round } from './bench.js';
+export * from './eventstreams/index.js';

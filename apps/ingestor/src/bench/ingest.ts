@@ -1,0 +1,231 @@
+/**
+ * `npm run bench:ingest`: the local EventStreams server sends as fast as it can, the built
+ * ingestor (a child process, as deployed) produces to a real Kafka broker with acks=all, and
+ * one JSON object goes to stdout: events/s, MB/s, produce latency p50/p99, peak RSS.
+ *
+ * BENCH_SECONDS (default 20) measured after BENCH_WARMUP_SECONDS (default 5);
+ * KAFKA_BROKERS (default 127.0.0.1:19092); BENCH_CPU_PROF=<dir> writes a V8 CPU profile of
+ * the ingestor there; BENCH_NODE_FLAGS replaces the ingestor's Node flags. Other ingestor
+ * variables (COMPRESSION, BATCH_MAX_EVENTS, …) pass through.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { KafkaBus } from '@wikipulse/kafka';
+import {
+  readRecording,
+  recordingsDir,
+  repoRoot,
+  startEventStreamsServer,
+} from '@wikipulse/testing';
+
+const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
+const warmup = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
+const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
+const profileDir = process.env['BENCH_CPU_PROF'];
+/** The heap limits `npm run ingest` uses (see the README's performance notes). */
+const nodeFlags = (
+  process.env['BENCH_NODE_FLAGS'] ?? '--max-old-space-size=96 --max-semi-space-size=4'
+)
+  .split(' ')
+  .filter((flag) => flag !== '');
+
+const lines = readdirSync(recordingsDir)
+  .filter((f) => f.endsWith('.jsonl'))
+  .sort()
+  .flatMap((f) => readRecording(join(recordingsDir, f)));
+const server = await startEventStreamsServer({ lines, stepMs: 0.02 });
+const run = `bench_ingest_${Date.now().toString(36)}`;
+const metricsPort = await freePort();
+
+const child = spawn(
+  process.execPath,
+  [
+    ...nodeFlags,
+    ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+    join(repoRoot, 'apps', 'ingestor', 'dist', 'main.js'),
+  ],
+  {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      STREAM_URL: server.url,
+      KAFKA_BROKERS: brokers.join(','),
+      OUTPUT: 'kafka',
+      TOPIC: `${run}.events`,
+      DEAD_LETTER_TOPIC: `${run}.dead-letter`,
+      CHECKPOINT_TOPIC: `${run}.positions`,
+      METRICS_PORT: String(metricsPort),
+      METRICS_HOST: '127.0.0.1',
+      LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
+    },
+  },
+);
+let peakRssKb = 0;
+const rssTimer = setInterval(() => {
+  peakRssKb = Math.max(peakRssKb, rssKb(child.pid!));
+}, 100);
+
+await waitForSample(metricsPort, (s) => s.produced > 0, 60_000);
+await sleep(warmup * 1000);
+const first = await sample(metricsPort);
+const firstCpu = cpuSeconds(child.pid!);
+await sleep(seconds * 1000);
+const last = await sample(metricsPort);
+const lastCpu = cpuSeconds(child.pid!);
+peakRssKb = Math.max(peakRssKb, hwmKb(child.pid!));
+
+const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+child.kill('SIGTERM');
+const exitCode = await exited;
+clearInterval(rssTimer);
+await server.stop();
+
+const bus = new KafkaBus({ brokers, clientId: 'wikipulse-bench' });
+const inTopic = [...(await bus.endOffsets(`${run}.events`)).values()].reduce(
+  (sum, offset) => sum + Number(offset),
+  0,
+);
+
+const elapsed = (last.at - first.at) / 1000;
+const latency = subtractBuckets(last.buckets, first.buckets);
+process.stdout.write(
+  `${JSON.stringify({
+    benchmark: 'ingest',
+    seconds: round(elapsed, 1),
+    eventsPerSecond: Math.round((last.produced - first.produced) / elapsed),
+    megabytesPerSecond: round((last.bytes - first.bytes) / elapsed / 1e6, 1),
+    produceLatencyMs: {
+      p50: round(quantile(latency, 0.5) * 1000, 1),
+      p99: round(quantile(latency, 0.99) * 1000, 1),
+    },
+    peakRssMB: round(peakRssKb / 1024, 1),
+    // CPU the ingestor used per 1,000 events: comparable across runs on a busy machine, where
+    // events/s depend on what else runs.
+    ingestorCpuMsPer1000Events: round(
+      ((lastCpu - firstCpu) * 1000 * 1000) / Math.max(1, last.produced - first.produced),
+      1,
+    ),
+    ingestorCpuCores: round((lastCpu - firstCpu) / elapsed, 2),
+    eventsProduced: last.produced,
+    eventsInKafka: inTopic,
+    compression: process.env['COMPRESSION'] ?? 'none',
+    nodeFlags: nodeFlags.join(' '),
+    ingestorExitCode: exitCode,
+  })}\n`,
+);
+
+interface Sample {
+  at: number;
+  produced: number;
+  bytes: number;
+  buckets: Map<number, number>;
+}
+
+async function sample(port: number): Promise<Sample> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (name: string) => {
+    const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text);
+    return match ? Number(match[1]) : 0;
+  };
+  const buckets = new Map<number, number>();
+  for (const m of text.matchAll(
+    /^wikipulse_ingestor_produce_latency_seconds_bucket\{le="([^"]+)"[^}]*\} ([0-9.e+]+)$/gm,
+  )) {
+    buckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
+  }
+  return {
+    at: Date.now(),
+    produced: value('wikipulse_ingestor_events_produced_total'),
+    bytes: value('wikipulse_ingestor_received_bytes_total'),
+    buckets,
+  };
+}
+
+async function waitForSample(
+  port: number,
+  ok: (s: Sample) => boolean,
+  timeoutMs: number,
+): Promise<Sample> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const s = await sample(port);
+      if (ok(s)) return s;
+    } catch {
+      // The ingestor's ops server is not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error('the ingestor produced nothing');
+    await sleep(100);
+  }
+}
+
+function subtractBuckets(a: Map<number, number>, b: Map<number, number>): [number, number][] {
+  return [...a.entries()].sort((x, y) => x[0] - y[0]).map(([le, n]) => [le, n - (b.get(le) ?? 0)]);
+}
+
+/** A quantile from cumulative histogram buckets, interpolated linearly inside its bucket. */
+function quantile(buckets: [number, number][], q: number): number {
+  const total = buckets[buckets.length - 1]?.[1] ?? 0;
+  if (total === 0) return 0;
+  const rank = q * total;
+  let previousLe = 0;
+  let previousCount = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank) {
+      if (!Number.isFinite(le)) return previousLe;
+      const inBucket = count - previousCount;
+      return (
+        previousLe + (inBucket === 0 ? 0 : ((rank - previousCount) / inBucket) * (le - previousLe))
+      );
+    }
+    previousLe = le;
+    previousCount = count;
+  }
+  return previousLe;
+}
+
+/** User plus system CPU seconds of a process, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function rssKb(pid: number): number {
+  return statusField(pid, 'VmRSS');
+}
+
+function hwmKb(pid: number): number {
+  return statusField(pid, 'VmHWM');
+}
+
+function statusField(pid: number, field: string): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

@@ -1,0 +1,97 @@
+import { envVar, parseEnv, z, type Env } from '@wikipulse/config';
+import { normaliseSince } from './position.js';
+
+/**
+ * The ingestor's whole configuration. Every variable is documented in the README with its
+ * default; `--since <time>` on the command line overrides `SINCE`.
+ */
+export const envSchema = z
+  .object({
+    STREAM_URL: z.url().default('https://stream.wikimedia.org/v2/stream/recentchange'),
+    // Wikimedia refuses requests without a descriptive agent (403): name, version, contact.
+    USER_AGENT: z
+      .string()
+      .min(1)
+      .default(
+        'Wikipulse-ingestor/0.1.0 (https://github.com/wikipulse/wikipulse; wikipulse@example.org) eventsource/4',
+      ),
+    OUTPUT: z.enum(['kafka', 'stdout', 'jsonl']).default('kafka'),
+    OUTPUT_FILE: z.string().default(''),
+    KAFKA_BROKERS: envVar.list(),
+    KAFKA_CLIENT_ID: z.string().min(1).default('wikipulse-ingestor'),
+    TOPIC: z.string().min(1).default('wikipulse.recentchange'),
+    DEAD_LETTER_TOPIC: z.string().min(1).default('wikipulse.recentchange.dead-letter'),
+    CHECKPOINT_TOPIC: z.string().min(1).default('wikipulse.ingestor.positions'),
+    TOPIC_PARTITIONS: envVar.positiveInt(6),
+    TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(-1).default(-1),
+    COMPRESSION: z.enum(['none', 'gzip']).default('none'),
+    BATCH_MAX_EVENTS: envVar.positiveInt(1000),
+    BATCH_MAX_BYTES: envVar.positiveInt(1_000_000),
+    LINGER_MS: envVar.nonNegativeInt(5),
+    MAX_IN_FLIGHT: envVar.positiveInt(2),
+    CHECKPOINT_FILE: z.string().default(''),
+    CHECKPOINT_INTERVAL_MS: envVar.positiveInt(1000),
+    SINCE: z.string().default(''),
+    WIKIS: envVar.list(),
+    LANGS: envVar.list(),
+    DEDUP_WINDOW: envVar.positiveInt(100_000),
+    RESTART_LOOKBACK_MS: envVar.nonNegativeInt(60_000),
+    STALL_TIMEOUT_MS: envVar.positiveInt(30_000),
+    RECONNECT_MIN_MS: envVar.positiveInt(500),
+    RECONNECT_MAX_MS: envVar.positiveInt(30_000),
+    METRICS_PORT: envVar.port(9464),
+    METRICS_HOST: z.string().default('0.0.0.0'),
+    SHUTDOWN_DEADLINE_MS: envVar.positiveInt(20_000),
+    LOG_LEVEL: envVar.logLevel(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.OUTPUT === 'jsonl' && env.OUTPUT_FILE === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OUTPUT_FILE'],
+        message: 'required when OUTPUT=jsonl',
+      });
+    }
+    if (env.OUTPUT === 'kafka' && env.KAFKA_BROKERS.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KAFKA_BROKERS'],
+        message: 'required when OUTPUT=kafka',
+      });
+    }
+    if (env.SINCE !== '' && normaliseSince(env.SINCE) === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SINCE'],
+        message: 'must be epoch milliseconds or an ISO-8601 date',
+      });
+    }
+  });
+
+export type IngestorEnv = z.output<typeof envSchema>;
+
+/** `--since <time>` / `--since=<time>`; anything else on the command line is an error. */
+export function argvOverrides(argv: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--since') {
+      const value = argv[i + 1];
+      if (value === undefined) throw new Error('--since needs a time (epoch ms or ISO-8601)');
+      out['SINCE'] = value;
+      i += 1;
+    } else if (arg.startsWith('--since=')) {
+      out['SINCE'] = arg.slice('--since='.length);
+    } else {
+      throw new Error(`unknown argument ${JSON.stringify(arg)} (only --since <time> is accepted)`);
+    }
+  }
+  return out;
+}
+
+export function loadEnv(
+  argv: readonly string[] = process.argv.slice(2),
+  env: Env = process.env,
+): IngestorEnv {
+  return parseEnv(envSchema, { ...env, ...argvOverrides(argv) });
+}

@@ -1,0 +1,197 @@
+import type { Logger } from '@wikipulse/logger';
+import { Batcher, type AckedMark } from './batcher.js';
+import type { Checkpoint, CheckpointStore } from './checkpoint.js';
+import { classify } from './classify.js';
+import { DedupWindow } from './dedup.js';
+import { createFilter } from './filters.js';
+import { deadLetterMessage, eventMessage } from './message.js';
+import type { IngestorMetrics } from './metrics.js';
+import type { Output } from './output.js';
+import { positionTime } from './position.js';
+import { StreamClient } from './stream.js';
+
+export interface IngestorSettings {
+  streamUrl: string;
+  userAgent: string;
+  /** Backfill start (ISO); overrides the checkpoint's position for the first connection. */
+  since?: string | undefined;
+  stallTimeoutMs: number;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  dedupWindow: number;
+  wikis: readonly string[];
+  langs: readonly string[];
+  batchMaxEvents: number;
+  batchMaxBytes: number;
+  lingerMs: number;
+  maxInFlight: number;
+  checkpointIntervalMs: number;
+  /** How many recent ids a checkpoint carries (file checkpoints; 0 for Kafka). */
+  checkpointIds: number;
+}
+
+export interface IngestorParts {
+  settings: IngestorSettings;
+  output: Output;
+  checkpoints: CheckpointStore | undefined;
+  /** The checkpoint loaded at start, if any. */
+  resumeFrom: Checkpoint | undefined;
+  /** `meta.id`s already in the output (oldest first): the window starts with them. */
+  seenIds: Iterable<string>;
+  log: Logger;
+  metrics: IngestorMetrics;
+  /** The output failed for good: the process must restart from its checkpoint. */
+  onFatal(error: unknown): void;
+}
+
+/** How often the event lag is sampled: parsing a date per event is measurable at full speed. */
+const LAG_SAMPLE_EVERY = 256;
+
+/**
+ * The ingest loop: stream → classify → batch → output, and checkpoints of the acknowledged
+ * position. Everything here runs on the stream's callbacks; nothing blocks.
+ */
+export class Ingestor {
+  readonly #parts: IngestorParts;
+  readonly #dedup: DedupWindow;
+  readonly #batcher: Batcher;
+  readonly #stream: StreamClient;
+  #checkpointTimer: NodeJS.Timeout | undefined;
+  #saving: Promise<void> | undefined;
+  #savedPosition: string | undefined;
+  #sinceLag = 0;
+
+  constructor(parts: IngestorParts) {
+    this.#parts = parts;
+    const { settings, log, metrics, output } = parts;
+    const { stats } = metrics;
+    this.#dedup = new DedupWindow(settings.dedupWindow);
+    for (const id of parts.seenIds) this.#dedup.add(id);
+    this.#savedPosition = parts.resumeFrom?.position;
+    const filter = createFilter({ wikis: settings.wikis, langs: settings.langs });
+    this.#batcher = new Batcher({
+      writer: output,
+      maxEvents: settings.batchMaxEvents,
+      maxBytes: settings.batchMaxBytes,
+      lingerMs: settings.lingerMs,
+      maxInFlight: settings.maxInFlight,
+      onAcked: (mark, batch) => {
+        stats.produced += batch.events;
+        metrics.produceLatency.observe(batch.latencyMs / 1000);
+        if (mark) stats.positionSeconds = (positionTime(mark.position) ?? 0) / 1000;
+      },
+      onError: (error) => parts.onFatal(error),
+    });
+    const resume = settings.since === undefined ? parts.resumeFrom?.position : undefined;
+    this.#stream = new StreamClient({
+      url: settings.streamUrl,
+      userAgent: settings.userAgent,
+      position: resume,
+      since: settings.since,
+      stallTimeoutMs: settings.stallTimeoutMs,
+      reconnectMinMs: settings.reconnectMinMs,
+      reconnectMaxMs: settings.reconnectMaxMs,
+      log: log.child({ component: 'stream' }),
+      onBytes: (count) => {
+        stats.bytes += count;
+      },
+      onReconnect: (reason) => {
+        stats.reconnects.set(reason, (stats.reconnects.get(reason) ?? 0) + 1);
+      },
+      writable: () => this.#batcher.writable(),
+      onMessage: (data, id) => {
+        const now = Date.now();
+        stats.received += 1;
+        const outcome = classify(data, this.#dedup, filter);
+        if (outcome.kind === 'accept') {
+          this.#batcher.add(eventMessage(outcome.event, data), data.length);
+          if (++this.#sinceLag >= LAG_SAMPLE_EVERY || stats.lagSeconds === 0) {
+            this.#sinceLag = 0;
+            const dt = Date.parse(outcome.event.meta.dt);
+            if (!Number.isNaN(dt)) stats.lagSeconds = (now - dt) / 1000;
+          }
+        } else if (outcome.kind === 'dead') {
+          this.#batcher.addDeadLetter(
+            deadLetterMessage(data, outcome.reason, outcome.detail, id, now),
+            data.length,
+          );
+          stats.deadLettered.set(outcome.reason, (stats.deadLettered.get(outcome.reason) ?? 0) + 1);
+        } else {
+          stats.dropped[outcome.reason] += 1;
+        }
+        if (id !== '')
+          this.#batcher.mark({ position: id, receivedAt: now, dedupMark: this.#dedup.added });
+      },
+    });
+  }
+
+  /** Ready: connected to the stream and the output takes writes. */
+  get ready(): boolean {
+    return this.#stream.connected && this.#parts.output.writable;
+  }
+
+  get connected(): boolean {
+    return this.#stream.connected;
+  }
+
+  /** The acknowledged position, as a checkpoint would save it. */
+  get acked(): AckedMark | undefined {
+    return this.#batcher.acked;
+  }
+
+  start(): void {
+    const { log, settings, resumeFrom } = this.#parts;
+    log.info(
+      {
+        url: settings.streamUrl,
+        resumeFrom: settings.since === undefined ? (resumeFrom?.position ?? null) : null,
+        since: settings.since ?? null,
+        knownIds: this.#dedup.size,
+      },
+      'ingestor starting',
+    );
+    this.#parts.metrics.stats.connected = () => this.#stream.connected;
+    this.#stream.start();
+    this.#checkpointTimer = setInterval(() => {
+      void this.#checkpoint().catch((error: unknown) => {
+        log.error({ err: error }, 'saving the checkpoint failed');
+      });
+    }, settings.checkpointIntervalMs);
+  }
+
+  /** Stops reading, waits for every batch to be acknowledged, saves the final checkpoint. */
+  async stop(): Promise<void> {
+    this.#stream.stop();
+    if (this.#checkpointTimer) clearInterval(this.#checkpointTimer);
+    await this.#batcher.drain();
+    await this.#saving;
+    await this.#checkpoint();
+  }
+
+  #checkpoint(): Promise<void> {
+    if (this.#saving) return this.#saving;
+    const store = this.#parts.checkpoints;
+    const mark = this.#batcher.acked;
+    if (!store || !mark || mark.position === this.#savedPosition) return Promise.resolve();
+    const { settings, output } = this.#parts;
+    const recentIds =
+      settings.checkpointIds > 0
+        ? this.#dedup.recent(settings.checkpointIds, mark.dedupMark)
+        : undefined;
+    this.#saving = (async () => {
+      try {
+        await output.sync();
+        await store.save({
+          position: mark.position,
+          receivedAt: mark.receivedAt,
+          savedAt: Date.now(),
+          ...(recentIds ? { recentIds } : {}),
+        });
+        this.#savedPosition = mark.position;
+      } finally {
+        this.#saving = undefined;
+      }
+    })();
+    return this.#saving;
+  }
+}

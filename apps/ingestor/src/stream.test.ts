@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@wikipulse/logger';
+import {
+  readRecording,
+  recordingsDir,
+  sseId,
+  startEventStreamsServer,
+  type EventStreamsServer,
+} from '@wikipulse/testing';
+import { join } from 'node:path';
+import { StreamClient, type ReconnectReason } from './stream.js';
+
+const lines = readRecording(join(recordingsDir, 'multiwiki-2026-09-17-24.jsonl'));
+const log = createLogger({ name: 'stream-test', level: 'silent' });
+
+let server: EventStreamsServer | undefined;
+let client: StreamClient | undefined;
+afterEach(async () => {
+  client?.stop();
+  await server?.stop();
+  client = undefined;
+  server = undefined;
+});
+
+function connect(
+  url: string,
+  options: { position?: string; since?: string; stallTimeoutMs?: number } = {},
+) {
+  const received: { data: string; id: string }[] = [];
+  const reconnects: { reason: ReconnectReason; delayMs: number; at: number }[] = [];
+  client = new StreamClient({
+    url,
+    userAgent: 'Wikipulse-test/1.0 (test@example.org)',
+    position: options.position,
+    since: options.since,
+    stallTimeoutMs: options.stallTimeoutMs ?? 10_000,
+    reconnectMinMs: 20,
+    reconnectMaxMs: 100,
+    log,
+    onMessage: (data, id) => received.push({ data, id }),
+    onReconnect: (reason, delayMs) => reconnects.push({ reason, delayMs, at: Date.now() }),
+  });
+  client.start();
+  return { received, reconnects };
+}
+
+async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe('StreamClient', () => {
+  it('sends the position as Last-Event-ID from the first request on, and resumes after every close', async () => {
+    server = await startEventStreamsServer({
+      lines,
+      limit: 60,
+      closeEveryEvents: 25,
+      startMs: 10_000,
+      stepMs: 1,
+    });
+    const start = sseId(10_010);
+    const { received, reconnects } = connect(server.url, { position: start });
+    await until(() => received.length > 0 && received[received.length - 1]!.id === sseId(10_059));
+    expect(server.requests[0]!.lastEventId).toBe(start);
+    // Each reconnect resumes at the last id seen, which the server replays once more.
+    expect(server.requests.slice(1).map((r) => r.lastEventId)).toEqual([
+      sseId(10_034),
+      sseId(10_058),
+    ]);
+    expect(reconnects.map((r) => r.reason)).toEqual(['closed', 'closed']);
+    const indices = new Set(received.map((r) => JSON.parse(r.id)[0].timestamp - 10_000));
+    expect([...indices].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 10),
+    );
+    expect(client!.position).toBe(sseId(10_059));
+  });
+
+  it('sends a descriptive User-Agent', async () => {
+    const { createServer } = await import('node:http');
+    const agents: (string | undefined)[] = [];
+    const probe = createServer((req, res) => {
+      agents.push(req.headers['user-agent']);
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port;
+    const { reconnects } = connect(`http://127.0.0.1:${port}/v2/stream/recentchange`);
+    await until(() => reconnects.length > 0);
+    client!.stop();
+    await new Promise((resolve) => probe.close(resolve));
+    expect(agents[0]).toBe('Wikipulse-test/1.0 (test@example.org)');
+  });
+
+  it('waits as long as a 429 tells it to', async () => {
+    server = await startEventStreamsServer({ lines, limit: 10 });
+    server.rejectNext(1, 1);
+    const { received, reconnects } = connect(server.url);
+    await until(() => received.length === 10);
+    expect(reconnects[0]).toMatchObject({ reason: 'http_429', delayMs: 1000 });
+    expect(server.counters.rejected).toBe(1);
+  });
+
+  it('reconnects when no byte arrives for the stall timeout', async () => {
+    server = await startEventStreamsServer({ lines, limit: 30, rate: 200 });
+    const { received, reconnects } = connect(server.url, { stallTimeoutMs: 300 });
+    await until(() => received.length >= 5);
+    server.stall();
+    await until(
+      () =>
+        received.length > 0 &&
+        received[received.length - 1]!.data === server!.log.entryAt(29)!.data,
+    );
+    expect(reconnects.map((r) => r.reason)).toContain('stall');
+    expect(server.counters.connections).toBeGreaterThanOrEqual(2);
+  });
+
+  it('starts a backfill from since, then resumes by position', async () => {
+    server = await startEventStreamsServer({
+      lines,
+      limit: 40,
+      closeEveryEvents: 20,
+      startMs: 50_000,
+      stepMs: 1,
+    });
+    const { received } = connect(server.url, { since: new Date(50_015).toISOString() });
+    await until(() => received.length > 0 && received[received.length - 1]!.id === sseId(50_039));
+    expect(server.requests[0]).toEqual({
+      lastEventId: undefined,
+      since: '1970-01-01T00:00:50.015Z',
+    });
+    expect(server.requests[1]!.lastEventId).toBe(sseId(50_034));
+    expect(JSON.parse(received[0]!.id)[0].timestamp).toBe(50_015);
+  });
+});
