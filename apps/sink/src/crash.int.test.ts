@@ -54,7 +54,7 @@ function startChild(env: Record<string, string>): Child {
   let count = 0;
   const waiters: { n: number; resolve: () => void }[] = [];
   const tail: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => {
+  createInterface({ input: child.stderr }).on('line', (line) => {
     tail.push(line);
     if (tail.length > 20) tail.shift();
     if (!line.includes('"batch inserted"')) return;
