@@ -33,6 +33,7 @@ const sink = new Sink({
   batchMaxRows: env.BATCH_MAX_ROWS,
   batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
   fetchMaxBytes: env.FETCH_MAX_BYTES,
+  fetchMaxBytesPerPartition: env.FETCH_MAX_BYTES_PER_PARTITION,
   partitionsConsumedConcurrently: env.PARTITIONS_CONSUMED_CONCURRENTLY,
   sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
   retryMaxMs: env.RETRY_MAX_MS,

@@ -42,6 +42,7 @@ function startSink(topic: string, groupId: string, deadLetterTopic: string, regi
     batchMaxRows: 700,
     batchMaxWaitMs: 100,
     fetchMaxBytes: 1024 * 1024,
+    fetchMaxBytesPerPartition: 256 * 1024,
     partitionsConsumedConcurrently: 3,
     sessionTimeoutMs: 10_000,
     retryMaxMs: 1_000,
@@ -136,6 +137,16 @@ describe('sink on real Kafka and the real ClickHouse engine', () => {
     expect(await storedDailyCounts(ch.client, ch.database)).toEqual(
       expectedDailyCounts(events.map((e) => toChangeRow(e))),
     );
+
+    const sample = events[7]!;
+    const stored7 = await ch.client.query({
+      query: `SELECT extra, title FROM ${ch.database}.changes FINAL WHERE event_id = {id:UUID}`,
+      query_params: { id: sample.meta.id },
+      format: 'JSONEachRow',
+    });
+    const [row7] = await stored7.json<{ extra: string; title: string }>();
+    expect(row7?.title).toBe(sample.title);
+    expect(row7?.extra).toBe(JSON.stringify(toChangeRow(sample).extra));
 
     const dead = await readAll(deadLetterTopic, Object.keys(poison).length);
     const byReason = new Map(dead.map((m) => [m.headers['reason'], m]));

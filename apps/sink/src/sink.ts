@@ -21,6 +21,7 @@ export interface SinkOptions {
   /** …or this long after its first message arrived, whichever comes first. */
   batchMaxWaitMs: number;
   fetchMaxBytes: number;
+  fetchMaxBytesPerPartition: number;
   partitionsConsumedConcurrently: number;
   sessionTimeoutMs: number;
   retryMaxMs: number;
@@ -80,7 +81,7 @@ export class Sink {
       groupId: o.groupId,
       topics: [o.topic],
       maxBytes: o.fetchMaxBytes,
-      maxBytesPerPartition: o.fetchMaxBytes,
+      maxBytesPerPartition: o.fetchMaxBytesPerPartition,
       partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
       sessionTimeoutMs: o.sessionTimeoutMs,
     });
@@ -169,10 +170,12 @@ export class Sink {
     const o = this.#o;
     const dead = [...batch.dead];
     if (batch.rows.length > 0) {
+      const started = performance.now();
       const refused = await this.#writer.write(
         batch.rows,
         insertToken(batch.ranges.values(), batch.rows),
       );
+      const ms = Math.round((performance.now() - started) * 10) / 10;
       for (const r of refused) {
         dead.push({
           message: batch.sources[r.index]!,
@@ -181,7 +184,7 @@ export class Sink {
         });
       }
       o.log.debug(
-        { rows: batch.rows.length - refused.length, refused: refused.length },
+        { rows: batch.rows.length - refused.length, refused: refused.length, ms },
         'batch inserted',
       );
     }

@@ -78,7 +78,11 @@ export class ChangeWriter {
           table: this.#table,
           values: rows,
           format: 'JSONEachRow',
-          clickhouse_settings: { insert_deduplication_token: token },
+          clickhouse_settings: {
+            insert_deduplication_token: token,
+            // Pinned, not left to the version's default: `extra` arrives as a JSON object.
+            input_format_json_read_objects_as_strings: 1,
+          },
         });
         metrics.insertSeconds.observe((performance.now() - started) / 1000);
         metrics.rows.inc(rows.length);

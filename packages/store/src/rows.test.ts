@@ -45,7 +45,7 @@ describe('toChangeRow', () => {
       revision_new: 7,
       log_type: '',
     });
-    expect(JSON.parse(row.extra)).toEqual({
+    expect(row.extra).toEqual({
       id: 42,
       title_url: 'https://ar.wiktionary.org/wiki/x',
       meta: { request_id: 'r1', partition: 0 },

@@ -23,8 +23,12 @@ export interface ChangeRow {
   server_url: string;
   log_type: string;
   log_action: string;
-  /** The event's other fields as compact JSON; Kafka keeps the whole event for reprocessing. */
-  extra: string;
+  /**
+   * The event's other fields, stored as compact JSON text in a String column: JSONEachRow
+   * inserts read an object into a String as its text (`input_format_json_read_objects_as_strings`),
+   * which spares serialising it twice. Kafka keeps the whole event for reprocessing.
+   */
+  extra: Record<string, unknown>;
 }
 
 /** Fields stored in their own columns (or not at all: `$schema`, `parsedcomment`); the rest go to `extra`. */
@@ -82,7 +86,7 @@ export function toChangeRow(event: RecentChange): ChangeRow {
     server_url: event.server_url ?? '',
     log_type: event.log_type ?? '',
     log_action: event.log_action ?? '',
-    extra: JSON.stringify(extra),
+    extra,
   };
 }
 
