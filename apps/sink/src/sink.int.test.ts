@@ -173,4 +173,46 @@ describe('sink on real Kafka and the real ClickHouse engine', () => {
       events.length + resent.length,
     );
   });
+
+  it('waits out an unavailable ClickHouse: not ready, nothing committed, then everything lands once', async () => {
+    const topic = uniqueName('outage');
+    const groupId = uniqueName('sink');
+    await bus.ensureTopics([{ topic, partitions: 2 }]);
+    const events = takeFreshEvents(400, {
+      startMs: Date.UTC(2026, 10, 25),
+      stepMs: 1_000,
+    }) as unknown as RecentChange[];
+    const producer = await bus.producer();
+    await producer.send(
+      topic,
+      events.map((e) => ({ key: e.meta.id, value: JSON.stringify(e) })),
+    );
+    await producer.close();
+
+    // The table going away is what a ClickHouse outage looks like to the insert: an error
+    // that is not about the data.
+    await ch.client.command({ query: `DETACH TABLE ${ch.database}.changes` });
+    const registry = new Registry();
+    const sink = startSink(topic, groupId, uniqueName('dead'), registry);
+    await sink.start();
+    const failures = async () =>
+      (await registry.getSingleMetric('wikipulse_sink_errors_total')?.get())?.values.find(
+        (v) => v.labels['kind'] === 'clickhouse_unavailable',
+      )?.value ?? 0;
+    while ((await failures()) < 3) await new Promise((r) => setTimeout(r, 100));
+    expect(sink.readiness().clickhouse).toBe(false);
+    expect([...(await bus.committedOffsets(groupId, topic)).values()]).toEqual(['-1', '-1']);
+
+    await ch.client.command({ query: `ATTACH TABLE ${ch.database}.changes` });
+    await waitForCommit(bus, groupId, topic);
+    expect(sink.readiness()).toEqual({ kafka: true, clickhouse: true });
+    await sink.stop();
+
+    const result = await ch.client.query({
+      query: `SELECT count() AS n FROM ${ch.database}.changes FINAL WHERE event_id IN {ids:Array(UUID)}`,
+      query_params: { ids: events.map((e) => e.meta.id) },
+      format: 'JSONEachRow',
+    });
+    expect(await result.json()).toEqual([{ n: events.length }]);
+  });
 });
