@@ -215,4 +215,52 @@ describe('sink on real Kafka and the real ClickHouse engine', () => {
     });
     expect(await result.json()).toEqual([{ n: events.length }]);
   });
+
+  it('shares the partitions of a topic between two sinks of one group', async () => {
+    const topic = uniqueName('shared');
+    const groupId = uniqueName('sink');
+    await bus.ensureTopics([{ topic, partitions: 4 }]);
+    const events = takeFreshEvents(2_000, {
+      startMs: Date.UTC(2026, 10, 26),
+      stepMs: 1_000,
+    }) as unknown as RecentChange[];
+
+    const registries = [new Registry(), new Registry()];
+    const sinks = registries.map((r) => startSink(topic, groupId, uniqueName('dead'), r));
+    await Promise.all(sinks.map((s) => s.start()));
+    // Both members hold partitions before any message exists, so neither drains the topic alone.
+    const admin = bus.kafka.admin();
+    await admin.connect();
+    for (;;) {
+      const { groups } = await admin.describeGroups([groupId]);
+      if (groups[0]?.state === 'Stable' && groups[0].members.length === 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await admin.disconnect();
+    const producer = await bus.producer();
+    for (let i = 0; i < events.length; i += 500) {
+      await producer.send(
+        topic,
+        events.slice(i, i + 500).map((e) => ({ key: e.meta.id, value: JSON.stringify(e) })),
+      );
+    }
+    await producer.close();
+    await waitForCommit(bus, groupId, topic);
+    await Promise.all(sinks.map((s) => s.stop()));
+
+    const consumed = await Promise.all(
+      registries.map(
+        async (r) =>
+          (await r.getSingleMetric('wikipulse_sink_messages_consumed_total')?.get())?.values[0]
+            ?.value ?? 0,
+      ),
+    );
+    expect(consumed.every((n) => n > 0)).toBe(true);
+    const result = await ch.client.query({
+      query: `SELECT count() AS n FROM ${ch.database}.changes FINAL WHERE event_id IN {ids:Array(UUID)}`,
+      query_params: { ids: events.map((e) => e.meta.id) },
+      format: 'JSONEachRow',
+    });
+    expect(await result.json()).toEqual([{ n: events.length }]);
+  });
 });
