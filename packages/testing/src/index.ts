@@ -15,3 +15,4 @@ export {
   takeFreshEvents,
   type FreshEventsOptions,
 } from './recordings.js';
+export { MemorySampler, percentile, round } from './bench.js';
