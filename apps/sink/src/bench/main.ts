@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import type { RecentChange } from '@wikipulse/events';
 import { KafkaBus } from '@wikipulse/kafka';
 import { migrate, openClickHouse, toChangeRow } from '@wikipulse/store';
-import { freshEvents, repoRoot } from '@wikipulse/testing';
+import { freshEvents, percentile, repoRoot, round } from '@wikipulse/testing';
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../retry.js';
 import { storedDistinctIds, waitForCommit } from '../verify.js';
@@ -37,12 +37,7 @@ const unique = (prefix: string) =>
 const START_MS = Date.UTC(2026, 10, 1);
 const STEP_MS = 50;
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+const mb = (bytes: number) => round(bytes / 2 ** 20);
 
 async function prefill(bus: KafkaBus, topic: string): Promise<number> {
   await bus.ensureTopics([{ topic, partitions }]);
@@ -190,10 +185,9 @@ try {
   await sleep(100);
   progress('inserting the same rows straight into a fresh engine');
   const engine = await engineRate(join(root, 'engine'));
-  const sorted = [...sink.insertMs].sort((a, b) => a - b);
   const sinkRate = Math.round(events / sink.seconds);
   const engineRowsPerSecond = Math.round(events / engine.seconds);
-  const ratio = Math.round((sinkRate / engineRowsPerSecond) * 100) / 100;
+  const ratio = round(sinkRate / engineRowsPerSecond, 2);
   console.log(
     JSON.stringify({
       benchmark: 'sink',
@@ -202,23 +196,26 @@ try {
       batchMaxRows: batchRows,
       sink: {
         rowsPerSecond: sinkRate,
-        seconds: Math.round(sink.seconds * 100) / 100,
+        seconds: round(sink.seconds, 2),
         storedDistinct: stored.distinct,
-        inserts: sorted.length,
-        insertLatencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99) },
-        peakRssMB: mb(sink.peakRssBytes),
-        peakHeapUsedMB: mb(sink.peakHeapUsedBytes),
-        peakHeapTotalMB: mb(sink.peakHeapTotalBytes),
+        inserts: sink.insertMs.length,
+        insertLatencyMs: {
+          p50: percentile(sink.insertMs, 50),
+          p99: percentile(sink.insertMs, 99),
+        },
+        peakRssMiB: mb(sink.peakRssBytes),
+        peakHeapUsedMiB: mb(sink.peakHeapUsedBytes),
+        peakHeapTotalMiB: mb(sink.peakHeapTotalBytes),
         // The engine runs inside the sink's process: what is not V8 heap is mostly ClickHouse.
-        rssOutsideHeapMB: mb(sink.peakRssBytes - sink.peakHeapTotalBytes),
+        rssOutsideHeapMiB: mb(sink.peakRssBytes - sink.peakHeapTotalBytes),
       },
       engine: {
         rowsPerSecond: engineRowsPerSecond,
-        seconds: Math.round(engine.seconds * 100) / 100,
+        seconds: round(engine.seconds, 2),
         stored: engine.rows,
       },
       prefill: {
-        seconds: Math.round(prefillSeconds * 100) / 100,
+        seconds: round(prefillSeconds, 2),
         eventsPerSecond: Math.round(events / prefillSeconds),
       },
       sinkToEngine: ratio,
@@ -229,7 +226,7 @@ try {
           stored.distinct === events,
         rowsPerSecond: 100_000,
         orEngineRatio: 0.7,
-        heapMB: 200,
+        heapMiB: 200,
       },
     }),
   );

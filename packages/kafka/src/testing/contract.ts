@@ -111,5 +111,40 @@ export function describeBusContract(name: string, makeBus: () => Bus): void {
       expect(seen).toEqual(['a', 'b', 'a', 'b']);
       expect((await bus.committedOffsets(groupId, topic)).get(0)).toBe('2');
     });
+
+    it('in manual-commit mode commits only what its owner commits, and a later member resumes there', async () => {
+      const topic = unique('manual');
+      const groupId = unique('group');
+      await bus.ensureTopics([{ topic, partitions: 1 }]);
+      const producer = await bus.producer();
+      await producer.send(
+        topic,
+        ['a', 'b', 'c', 'd', 'e'].map((value) => ({ value })),
+      );
+      await producer.close();
+
+      const consumer = await bus.consumer({ groupId, topics: [topic] });
+      consumers.push(consumer);
+      const seen: string[] = [];
+      await new Promise<void>((resolve) => {
+        void consumer.run(
+          async (batch) => {
+            seen.push(...batch.messages.map((m) => m.value!.toString()));
+            if (seen.length >= 5) resolve();
+          },
+          { manualCommit: true },
+        );
+      });
+      expect(seen).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(consumer.isRunning()).toBe(true);
+      expect((await bus.committedOffsets(groupId, topic)).get(0)).toBe('-1');
+      await consumer.commit([{ topic, partition: 0, offset: '3' }]);
+      expect((await bus.committedOffsets(groupId, topic)).get(0)).toBe('3');
+      await consumer.pause();
+      await consumer.close();
+
+      const rest = await consume(groupId, topic, 2);
+      expect(rest.map((m) => m.value!.toString())).toEqual(['d', 'e']);
+    });
   });
 }
