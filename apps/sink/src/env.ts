@@ -26,6 +26,11 @@ const schema = z.object({
   METRICS_PORT: envVar.port(9464),
   SHUTDOWN_DEADLINE_MS: envVar.positiveInt(25_000),
   LOG_LEVEL: envVar.logLevel(),
+  /**
+   * Crash tests only: after this many inserts the process kills itself with SIGKILL, between
+   * an insert and its commit. Unset in any real deployment.
+   */
+  FAILPOINT_KILL_AFTER_INSERTS: z.coerce.number().int().positive().optional(),
 });
 
 export type SinkEnv = z.output<typeof schema> & { clickhousePath: string };

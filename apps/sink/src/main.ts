@@ -40,6 +40,9 @@ const sink = new Sink({
   log: log.child({ component: 'sink' }),
   metrics,
   onFatal: () => void shutdown.trigger('sink failed', 1),
+  ...(env.FAILPOINT_KILL_AFTER_INSERTS === undefined
+    ? {}
+    : { afterInsert: killAfter(env.FAILPOINT_KILL_AFTER_INSERTS) }),
 });
 
 const ops = await startOpsServer({
@@ -55,3 +58,14 @@ log.info({ port: ops.port }, 'ops server listening');
 
 shutdown.add('sink', () => sink.stop());
 await sink.start();
+
+function killAfter(inserts: number): () => void {
+  let seen = 0;
+  return () => {
+    seen += 1;
+    if (seen < inserts) return;
+    log.warn({ inserts }, 'failpoint: killing the process between an insert and its commit');
+    log.flush();
+    process.kill(process.pid, 'SIGKILL');
+  };
+}
