@@ -43,6 +43,8 @@ interface Child {
   exited: Promise<number | null>;
   /** Resolves when the sink has logged its n-th inserted batch. */
   inserted(n: number): Promise<void>;
+  /** The port of `/metrics` and `/readyz`, once the sink has logged it. */
+  opsPort(): number | undefined;
 }
 
 function startChild(env: Record<string, string>): Child {
@@ -52,11 +54,15 @@ function startChild(env: Record<string, string>): Child {
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   let count = 0;
+  let port: number | undefined;
   const waiters: { n: number; resolve: () => void }[] = [];
   const tail: string[] = [];
   createInterface({ input: child.stderr }).on('line', (line) => {
     tail.push(line);
     if (tail.length > 20) tail.shift();
+    if (line.includes('"ops server listening"')) {
+      port = (JSON.parse(line) as { port: number }).port;
+    }
     if (!line.includes('"batch inserted"')) return;
     count += 1;
     for (const w of waiters.filter((w) => w.n <= count)) w.resolve();
@@ -67,6 +73,7 @@ function startChild(env: Record<string, string>): Child {
   return {
     process: child,
     exited,
+    opsPort: () => port,
     inserted: (n) =>
       new Promise((resolve, reject) => {
         if (count >= n) resolve();
@@ -170,6 +177,13 @@ describe('sink killed with SIGKILL between insert and commit', () => {
 
     const last = startChild(env);
     await waitForCommit(bus, groupId, topic);
+    const ops = `http://127.0.0.1:${last.opsPort()}`;
+    const ready = await fetch(`${ops}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, checks: { kafka: true, clickhouse: true } });
+    expect(await (await fetch(`${ops}/metrics`)).text()).toMatch(
+      /^wikipulse_sink_consumer_lag_messages\{topic="[^"]+",partition="0",app="sink"\} 0$/m,
+    );
     last.process.kill('SIGTERM');
     expect(await last.exited).toBe(0);
 
