@@ -90,6 +90,13 @@ describe('sink killed with SIGKILL between insert and commit', () => {
     const groupId = uniqueName('crash-sink');
     const database = uniqueName('wikipulse_crash');
     await bus.ensureTopics([{ topic, partitions: 3 }]);
+    // About 130 MB on the broker's disk.
+    cleanup.push(async () => {
+      const admin = bus.kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [topic] });
+      await admin.disconnect();
+    });
 
     const events = takeFreshEvents(EVENTS, {
       startMs: Date.UTC(2026, 10, 19),
