@@ -2,9 +2,6 @@ import { Counter, Gauge, Histogram, type Registry } from '@wikipulse/metrics';
 
 export type SinkMetrics = ReturnType<typeof createSinkMetrics>;
 
-export type ErrorKind =
-  'clickhouse_unavailable' | 'clickhouse_refused' | 'dead_letter_send' | 'commit' | 'heartbeat';
-
 export function createSinkMetrics(registry: Registry) {
   const registers = [registry];
   return {
