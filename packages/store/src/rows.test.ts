@@ -54,6 +54,9 @@ describe('toChangeRow', () => {
 
   it('normalises any ISO offset to UTC', () => {
     expect(clickHouseTime('2026-11-22T01:30:00+02:00')).toBe('2026-11-21 23:30:00.000');
+    expect(clickHouseTime('2026-11-22T01:30:00Z')).toBe('2026-11-22 01:30:00.000');
+    expect(clickHouseTime('2026-11-22T01:30:00.5Z')).toBe('2026-11-22 01:30:00.500');
+    expect(clickHouseTime('2026-11-22T01:30:00.123456Z')).toBe('2026-11-22 01:30:00.123');
     expect(() => clickHouseTime('yesterday')).toThrow(/date-time/);
   });
 });
