@@ -12,7 +12,7 @@ describe('loadEnv', () => {
       DEAD_LETTER_TOPIC: 'wikipulse.recentchange.dead-letter',
       CLICKHOUSE_DATABASE: 'wikipulse',
       RETENTION_DAYS: 30,
-      BATCH_MAX_ROWS: 10_000,
+      BATCH_MAX_ROWS: 5_000,
       BATCH_MAX_WAIT_MS: 200,
       METRICS_PORT: 9464,
     });

@@ -15,7 +15,7 @@ const schema = z.object({
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a ClickHouse identifier')
     .default('wikipulse'),
   RETENTION_DAYS: envVar.positiveInt(30),
-  BATCH_MAX_ROWS: envVar.positiveInt(10_000),
+  BATCH_MAX_ROWS: envVar.positiveInt(5_000),
   // At most a second: at live rate a batch never fills, so this bounds how late an event lands.
   BATCH_MAX_WAIT_MS: z.coerce.number().int().min(1).max(1000).default(200),
   FETCH_MAX_BYTES: envVar.positiveInt(8 * 1024 * 1024),

@@ -23,7 +23,7 @@ import { storedDistinctIds, waitForCommit } from '../verify.js';
 const { values: args } = parseArgs({
   options: {
     events: { type: 'string', default: '1000000' },
-    'batch-rows': { type: 'string', default: '10000' },
+    'batch-rows': { type: 'string', default: '5000' },
     partitions: { type: 'string', default: '6' },
   },
 });
