@@ -5,7 +5,10 @@ import type {
   ConsumerOptions,
   IncomingMessage,
   OutgoingMessage,
+  PartitionOffset,
   Producer,
+  RunOptions,
+  TopicMessages,
   TopicSpec,
 } from './types.js';
 
@@ -39,25 +42,33 @@ export class MemoryBus implements Bus {
 
   producer(): Promise<Producer> {
     let next = 0;
+    const append = (topic: string, messages: readonly OutgoingMessage[]) => {
+      const partitions = this.#partitions(topic);
+      for (const message of messages) {
+        const partition =
+          message.key == null ? next++ % partitions.length : hash(message.key) % partitions.length;
+        const log = partitions[partition]!;
+        log.push({
+          topic,
+          partition,
+          offset: String(log.length),
+          key: message.key == null ? null : Buffer.from(message.key),
+          value: Buffer.isBuffer(message.value) ? message.value : Buffer.from(message.value),
+          headers: { ...message.headers },
+          timestamp: message.timestamp ?? Date.now(),
+        });
+      }
+    };
     return Promise.resolve({
       send: (topic: string, messages: readonly OutgoingMessage[]) => {
-        const partitions = this.#partitions(topic);
-        for (const message of messages) {
-          const partition =
-            message.key == null
-              ? next++ % partitions.length
-              : hash(message.key) % partitions.length;
-          const log = partitions[partition]!;
-          log.push({
-            topic,
-            partition,
-            offset: String(log.length),
-            key: message.key == null ? null : Buffer.from(message.key),
-            value: Buffer.isBuffer(message.value) ? message.value : Buffer.from(message.value),
-            headers: { ...message.headers },
-            timestamp: message.timestamp ?? Date.now(),
-          });
-        }
+        append(topic, messages);
+        this.#wake();
+        return Promise.resolve();
+      },
+      sendBatch: (batches: readonly TopicMessages[]) => {
+        // Every topic is checked before anything is appended: all or nothing, as one request.
+        for (const batch of batches) this.#partitions(batch.topic);
+        for (const batch of batches) append(batch.topic, batch.messages);
         this.#wake();
         return Promise.resolve();
       },
@@ -149,7 +160,12 @@ class Member implements Consumer {
   readonly #options: ConsumerOptions;
   readonly #maxBatch: number;
   #running = false;
+  #paused = false;
+  #manualCommit = false;
   #loop: Promise<void> | undefined;
+  #inFlight: Promise<void> | undefined;
+  /** Where this member reads next; ahead of the group's commit in manual-commit mode. */
+  readonly #positions = new Map<string, number>();
 
   constructor(bus: MemoryBus, group: Group, options: ConsumerOptions, maxBatch: number) {
     this.#bus = bus;
@@ -158,12 +174,31 @@ class Member implements Consumer {
     this.#maxBatch = maxBatch;
   }
 
-  run(handler: BatchHandler): Promise<void> {
+  run(handler: BatchHandler, options: RunOptions = {}): Promise<void> {
     if (this.#running) return Promise.resolve();
     this.#running = true;
+    this.#manualCommit = options.manualCommit ?? false;
     this.#group.members.push(this);
     this.#loop = this.#consume(handler);
     return Promise.resolve();
+  }
+
+  commit(offsets: readonly PartitionOffset[]): Promise<void> {
+    const owned = new Set(this.#assigned().map((a) => `${a.topic}/${a.partition}`));
+    for (const o of offsets) {
+      const key = `${o.topic}/${o.partition}`;
+      if (owned.has(key)) this.#group.committed.set(key, Number(o.offset));
+    }
+    return Promise.resolve();
+  }
+
+  async pause(): Promise<void> {
+    this.#paused = true;
+    await this.#inFlight?.catch(() => undefined);
+  }
+
+  isRunning(): boolean {
+    return this.#running;
   }
 
   async close(): Promise<void> {
@@ -193,21 +228,27 @@ class Member implements Consumer {
     const fromBeginning = this.#options.fromBeginning ?? true;
     while (this.#isRunning()) {
       let delivered = false;
-      for (const { topic, partition } of this.#assigned()) {
-        if (!this.#isRunning()) break;
+      const assigned = this.#assigned();
+      // A partition that moved away and back is read again from the group's commit.
+      const owned = new Set(assigned.map((a) => `${a.topic}/${a.partition}`));
+      for (const key of this.#positions.keys()) if (!owned.has(key)) this.#positions.delete(key);
+      for (const { topic, partition } of assigned) {
+        if (!this.#isRunning() || this.#paused) break;
         const key = `${topic}/${partition}`;
         // A partition handed over while its previous owner is mid-batch waits for that batch.
         if (this.#group.busy.has(key)) continue;
-        if (!this.#group.committed.has(key)) {
-          this.#group.committed.set(key, fromBeginning ? 0 : this.#bus.endOffset(topic, partition));
+        if (!this.#positions.has(key)) {
+          const committed = this.#group.committed.get(key);
+          const start = fromBeginning ? 0 : this.#bus.endOffset(topic, partition);
+          this.#positions.set(key, committed ?? start);
         }
-        const from = this.#group.committed.get(key)!;
+        const from = this.#positions.get(key)!;
         const messages = this.#bus.read(topic, partition, from, this.#maxBatch);
         if (messages.length === 0) continue;
         delivered = true;
         this.#group.busy.add(key);
         try {
-          await handler(
+          this.#inFlight = handler(
             {
               topic,
               partition,
@@ -216,7 +257,9 @@ class Member implements Consumer {
             },
             { heartbeat: () => Promise.resolve(), isRunning: () => this.#isRunning() },
           );
-          this.#group.committed.set(key, from + messages.length);
+          await this.#inFlight;
+          this.#positions.set(key, from + messages.length);
+          if (!this.#manualCommit) this.#group.committed.set(key, from + messages.length);
         } catch {
           // As with Kafka: an unhandled batch is delivered again, after a pause.
           await new Promise((r) => setTimeout(r, 100));

@@ -42,8 +42,27 @@ export interface BatchContext {
 /**
  * Handles one batch. When it resolves, every message of the batch is committed; when it
  * rejects, nothing is, and the batch is delivered again. Make the work durable before resolving.
+ *
+ * In manual-commit mode (`RunOptions.manualCommit`), resolving only marks the batch as read
+ * (the next fetch continues after it); its offsets are committed when the handler's owner calls
+ * `Consumer.commit`, after its own durable write.
  */
 export type BatchHandler = (batch: MessageBatch, context: BatchContext) => Promise<void>;
+
+export interface RunOptions {
+  /**
+   * Commit only through `Consumer.commit`. Lets a consumer gather several fetches into one
+   * write while the next fetch proceeds, without committing anything it has not written.
+   */
+  manualCommit?: boolean;
+}
+
+/** A position to commit: `offset` is the next offset the group will read (last written + 1). */
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
 
 export interface ProducerOptions {
   /** Idempotent, acks=all producer (the default): no duplicates from the producer's own retries. */
@@ -82,11 +101,32 @@ export interface ConsumerOptions {
   maxBytes?: number;
   /** How long the broker may wait to fill a fetch, in milliseconds. */
   maxWaitMs?: number;
+  /** Upper bound on one partition's share of a fetch, in bytes. */
+  maxBytesPerPartition?: number;
+  /** How many partitions' batches are handled at the same time (1 unless given). */
+  partitionsConsumedConcurrently?: number;
+  /**
+   * How long the group waits for a silent member before handing its partitions to others
+   * (30 s unless given; brokers accept 6 s and more by default).
+   */
+  sessionTimeoutMs?: number;
 }
 
 export interface Consumer {
   /** Starts consuming; resolves once running. Batches are handled one partition at a time. */
-  run(handler: BatchHandler): Promise<void>;
+  run(handler: BatchHandler, options?: RunOptions): Promise<void>;
+  /**
+   * Commits positions (manual-commit mode). Partitions this member no longer owns are skipped:
+   * their new owner reads them again from the last commit, which only repeats work.
+   */
+  commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  /**
+   * Stops handing out batches and resolves once the handlers in flight have returned. Batches
+   * fetched after this are not marked as read; `commit` keeps working until `close`.
+   */
+  pause(): Promise<void>;
+  /** True while the consumer is a member of its group with an assignment. */
+  isRunning(): boolean;
   close(): Promise<void>;
 }
 

@@ -45,7 +45,7 @@ describe('toChangeRow', () => {
       revision_new: 7,
       log_type: '',
     });
-    expect(JSON.parse(row.extra)).toEqual({
+    expect(row.extra).toEqual({
       id: 42,
       title_url: 'https://ar.wiktionary.org/wiki/x',
       meta: { request_id: 'r1', partition: 0 },
@@ -54,6 +54,9 @@ describe('toChangeRow', () => {
 
   it('normalises any ISO offset to UTC', () => {
     expect(clickHouseTime('2026-11-22T01:30:00+02:00')).toBe('2026-11-21 23:30:00.000');
+    expect(clickHouseTime('2026-11-22T01:30:00Z')).toBe('2026-11-22 01:30:00.000');
+    expect(clickHouseTime('2026-11-22T01:30:00.5Z')).toBe('2026-11-22 01:30:00.500');
+    expect(clickHouseTime('2026-11-22T01:30:00.123456Z')).toBe('2026-11-22 01:30:00.123');
     expect(() => clickHouseTime('yesterday')).toThrow(/date-time/);
   });
 });

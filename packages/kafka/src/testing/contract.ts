@@ -69,6 +69,30 @@ export function describeBusContract(name: string, makeBus: () => Bus): void {
       expect(numbers(resumed)).toEqual(second.map((_, i) => 100 + i));
     });
 
+    it('sends to several topics in one batch', async () => {
+      const events = unique('events');
+      const dead = unique('dead');
+      await bus.ensureTopics([
+        { topic: events, partitions: 2 },
+        { topic: dead, partitions: 1 },
+      ]);
+      const producer = await bus.producer();
+      await producer.sendBatch([
+        {
+          topic: events,
+          messages: [
+            { key: 'a', value: '{"n":1}' },
+            { key: 'b', value: '{"n":2}' },
+          ],
+        },
+        { topic: dead, messages: [{ value: '{"n":3}', headers: { reason: 'schema' } }] },
+      ]);
+      await producer.close();
+      expect(numbers(await consume(unique('group'), events, 2))).toEqual([1, 2]);
+      const [deadLetter] = await consume(unique('group'), dead, 1);
+      expect(deadLetter?.headers['reason']).toBe('schema');
+    });
+
     it('keeps the messages of one key in one partition, in order', async () => {
       const topic = unique('keys');
       await bus.ensureTopics([{ topic, partitions: 4 }]);
@@ -110,6 +134,41 @@ export function describeBusContract(name: string, makeBus: () => Bus): void {
       await consumer.close();
       expect(seen).toEqual(['a', 'b', 'a', 'b']);
       expect((await bus.committedOffsets(groupId, topic)).get(0)).toBe('2');
+    });
+
+    it('in manual-commit mode commits only what its owner commits, and a later member resumes there', async () => {
+      const topic = unique('manual');
+      const groupId = unique('group');
+      await bus.ensureTopics([{ topic, partitions: 1 }]);
+      const producer = await bus.producer();
+      await producer.send(
+        topic,
+        ['a', 'b', 'c', 'd', 'e'].map((value) => ({ value })),
+      );
+      await producer.close();
+
+      const consumer = await bus.consumer({ groupId, topics: [topic] });
+      consumers.push(consumer);
+      const seen: string[] = [];
+      await new Promise<void>((resolve) => {
+        void consumer.run(
+          async (batch) => {
+            seen.push(...batch.messages.map((m) => m.value!.toString()));
+            if (seen.length >= 5) resolve();
+          },
+          { manualCommit: true },
+        );
+      });
+      expect(seen).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(consumer.isRunning()).toBe(true);
+      expect((await bus.committedOffsets(groupId, topic)).get(0)).toBe('-1');
+      await consumer.commit([{ topic, partition: 0, offset: '3' }]);
+      expect((await bus.committedOffsets(groupId, topic)).get(0)).toBe('3');
+      await consumer.pause();
+      await consumer.close();
+
+      const rest = await consume(groupId, topic, 2);
+      expect(rest.map((m) => m.value!.toString())).toEqual(['d', 'e']);
     });
   });
 }

@@ -38,7 +38,7 @@ export const changes: Migration = {
       PARTITION BY toYYYYMM(event_time)
       ORDER BY (language, event_time, event_id)
       TTL toDateTime(event_time) + toIntervalDay(${retentionDays})
-      SETTINGS index_granularity = 8192`,
+      SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000`,
     /*
      * Per-day counts that stay exact under any duplication: each row holds the *set* of event
      * ids (uniqExact state), and merging sets is a union, so an event inserted twice (a

@@ -1,0 +1,71 @@
+import { KafkaBus } from '@wikipulse/kafka';
+import { installShutdown } from '@wikipulse/lifecycle';
+import { createLogger } from '@wikipulse/logger';
+import { createRegistry, startOpsServer } from '@wikipulse/metrics';
+import { clickHouseTargetFromEnv, migrate, openClickHouse } from '@wikipulse/store';
+import { loadEnv } from './env.js';
+import { createSinkMetrics } from './metrics.js';
+import { Sink } from './sink.js';
+
+const env = loadEnv();
+const log = createLogger({ name: 'sink', level: env.LOG_LEVEL });
+const shutdown = installShutdown({ log, deadlineMs: env.SHUTDOWN_DEADLINE_MS });
+
+const registry = createRegistry('sink');
+const metrics = createSinkMetrics(registry);
+const client = openClickHouse(clickHouseTargetFromEnv(env, env.clickhousePath));
+shutdown.add('clickhouse', () => client.close());
+
+const report = await migrate(client, {
+  database: env.CLICKHOUSE_DATABASE,
+  retentionDays: env.RETENTION_DAYS,
+});
+log.info(report, 'schema up to date');
+
+const sink = new Sink({
+  bus: new KafkaBus({ brokers: env.KAFKA_BROKERS, clientId: 'wikipulse-sink', log }),
+  topic: env.TOPIC,
+  topicPartitions: env.TOPIC_PARTITIONS,
+  groupId: env.GROUP_ID,
+  deadLetterTopic: env.DEAD_LETTER_TOPIC,
+  client,
+  database: env.CLICKHOUSE_DATABASE,
+  batchMaxRows: env.BATCH_MAX_ROWS,
+  batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
+  fetchMaxBytes: env.FETCH_MAX_BYTES,
+  fetchMaxBytesPerPartition: env.FETCH_MAX_BYTES_PER_PARTITION,
+  partitionsConsumedConcurrently: env.PARTITIONS_CONSUMED_CONCURRENTLY,
+  sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+  retryMaxMs: env.RETRY_MAX_MS,
+  log: log.child({ component: 'sink' }),
+  metrics,
+  onFatal: () => void shutdown.trigger('sink failed', 1),
+  ...(env.FAILPOINT_KILL_AFTER_INSERTS === undefined
+    ? {}
+    : { afterInsert: killAfter(env.FAILPOINT_KILL_AFTER_INSERTS) }),
+});
+
+const ops = await startOpsServer({
+  registry,
+  port: env.METRICS_PORT,
+  readiness: {
+    kafka: () => sink.readiness().kafka,
+    clickhouse: () => sink.readiness().clickhouse,
+  },
+});
+shutdown.add('ops server', () => ops.close());
+log.info({ port: ops.port }, 'ops server listening');
+
+shutdown.add('sink', () => sink.stop());
+await sink.start();
+
+function killAfter(inserts: number): () => void {
+  let seen = 0;
+  return () => {
+    seen += 1;
+    if (seen < inserts) return;
+    log.warn({ inserts }, 'failpoint: killing the process between an insert and its commit');
+    log.flush();
+    process.kill(process.pid, 'SIGKILL');
+  };
+}

@@ -1,0 +1,245 @@
+import type { Bus, BatchContext, Consumer, MessageBatch, Producer } from '@wikipulse/kafka';
+import type { Logger } from '@wikipulse/logger';
+import type { ClickHouseClient } from '@wikipulse/store';
+import { deadLetterMessage } from './dead-letter.js';
+import type { SinkMetrics } from './metrics.js';
+import { PendingBatch, insertToken } from './pending.js';
+import { backoffMs, sleep } from './retry.js';
+import { ChangeWriter } from './writer.js';
+
+export interface SinkOptions {
+  bus: Bus;
+  topic: string;
+  /** Partitions of the topic if the sink has to create it. */
+  topicPartitions: number;
+  groupId: string;
+  deadLetterTopic: string;
+  client: ClickHouseClient;
+  database: string;
+  /** A batch is written once it holds this many messages… */
+  batchMaxRows: number;
+  /** …or this long after its first message arrived, whichever comes first. */
+  batchMaxWaitMs: number;
+  fetchMaxBytes: number;
+  fetchMaxBytesPerPartition: number;
+  partitionsConsumedConcurrently: number;
+  sessionTimeoutMs: number;
+  retryMaxMs: number;
+  log: Logger;
+  metrics: SinkMetrics;
+  /** Called when the sink can no longer guarantee its invariants; the process should exit. */
+  onFatal: (error: Error) => void;
+  /** Called after each batch's insert and before its commit (the crash tests' failpoint). */
+  afterInsert?: () => void;
+}
+
+/** How often a handler waiting for a busy writer keeps its group membership alive. */
+const HEARTBEAT_WHILE_WAITING_MS = 1_000;
+
+/**
+ * Kafka → ClickHouse. Handlers of several partitions (and several fetches) add their messages
+ * to one pending batch and return at once, so the next fetch overlaps the insert. A batch is
+ * written when it is full or old enough: rows into ClickHouse, refused and invalid messages to
+ * the dead-letter topic, and only then are its offsets committed. A handler arriving while a
+ * full batch waits for the writer holds its fetch back (and heartbeats), which bounds memory to
+ * about two batches.
+ *
+ * A crash loses only uncommitted work, which Kafka delivers again; storage absorbs the copies
+ * (see the README's "Exactness" section).
+ */
+export class Sink {
+  readonly #o: SinkOptions;
+  readonly #writer: ChangeWriter;
+  readonly #abort = new AbortController();
+  #consumer: Consumer | undefined;
+  #producer: Producer | undefined;
+  #pending = new PendingBatch();
+  #pendingSince = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> | undefined;
+  #stopping = false;
+  #failed = false;
+
+  constructor(options: SinkOptions) {
+    this.#o = options;
+    this.#writer = new ChangeWriter({
+      client: options.client,
+      database: options.database,
+      log: options.log.child({ component: 'writer' }),
+      metrics: options.metrics,
+      retryMaxMs: options.retryMaxMs,
+      signal: this.#abort.signal,
+    });
+  }
+
+  async start(): Promise<void> {
+    const o = this.#o;
+    await o.bus.ensureTopics([
+      { topic: o.topic, partitions: o.topicPartitions },
+      { topic: o.deadLetterTopic, partitions: 1 },
+    ]);
+    this.#producer = await o.bus.producer();
+    this.#consumer = await o.bus.consumer({
+      groupId: o.groupId,
+      topics: [o.topic],
+      maxBytes: o.fetchMaxBytes,
+      maxBytesPerPartition: o.fetchMaxBytesPerPartition,
+      partitionsConsumedConcurrently: o.partitionsConsumedConcurrently,
+      sessionTimeoutMs: o.sessionTimeoutMs,
+    });
+    await this.#consumer.run((batch, context) => this.#handle(batch, context), {
+      manualCommit: true,
+    });
+    o.log.info({ topic: o.topic, groupId: o.groupId }, 'consuming');
+  }
+
+  /** Readiness: a member of the group, and ClickHouse took the latest insert. */
+  readiness(): { kafka: boolean; clickhouse: boolean } {
+    return {
+      kafka: !this.#failed && (this.#consumer?.isRunning() ?? false),
+      clickhouse: this.#writer.healthy,
+    };
+  }
+
+  /**
+   * Stops reading, writes and commits what was read, then leaves the group. Unwritten messages
+   * are left uncommitted for the next owner of their partitions.
+   */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await this.#consumer?.pause();
+    clearTimeout(this.#timer);
+    await this.#flushing;
+    if (this.#pending.messages > 0 && !this.#failed) {
+      this.#kick();
+      await this.#flushing;
+    }
+    this.#abort.abort(new Error('sink stopped'));
+    await this.#consumer?.close();
+    await this.#producer?.close();
+  }
+
+  async #handle(batch: MessageBatch, context: BatchContext): Promise<void> {
+    const o = this.#o;
+    if (this.#failed) throw new Error('the sink failed; not taking more messages');
+    o.metrics.messages.inc(batch.messages.length);
+    while (this.#pending.messages >= o.batchMaxRows && this.#flushing) {
+      await Promise.race([this.#flushing, sleep(HEARTBEAT_WHILE_WAITING_MS)]);
+      await context.heartbeat();
+    }
+    if (this.#pending.messages === 0) this.#pendingSince = performance.now();
+    this.#pending.add(batch);
+    this.#kick();
+  }
+
+  /** Starts a flush when one is due and none is running; otherwise makes sure one will start. */
+  #kick(): void {
+    if (this.#flushing || this.#failed || this.#pending.messages === 0) return;
+    const o = this.#o;
+    const age = performance.now() - this.#pendingSince;
+    const due = this.#pending.messages >= o.batchMaxRows || age >= o.batchMaxWaitMs;
+    if (!due && !this.#stopping) {
+      if (this.#timer === undefined) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#kick();
+        }, o.batchMaxWaitMs - age);
+      }
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#pending;
+    this.#pending = new PendingBatch();
+    this.#flushing = this.#write(batch).then(
+      () => {
+        this.#flushing = undefined;
+        this.#kick();
+      },
+      (error: unknown) => {
+        this.#flushing = undefined;
+        if (this.#abort.signal.aborted) return;
+        // The batch's offsets were handed back to Kafka as read; committing anything later
+        // would skip it. Stop here: after a restart Kafka delivers it again.
+        this.#failed = true;
+        o.log.error({ err: error }, 'writing a batch failed');
+        o.onFatal(error as Error);
+      },
+    );
+  }
+
+  async #write(batch: PendingBatch): Promise<void> {
+    const o = this.#o;
+    const dead = [...batch.dead];
+    if (batch.rows.length > 0) {
+      const started = performance.now();
+      const refused = await this.#writer.write(
+        batch.rows,
+        insertToken(batch.ranges.values(), batch.rows),
+      );
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      for (const r of refused) {
+        dead.push({
+          message: batch.sources[r.index]!,
+          reason: 'refused_by_clickhouse',
+          detail: r.detail,
+        });
+      }
+      o.log.debug(
+        { rows: batch.rows.length - refused.length, refused: refused.length, ms },
+        'batch inserted',
+      );
+      o.afterInsert?.();
+    }
+    if (dead.length > 0) await this.#sendDeadLetters(dead);
+    if (batch.skipped > 0) o.metrics.skipped.inc({ reason: 'canary' }, batch.skipped);
+    const offsets = batch.commitOffsets();
+    try {
+      await this.#consumer!.commit(offsets);
+    } catch (error) {
+      // Everything is stored; an uncommitted batch is only delivered again, and its copies
+      // collapse in storage.
+      o.metrics.errors.inc({ kind: 'commit' });
+      o.log.warn({ err: error }, 'committing offsets failed; the batch will be read again');
+      return;
+    }
+    o.metrics.batches.inc();
+    for (const range of batch.ranges.values()) {
+      const lag = range.highWatermark - (range.last + 1n);
+      o.metrics.lag.set(
+        { topic: range.topic, partition: String(range.partition) },
+        Number(lag > 0n ? lag : 0n),
+      );
+    }
+    o.log.debug({ messages: batch.messages, offsets }, 'batch committed');
+  }
+
+  async #sendDeadLetters(dead: PendingBatch['dead']): Promise<void> {
+    const o = this.#o;
+    const messages = dead.map(deadLetterMessage);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.#producer!.send(o.deadLetterTopic, messages);
+        break;
+      } catch (error) {
+        o.metrics.errors.inc({ kind: 'dead_letter_send' });
+        const waitMs = backoffMs(attempt, 200, o.retryMaxMs);
+        o.log.warn({ err: error, attempt, waitMs }, 'dead-letter send failed, retrying');
+        await sleep(waitMs, this.#abort.signal);
+      }
+    }
+    for (const letter of dead) {
+      o.metrics.deadLettered.inc({ reason: letter.reason });
+      o.log.warn(
+        {
+          reason: letter.reason,
+          detail: letter.detail,
+          topic: letter.message.topic,
+          partition: letter.message.partition,
+          offset: letter.message.offset,
+        },
+        'message dead-lettered',
+      );
+    }
+  }
+}
