@@ -128,6 +128,7 @@ describe('EventStreamsServer', () => {
   });
 
   it('speaks the wire format: :ok first, then event, id and data lines', async () => {
+    const before = Date.now();
     server = await startEventStreamsServer({
       lines,
       verbatimFirstPass: true,
@@ -144,6 +145,8 @@ describe('EventStreamsServer', () => {
       { topic: 'codfw.mediawiki.recentchange', partition: 0, offset: -1 },
     ]);
     expect(server.sent[0]).toMatchObject({ index: 0, connection: 1, id: sseId(5000) });
+    expect(server.sent[0]!.sentAt).toBeGreaterThanOrEqual(before);
+    expect(server.sent[0]!.sentAt).toBeLessThanOrEqual(Date.now());
   });
 
   it('resumes from Last-Event-ID and since, replaying the events at that time', async () => {

@@ -32,6 +32,8 @@ export interface SentEntry extends LogEntry {
   /** The SSE id line's value. */
   id: string;
   connection: number;
+  /** Epoch ms when the entry's chunk was handed to the socket: when it left the server. */
+  sentAt: number;
 }
 
 export interface ServerCounters {
@@ -261,13 +263,15 @@ export class EventStreamsServer {
       }
       let chunk = '';
       let count = 0;
+      const sentAt = Date.now();
       while (count < allowed) {
         if (closeEveryEvents !== undefined && sentHere + count >= closeEveryEvents) break;
         const entry = this.log.entryAt(index);
         if (!entry) break;
         const id = sseId(entry.timestamp);
         chunk += `event: message\nid: ${id}\ndata: ${entry.data}\n\n`;
-        if (this.#options.record) this.sent.push({ ...entry, id, connection: connection.number });
+        if (this.#options.record)
+          this.sent.push({ ...entry, id, connection: connection.number, sentAt });
         index += 1;
         count += 1;
       }
