@@ -14,6 +14,7 @@
  * (default 10).
  */
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,7 +43,6 @@ import {
   startEventStreamsServer,
   type EventStreamsServer,
 } from '@wikipulse/testing';
-import { readdirSync } from 'node:fs';
 
 const { values: args } = parseArgs({
   options: {
@@ -108,11 +108,12 @@ class VisibilityPoller {
     this.#store = store;
   }
 
-  /** Events that leave the server from now until `stop` are measured. */
+  /** Events that leave the server from `at` (epoch ms) on are measured… */
   measureFrom(at: number): void {
     this.#from = at;
   }
 
+  /** …until `at`, excluded. */
   measureUntil(at: number): void {
     this.#until = at;
   }
@@ -163,9 +164,9 @@ class VisibilityPoller {
       this.queries += 1;
       const seenAt = Date.now();
       for (const row of rows) {
-        const awaited = ids.get(row.event_id);
-        if (awaited) {
-          this.latencies.push(seenAt - awaited.sentAt);
+        const unseen = ids.get(row.event_id);
+        if (unseen) {
+          this.latencies.push(seenAt - unseen.sentAt);
           ids.delete(row.event_id);
         }
       }
@@ -183,7 +184,7 @@ interface RateResult {
   sentPerSecond: number;
   visible: number;
   missing: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  latencyMs: { min: number; p50: number; p90: number; p99: number; max: number; mean: number };
   poll: { rounds: number; queries: number; roundMsP50: number; roundMsP99: number };
   target: { met: boolean };
 }
@@ -209,7 +210,7 @@ async function runRate(
 
   const sinkMetrics = createSinkMetrics(new Registry());
   const sink = new Sink({
-    bus: new KafkaBus({ brokers: [brokers], clientId: 'wikipulse-bench-e2e-sink', log }),
+    bus: new KafkaBus({ brokers: brokers.split(','), clientId: 'wikipulse-bench-e2e-sink', log }),
     topic: topics.events,
     topicPartitions: sinkBase.TOPIC_PARTITIONS,
     groupId: `${run}.sink`,
@@ -294,6 +295,7 @@ async function runRate(
       visible: latencies.length,
       missing: poller.unseen,
       latencyMs: {
+        min: percentile(latencies, 0),
         p50,
         p90: percentile(latencies, 90),
         p99,
@@ -322,7 +324,11 @@ async function runRate(
 }
 
 async function deleteTopics(topics: string[]): Promise<void> {
-  const bus = new KafkaBus({ brokers: [brokers], clientId: 'wikipulse-bench-e2e-admin', log });
+  const bus = new KafkaBus({
+    brokers: brokers.split(','),
+    clientId: 'wikipulse-bench-e2e-admin',
+    log,
+  });
   const admin = bus.kafka.admin();
   await admin.connect();
   await admin.deleteTopics({ topics }).catch(() => undefined);
