@@ -1,0 +1,19 @@
+import type { TestProject } from 'vitest/node';
+import { startControlPlane } from './control-plane.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    k8sAdminKubeconfig: string;
+  }
+}
+
+/** Starts one etcd + kube-apiserver for the whole run; test files isolate themselves by namespace. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const started = performance.now();
+  const controlPlane = await startControlPlane();
+  console.log(
+    `[services] kube-apiserver at ${controlPlane.server} ready in ${((performance.now() - started) / 1000).toFixed(1)}s`,
+  );
+  project.provide('k8sAdminKubeconfig', controlPlane.adminKubeconfig);
+  return () => controlPlane.stop();
+}

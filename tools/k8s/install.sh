@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Installs the Kubernetes toolchain the chart checks and the API-server tests use, built from
+# pinned sources into .cache/k8s (git-ignored). Needs only Go and Python 3: the Go module proxy
+# and PyPI are the only downloads. Idempotent: a tool whose stamp matches its pinned version is
+# left alone, so a warm run takes well under a second.
+#
+#   bash tools/k8s/install.sh          install what is missing or out of date
+#   bash tools/k8s/install.sh --print  print the bin directory (for PATH)
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cache="${WIKIPULSE_K8S_CACHE:-$root/.cache/k8s}"
+bin="$cache/bin"
+stamps="$cache/stamps"
+
+helm_version=v3.18.6
+kwok_version=v0.8.0
+kubernetes_validate_version=1.37.0
+# The Kubernetes release is pinned in tools/k8s/kube/go.mod; its version goes into the binaries.
+kube_version="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/kube/go.mod")"
+
+if [[ "${1:-}" == "--print" ]]; then
+  echo "$bin"
+  exit 0
+fi
+
+mkdir -p "$bin" "$stamps"
+# Reproducible, smaller binaries; the module cache is verified against go.sum.
+export GOFLAGS="-trimpath -buildvcs=false"
+export GOTOOLCHAIN=local
+
+log() { printf '[k8s-tools] %s\n' "$*" >&2; }
+
+# True when the stamp for $1 holds exactly $2 and every listed binary exists.
+current() {
+  local name="$1" want="$2"
+  shift 2
+  [[ -f "$stamps/$name" && "$(cat "$stamps/$name")" == "$want" ]] || return 1
+  local file
+  for file in "$@"; do [[ -x "$file" ]] || return 1; done
+}
+
+timed() {
+  local name="$1"
+  shift
+  local start=$SECONDS
+  "$@"
+  log "$name ready in $((SECONDS - start))s"
+}
+
+install_helm() {
+  GOBIN="$bin" go install -ldflags='-s -w' "helm.sh/helm/v3/cmd/helm@$helm_version"
+}
+
+install_kwok() {
+  GOBIN="$bin" go install -ldflags='-s -w' "sigs.k8s.io/kwok/cmd/kwok@$kwok_version"
+}
+
+# One `go build` for all four binaries, so the packages they share compile once.
+install_kube() {
+  local minor="${kube_version#v1.}"
+  minor="${minor%%.*}"
+  local pkg=k8s.io/component-base/version
+  local ldflags="-s -w -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  local out
+  out="$(mktemp -d "$cache/build.XXXXXX")"
+  (cd "$here/kube" && go build -ldflags="$ldflags" -o "$out/" \
+    go.etcd.io/etcd/server/v3 \
+    k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler)
+  # Go names a binary after the last path element before a major-version suffix.
+  mv "$out/server" "$bin/etcd"
+  mv "$out/kube-apiserver" "$out/kube-controller-manager" "$out/kube-scheduler" "$bin/"
+  rmdir "$out"
+}
+
+install_kubernetes_validate() {
+  python3 -m venv "$cache/venv"
+  "$cache/venv/bin/pip" install --quiet --disable-pip-version-check \
+    "kubernetes-validate==$kubernetes_validate_version"
+  ln -sf "$cache/venv/bin/kubernetes-validate" "$bin/kubernetes-validate"
+}
+
+kube_key="$kube_version $(cat "$here/kube/go.mod" "$here/kube/go.sum" | sha256sum | cut -c1-16)"
+go_key="$(go env GOVERSION)"
+
+if ! current helm "$helm_version $go_key" "$bin/helm"; then
+  timed helm install_helm
+  echo "$helm_version $go_key" >"$stamps/helm"
+fi
+if ! current kube "$kube_key $go_key" "$bin/etcd" "$bin/kube-apiserver" \
+  "$bin/kube-controller-manager" "$bin/kube-scheduler"; then
+  timed "etcd, kube-apiserver, kube-controller-manager, kube-scheduler $kube_version" install_kube
+  echo "$kube_key $go_key" >"$stamps/kube"
+fi
+if ! current kwok "$kwok_version $go_key" "$bin/kwok"; then
+  timed kwok install_kwok
+  echo "$kwok_version $go_key" >"$stamps/kwok"
+fi
+if ! current kubernetes-validate "$kubernetes_validate_version" "$bin/kubernetes-validate"; then
+  timed kubernetes-validate install_kubernetes_validate
+  echo "$kubernetes_validate_version" >"$stamps/kubernetes-validate"
+fi
