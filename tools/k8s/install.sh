@@ -18,7 +18,11 @@ helm_version=v3.18.6
 kwok_version=v0.8.0
 kubernetes_validate_version=1.37.0
 # The Kubernetes release is pinned in tools/k8s/kube/go.mod; its version goes into the binaries.
-kube_version="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/kube/go.mod")"
+kube_version="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v1\./ { print $2 }' "$here/kube/go.mod")"
+[[ -n "$kube_version" ]] || {
+  echo "no k8s.io/kubernetes version in $here/kube/go.mod" >&2
+  exit 1
+}
 
 if [[ "${1:-}" == "--print" ]]; then
   echo "$bin"
@@ -50,7 +54,8 @@ timed() {
 }
 
 install_helm() {
-  GOBIN="$bin" go install -ldflags='-s -w' "helm.sh/helm/v3/cmd/helm@$helm_version"
+  GOBIN="$bin" go install -ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version" \
+    "helm.sh/helm/v3/cmd/helm@$helm_version"
 }
 
 install_kwok() {
@@ -74,6 +79,7 @@ install_kube() {
   mv "$out/server" "$bin/etcd"
   mv "$out/kube-apiserver" "$out/kube-controller-manager" "$out/kube-scheduler" "$bin/"
   rmdir "$out"
+  "$bin/kube-apiserver" --version >&2
 }
 
 install_kubernetes_validate() {

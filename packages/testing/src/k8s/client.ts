@@ -1,3 +1,4 @@
+import { request, type RequestOptions } from 'node:https';
 import {
   CoreV1Api,
   KubeConfig,
@@ -43,6 +44,42 @@ export async function serviceAccountKubeConfig(
 }
 
 /**
+ * Server-side applies a CustomResourceDefinition as raw JSON. client-node's typed serializer
+ * would rename or drop the OpenAPI schema's `default` and `x-kubernetes-*` keys on the way.
+ */
+async function applyCustomResourceDefinition(
+  kubeConfig: KubeConfig,
+  object: KubernetesObject,
+): Promise<KubernetesObject> {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster || !object.metadata?.name) throw new Error('no cluster, or a CRD without a name');
+  const url = new URL(
+    `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${object.metadata.name}?fieldManager=wikipulse-test&force=true`,
+    cluster.server,
+  );
+  const options: RequestOptions = {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/apply-patch+yaml' },
+  };
+  await kubeConfig.applyToHTTPSOptions(options);
+  const body = JSON.stringify(object);
+  return new Promise((resolve, reject) => {
+    const req = request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        if ((res.statusCode ?? 500) >= 300)
+          reject(new Error(`apply CRD: ${res.statusCode} ${text}`));
+        else resolve(JSON.parse(text) as KubernetesObject);
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
  * Server-side applies every object in a multi-document YAML text, in order. `namespace`
  * goes to objects that have none (cluster-scoped kinds ignore it).
  */
@@ -58,6 +95,10 @@ export async function applyYaml(
     if (!object) continue;
     if (namespace && !object.metadata?.namespace) {
       object.metadata = { ...object.metadata, namespace };
+    }
+    if (object.kind === 'CustomResourceDefinition') {
+      applied.push(await applyCustomResourceDefinition(kubeConfig, object));
+      continue;
     }
     applied.push(
       await client.patch(
