@@ -53,9 +53,15 @@ timed() {
   log "$name ready in $((SECONDS - start))s"
 }
 
+# As helm's own Makefile does: its version, and the Kubernetes version `helm template` and
+# `helm lint` assume (that of the client-go it is built with, v0.33 for helm 3.18).
+helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version"
+for pkg in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+  helm_ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=33"
+done
+
 install_helm() {
-  GOBIN="$bin" go install -ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$helm_version" \
-    "helm.sh/helm/v3/cmd/helm@$helm_version"
+  GOBIN="$bin" go install -ldflags="$helm_ldflags" "helm.sh/helm/v3/cmd/helm@$helm_version"
 }
 
 install_kwok() {
@@ -92,9 +98,10 @@ install_kubernetes_validate() {
 kube_key="$kube_version $(cat "$here/kube/go.mod" "$here/kube/go.sum" | sha256sum | cut -c1-16)"
 go_key="$(go env GOVERSION)"
 
-if ! current helm "$helm_version $go_key" "$bin/helm"; then
+helm_key="$helm_version $go_key $(sha256sum <<<"$helm_ldflags" | cut -c1-16)"
+if ! current helm "$helm_key" "$bin/helm"; then
   timed helm install_helm
-  echo "$helm_version $go_key" >"$stamps/helm"
+  echo "$helm_key" >"$stamps/helm"
 fi
 if ! current kube "$kube_key $go_key" "$bin/etcd" "$bin/kube-apiserver" \
   "$bin/kube-controller-manager" "$bin/kube-scheduler"; then
