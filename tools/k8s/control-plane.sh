@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A throw-away Kubernetes control plane on loopback for tests: etcd and kube-apiserver (and,
-# on request, kube-controller-manager and kube-scheduler), with certificates, keys and an
-# admin token generated into a state folder. No kubelet: pods are never run.
+# on request, kube-controller-manager, kube-scheduler and kwok with one fake node), with
+# certificates, keys and an admin token generated into a state folder. No kubelet: with
+# --controllers, kwok plays the node and reports the pods scheduled to it as running and
+# ready, so Deployments become Available without running a container.
 #
 #   bash tools/k8s/control-plane.sh start DIR [--controllers]   returns once /readyz answers
 #   bash tools/k8s/control-plane.sh stop DIR
@@ -12,6 +14,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="${K8S_BIN:-$(bash "$here/install.sh" --print)}"
+cache="$(bash "$here/install.sh" --print-cache)"
 command="${1:-}"
 dir="${2:-}"
 [[ -n "$command" && -n "$dir" ]] || {
@@ -21,7 +24,7 @@ dir="${2:-}"
 
 stop() {
   local name pid
-  for name in kube-scheduler kube-controller-manager kube-apiserver etcd; do
+  for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     [[ -f "$dir/$name.pid" ]] || continue
     pid="$(cat "$dir/$name.pid")"
     kill "$pid" 2>/dev/null || true
@@ -153,12 +156,29 @@ if [[ "${3:-}" == --controllers ]]; then
     --authorization-kubeconfig "$dir/kcm.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false \
     --use-service-account-credentials \
-    --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
-    --controllers '*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle'
+    --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt"
   start_daemon kube-scheduler \
     --kubeconfig "$dir/scheduler.kubeconfig" --authentication-kubeconfig "$dir/scheduler.kubeconfig" \
     --authorization-kubeconfig "$dir/scheduler.kubeconfig" \
     --bind-address 127.0.0.1 --secure-port 0 --leader-elect=false
+  start_daemon kwok \
+    --kubeconfig "$dir/admin.kubeconfig" --config "$cache/kwok-stages.yaml" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+    --node-ip 127.0.0.1 --server-address 127.0.0.1:0
+  curl -sf --cacert "$pki/ca.crt" -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' -X POST "$server/api/v1/nodes" -d '{
+      "apiVersion": "v1", "kind": "Node",
+      "metadata": {
+        "name": "kwok-node-0",
+        "annotations": { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+        "labels": { "kubernetes.io/hostname": "kwok-node-0", "kubernetes.io/os": "linux",
+                    "kubernetes.io/arch": "amd64", "type": "kwok" }
+      },
+      "status": {
+        "allocatable": { "cpu": "32", "memory": "256Gi", "pods": "110" },
+        "capacity": { "cpu": "32", "memory": "256Gi", "pods": "110" }
+      }
+    }' >/dev/null
 fi
 
 printf 'SERVER=%s\nCA_FILE=%s\n' "$server" "$pki/ca.crt" >"$dir/env"

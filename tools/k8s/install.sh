@@ -6,6 +6,7 @@
 #
 #   bash tools/k8s/install.sh          install what is missing or out of date
 #   bash tools/k8s/install.sh --print  print the bin directory (for PATH)
+#   bash tools/k8s/install.sh --print-cache  print the cache directory
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -26,6 +27,10 @@ kube_version="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v1\./ { print $2 }' "$h
 
 if [[ "${1:-}" == "--print" ]]; then
   echo "$bin"
+  exit 0
+fi
+if [[ "${1:-}" == "--print-cache" ]]; then
+  echo "$cache"
   exit 0
 fi
 
@@ -64,8 +69,18 @@ install_helm() {
   GOBIN="$bin" go install -ldflags="$helm_ldflags" "helm.sh/helm/v3/cmd/helm@$helm_version"
 }
 
+# kwok acts only through stages; its own "fast" node and pod stages (ready at once, with
+# heartbeats) come from the source of the same release.
 install_kwok() {
   GOBIN="$bin" go install -ldflags='-s -w' "sigs.k8s.io/kwok/cmd/kwok@$kwok_version"
+  local stages
+  stages="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$kwok_version/kustomize/stage"
+  local file
+  for file in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    printf -- '---\n'
+    cat "$stages/$file"
+  done >"$cache/kwok-stages.yaml"
 }
 
 # One `go build` for all four binaries, so the packages they share compile once.
@@ -108,7 +123,7 @@ if ! current kube "$kube_key $go_key" "$bin/etcd" "$bin/kube-apiserver" \
   timed "etcd, kube-apiserver, kube-controller-manager, kube-scheduler $kube_version" install_kube
   echo "$kube_key $go_key" >"$stamps/kube"
 fi
-if ! current kwok "$kwok_version $go_key" "$bin/kwok"; then
+if ! current kwok "$kwok_version $go_key" "$bin/kwok" "$cache/kwok-stages.yaml"; then
   timed kwok install_kwok
   echo "$kwok_version $go_key" >"$stamps/kwok"
 fi

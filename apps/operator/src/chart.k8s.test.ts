@@ -7,7 +7,7 @@ import { AppsV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/
 import { repoRoot } from '@wikipulse/testing';
 import { adminKubeConfig, createTestNamespace } from '@wikipulse/testing/k8s';
 
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 
 const run = promisify(execFile);
 const helm = join(repoRoot, '.cache/k8s/bin/helm');
@@ -28,7 +28,9 @@ function helmRun(...args: string[]) {
 
 beforeAll(async () => {
   admin = adminKubeConfig();
-  namespace = await createTestNamespace(admin, 'chart');
+  namespace = await createTestNamespace(admin, 'chart', {
+    'pod-security.kubernetes.io/enforce': 'restricted',
+  });
   dir = await mkdtemp(join(tmpdir(), 'wikipulse-helm-'));
   await writeFile(join(dir, 'admin.kubeconfig'), inject('k8sAdminKubeconfig'), { mode: 0o600 });
 });
@@ -38,7 +40,7 @@ afterAll(async () => {
 });
 
 describe('helm install of charts/wikipulse into a real API server', () => {
-  it('creates the operator Deployment with its least-privilege Role', async () => {
+  it('creates the operator Deployment with its least-privilege Role, and it becomes Available', async () => {
     const { stdout } = await helmRun(
       'install',
       'wikipulse',
@@ -59,6 +61,17 @@ describe('helm install of charts/wikipulse into a real API server', () => {
       .makeApiClient(RbacAuthorizationV1Api)
       .readNamespacedRole({ namespace, name: 'wikipulse-operator' });
     expect(role.rules?.flatMap((r) => r.verbs)).not.toContain('delete');
+
+    // kwok's node runs no container: Available proves the pod was admitted and scheduled.
+    await vi.waitFor(
+      async () => {
+        const current = await admin
+          .makeApiClient(AppsV1Api)
+          .readNamespacedDeployment({ namespace, name: 'wikipulse-operator' });
+        expect(current.status?.availableReplicas).toBe(1);
+      },
+      { timeout: 60_000, interval: 200 },
+    );
 
     const { stdout: list } = await helmRun('list', '--output', 'json');
     expect(JSON.parse(list)).toEqual([

@@ -7,12 +7,16 @@ declare module 'vitest' {
   }
 }
 
-/** Starts one etcd + kube-apiserver for the whole run; test files isolate themselves by namespace. */
+/**
+ * Starts one control plane for the whole run (etcd, kube-apiserver, controller-manager,
+ * scheduler and a kwok node, so Deployments become Available); test files isolate themselves
+ * by namespace.
+ */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = performance.now();
-  const controlPlane = await startControlPlane();
+  const controlPlane = await startControlPlane({ controllers: true });
   console.log(
-    `[services] kube-apiserver at ${controlPlane.server} ready in ${((performance.now() - started) / 1000).toFixed(1)}s`,
+    `[services] Kubernetes control plane (etcd, kube-apiserver, controllers, kwok node) at ${controlPlane.server} ready in ${((performance.now() - started) / 1000).toFixed(1)}s`,
   );
   project.provide('k8sAdminKubeconfig', controlPlane.adminKubeconfig);
   return () => controlPlane.stop();

@@ -12,8 +12,12 @@ export function adminKubeConfig(): KubeConfig {
 }
 
 /** Creates a namespace only this test file uses; Kubernetes names allow no underscores. */
-export async function createTestNamespace(admin: KubeConfig, prefix: string): Promise<string> {
+export async function createTestNamespace(
+  admin: KubeConfig,
+  prefix: string,
+  labels: Record<string, string> = {},
+): Promise<string> {
   const name = uniqueName(prefix).replaceAll('_', '-').toLowerCase();
-  await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name } } });
+  await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name, labels } } });
   return name;
 }
