@@ -16,12 +16,13 @@ bin="$cache/bin"
 stamps="$cache/stamps"
 
 helm_version=v3.18.6
-kwok_version=v0.8.0
 kubernetes_validate_version=1.37.0
-# The Kubernetes release is pinned in tools/k8s/kube/go.mod; its version goes into the binaries.
+# Kubernetes and kwok are pinned in tools/k8s/kube/go.mod; the Kubernetes version goes into
+# the binaries.
 kube_version="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v1\./ { print $2 }' "$here/kube/go.mod")"
-[[ -n "$kube_version" ]] || {
-  echo "no k8s.io/kubernetes version in $here/kube/go.mod" >&2
+kwok_version="$(awk '$1 == "sigs.k8s.io/kwok" && $2 ~ /^v/ { print $2 }' "$here/kube/go.mod")"
+[[ -n "$kube_version" && -n "$kwok_version" ]] || {
+  echo "no k8s.io/kubernetes or sigs.k8s.io/kwok version in $here/kube/go.mod" >&2
   exit 1
 }
 
@@ -41,13 +42,13 @@ export GOTOOLCHAIN=local
 
 log() { printf '[k8s-tools] %s\n' "$*" >&2; }
 
-# True when the stamp for $1 holds exactly $2 and every listed binary exists.
+# True when the stamp for $1 holds exactly $2 and every listed file exists.
 current() {
   local name="$1" want="$2"
   shift 2
   [[ -f "$stamps/$name" && "$(cat "$stamps/$name")" == "$want" ]] || return 1
   local file
-  for file in "$@"; do [[ -x "$file" ]] || return 1; done
+  for file in "$@"; do [[ -e "$file" ]] || return 1; done
 }
 
 timed() {
@@ -70,9 +71,8 @@ install_helm() {
 }
 
 # kwok acts only through stages; its own "fast" node and pod stages (ready at once, with
-# heartbeats) come from the source of the same release.
-install_kwok() {
-  GOBIN="$bin" go install -ldflags='-s -w' "sigs.k8s.io/kwok/cmd/kwok@$kwok_version"
+# heartbeats) come from the source of the release the kube module builds.
+install_kwok_stages() {
   local stages
   stages="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$kwok_version/kustomize/stage"
   local file
@@ -83,7 +83,9 @@ install_kwok() {
   done >"$cache/kwok-stages.yaml"
 }
 
-# One `go build` for all four binaries, so the packages they share compile once.
+# One `go build` for all five binaries, so the packages they share compile once. kwok is built
+# against the same Kubernetes libraries as the control plane (its own release pins a slightly
+# older minor): that costs seconds instead of minutes of compiling a second client-go.
 install_kube() {
   local minor="${kube_version#v1.}"
   minor="${minor%%.*}"
@@ -95,12 +97,14 @@ install_kube() {
     go.etcd.io/etcd/server/v3 \
     k8s.io/kubernetes/cmd/kube-apiserver \
     k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler)
+    k8s.io/kubernetes/cmd/kube-scheduler \
+    sigs.k8s.io/kwok/cmd/kwok)
   # Go names a binary after the last path element before a major-version suffix.
   mv "$out/server" "$bin/etcd"
-  mv "$out/kube-apiserver" "$out/kube-controller-manager" "$out/kube-scheduler" "$bin/"
+  mv "$out/kube-apiserver" "$out/kube-controller-manager" "$out/kube-scheduler" "$out/kwok" "$bin/"
   rmdir "$out"
   "$bin/kube-apiserver" --version >&2
+  install_kwok_stages
 }
 
 install_kubernetes_validate() {
@@ -119,13 +123,9 @@ if ! current helm "$helm_key" "$bin/helm"; then
   echo "$helm_key" >"$stamps/helm"
 fi
 if ! current kube "$kube_key $go_key" "$bin/etcd" "$bin/kube-apiserver" \
-  "$bin/kube-controller-manager" "$bin/kube-scheduler"; then
-  timed "etcd, kube-apiserver, kube-controller-manager, kube-scheduler $kube_version" install_kube
+  "$bin/kube-controller-manager" "$bin/kube-scheduler" "$bin/kwok" "$cache/kwok-stages.yaml"; then
+  timed "etcd, kube-apiserver, kube-controller-manager, kube-scheduler $kube_version, kwok $kwok_version" install_kube
   echo "$kube_key $go_key" >"$stamps/kube"
-fi
-if ! current kwok "$kwok_version $go_key" "$bin/kwok" "$cache/kwok-stages.yaml"; then
-  timed kwok install_kwok
-  echo "$kwok_version $go_key" >"$stamps/kwok"
 fi
 if ! current kubernetes-validate "$kubernetes_validate_version" "$bin/kubernetes-validate"; then
   timed kubernetes-validate install_kubernetes_validate
