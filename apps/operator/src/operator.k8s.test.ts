@@ -93,6 +93,7 @@ beforeAll(async () => {
     },
     log: createLogger({ name: 'operator', level: 'silent' }),
   });
+  expect(operator.watching).toBe(true);
 });
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
-// Builds the Kubernetes control-plane binaries (and the etcd they need) for the
-// project's API-server tests. Kubernetes publishes k8s.io/kubernetes with its
-// staging modules replaced by local paths, so a consumer must point each of them at
-// the published v0.Y.Z release of the same minor.
+// Builds the Kubernetes control-plane binaries, the etcd they need and kwok (fake
+// nodes) for the project's API-server tests, in one `go build` (tools/k8s/install.sh).
+// Kubernetes publishes k8s.io/kubernetes with its staging modules replaced by local
+// paths, so a consumer must point each of them at the published v0.Y.Z release of the
+// same minor.
 module wikipulse.dev/tools/kube
 
 go 1.26.0
