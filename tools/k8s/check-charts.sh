@@ -18,6 +18,13 @@ for crd in k8s/crds/*.yaml; do
   fi
 done
 
+# values.schema.json is enforced: a password in a plain value is refused.
+if "$bin/helm" template ci charts/wikipulse --set clickhouse.url=http://user:pw@ch:8123 \
+  >/dev/null 2>&1; then
+  echo "charts/wikipulse accepted a ClickHouse URL with credentials in values" >&2
+  status=1
+fi
+
 rendered="$(mktemp -d)"
 trap 'rm -rf "$rendered"' EXIT
 
