@@ -35,5 +35,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
     },
   },
+  {
+    // @kubernetes/client-node declares its API objects as classes with no behaviour; plain
+    // object literals are how its own documentation builds them.
+    files: ['apps/operator/src/**/*.ts', 'packages/testing/src/k8s/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
+      '@typescript-eslint/no-misused-spread': 'off',
+    },
+  },
   prettier,
 );

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { AppsV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { repoRoot } from '@wikipulse/testing';
+import { adminKubeConfig, createTestNamespace } from '@wikipulse/testing/k8s';
+
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+
+const run = promisify(execFile);
+const helm = join(repoRoot, '.cache/k8s/bin/helm');
+
+let admin: KubeConfig;
+let namespace: string;
+let dir: string;
+
+function helmRun(...args: string[]) {
+  return run(helm, [
+    ...args,
+    '--kubeconfig',
+    join(dir, 'admin.kubeconfig'),
+    '--namespace',
+    namespace,
+  ]);
+}
+
+beforeAll(async () => {
+  admin = adminKubeConfig();
+  namespace = await createTestNamespace(admin, 'chart', {
+    'pod-security.kubernetes.io/enforce': 'restricted',
+  });
+  dir = await mkdtemp(join(tmpdir(), 'wikipulse-helm-'));
+  await writeFile(join(dir, 'admin.kubeconfig'), inject('k8sAdminKubeconfig'), { mode: 0o600 });
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('helm install of charts/wikipulse into a real API server', () => {
+  it('creates the operator Deployment with its least-privilege Role, and it becomes Available', async () => {
+    const { stdout } = await helmRun(
+      'install',
+      'wikipulse',
+      join(repoRoot, 'charts/wikipulse'),
+      '--set',
+      'image.tag=0.1.0',
+    );
+    expect(stdout).toContain('STATUS: deployed');
+
+    const deployment = await admin
+      .makeApiClient(AppsV1Api)
+      .readNamespacedDeployment({ namespace, name: 'wikipulse-operator' });
+    expect(deployment.spec?.template.spec?.serviceAccountName).toBe('wikipulse-operator');
+    expect(deployment.spec?.template.spec?.containers[0]?.image).toBe(
+      'ghcr.io/wikipulse/wikipulse:0.1.0',
+    );
+    const role = await admin
+      .makeApiClient(RbacAuthorizationV1Api)
+      .readNamespacedRole({ namespace, name: 'wikipulse-operator' });
+    expect(role.rules?.flatMap((r) => r.verbs)).not.toContain('delete');
+
+    // kwok's node runs no container: Available proves the pod was admitted and scheduled.
+    await vi.waitFor(
+      async () => {
+        const current = await admin
+          .makeApiClient(AppsV1Api)
+          .readNamespacedDeployment({ namespace, name: 'wikipulse-operator' });
+        expect(current.status?.availableReplicas).toBe(1);
+      },
+      { timeout: 60_000, interval: 200 },
+    );
+
+    const { stdout: list } = await helmRun('list', '--output', 'json');
+    expect(JSON.parse(list)).toEqual([
+      expect.objectContaining({ name: 'wikipulse', status: 'deployed' }),
+    ]);
+  });
+});

@@ -1,0 +1,117 @@
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+import type { Cluster, StreamEvent } from './reconciler.js';
+import { GROUP, PLURAL, VERSION, type WikiStream, type WikiStreamStatus } from './wikistream.js';
+
+export const FIELD_MANAGER = 'wikipulse-operator';
+
+function notFound(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404;
+}
+
+async function orUndefined<T>(request: Promise<T>): Promise<T | undefined> {
+  try {
+    return await request;
+  } catch (error) {
+    if (notFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The reconciler's view of the API server, through `@kubernetes/client-node`. */
+export class KubeCluster implements Cluster {
+  readonly #apps: AppsV1Api;
+  readonly #core: CoreV1Api;
+  readonly #custom: CustomObjectsApi;
+  readonly #objects: KubernetesObjectApi;
+  readonly #instance: string;
+
+  constructor(kubeConfig: KubeConfig, instance: string) {
+    this.#apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.#core = kubeConfig.makeApiClient(CoreV1Api);
+    this.#custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+    this.#instance = instance;
+  }
+
+  readWikiStream(namespace: string, name: string): Promise<WikiStream | undefined> {
+    return orUndefined(
+      this.#custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace,
+        name,
+      }) as Promise<WikiStream>,
+    );
+  }
+
+  readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {
+    return orUndefined(this.#apps.readNamespacedDeployment({ namespace, name }));
+  }
+
+  applyDeployment(deployment: V1Deployment): Promise<V1Deployment> {
+    // force: the operator owns these objects; a hand edit is overwritten, not a conflict.
+    return this.#objects.patch(
+      deployment,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  }
+
+  async patchStatus(stream: WikiStream, status: WikiStreamStatus): Promise<void> {
+    await this.#custom.patchNamespacedCustomObjectStatus(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: stream.metadata.namespace,
+        name: stream.metadata.name,
+        body: { status },
+        fieldManager: FIELD_MANAGER,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+
+  async recordEvent(stream: WikiStream, event: StreamEvent): Promise<void> {
+    const now = new Date();
+    await this.#core.createNamespacedEvent({
+      namespace: stream.metadata.namespace,
+      body: {
+        metadata: { generateName: `${stream.metadata.name}.` },
+        involvedObject: {
+          apiVersion: stream.apiVersion,
+          kind: stream.kind,
+          name: stream.metadata.name,
+          namespace: stream.metadata.namespace,
+          uid: stream.metadata.uid,
+          ...(stream.metadata.resourceVersion
+            ? { resourceVersion: stream.metadata.resourceVersion }
+            : {}),
+        },
+        type: event.type,
+        reason: event.reason,
+        message: event.message.slice(0, 1024),
+        source: { component: FIELD_MANAGER },
+        reportingComponent: FIELD_MANAGER,
+        reportingInstance: this.#instance,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    });
+  }
+}

@@ -1,0 +1,28 @@
+export {
+  childName,
+  desiredDeployments,
+  isAvailable,
+  matchesDesired,
+  ownerReference,
+  selectorLabels,
+  sinkGroupId,
+  type ChildSettings,
+  type Role,
+} from './children.js';
+export { setCondition, findCondition } from './conditions.js';
+export { KubeCluster, FIELD_MANAGER } from './cluster.js';
+export { startOperator, type Operator, type OperatorOptions } from './operator.js';
+export { WorkQueue } from './queue.js';
+export {
+  AVAILABLE,
+  READY,
+  ReconcileError,
+  Reconciler,
+  type Cluster,
+  type Outcome,
+  type Schema,
+  type StreamEvent,
+  type Topics,
+} from './reconciler.js';
+export { clickHouseSchema } from './schema.js';
+export * from './wikistream.js';

@@ -1,0 +1,62 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { KafkaBus } from '@wikipulse/kafka';
+import { installShutdown } from '@wikipulse/lifecycle';
+import { createLogger } from '@wikipulse/logger';
+import { Counter, createRegistry, Histogram, startOpsServer } from '@wikipulse/metrics';
+import { openClickHouse } from '@wikipulse/store';
+import { loadEnv } from './env.js';
+import { startOperator } from './operator.js';
+import { clickHouseSchema } from './schema.js';
+
+const env = loadEnv();
+const log = createLogger({ name: 'operator', level: env.LOG_LEVEL });
+const shutdown = installShutdown({ log, deadlineMs: 20_000 });
+
+const registry = createRegistry('operator');
+const reconciles = new Counter({
+  name: 'wikipulse_operator_reconciles_total',
+  help: 'Reconciles of a WikiStream, by outcome.',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+const duration = new Histogram({
+  name: 'wikipulse_operator_reconcile_seconds',
+  help: 'Time to reconcile one WikiStream.',
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromDefault();
+const clickhouse = openClickHouse({ kind: 'server', url: env.CLICKHOUSE_URL });
+shutdown.add('clickhouse', () => clickhouse.close());
+
+const operator = await startOperator({
+  kubeConfig,
+  namespace: env.WATCH_NAMESPACE,
+  instance: env.POD_NAME,
+  topics: new KafkaBus({ brokers: env.KAFKA_BROKERS, clientId: 'wikipulse-operator' }),
+  schema: clickHouseSchema(clickhouse),
+  settings: {
+    image: env.APP_IMAGE,
+    imagePullPolicy: env.APP_IMAGE_PULL_POLICY,
+    kafkaBrokers: env.KAFKA_BROKERS,
+    clickhouse: env.CLICKHOUSE_URL_SECRET
+      ? { secretName: env.CLICKHOUSE_URL_SECRET, secretKey: env.CLICKHOUSE_URL_SECRET_KEY }
+      : { url: env.CLICKHOUSE_URL },
+    metricsPort: env.APP_METRICS_PORT,
+  },
+  log,
+  onReconciled: (outcome, seconds) => {
+    reconciles.inc({ outcome });
+    duration.observe(seconds);
+  },
+});
+shutdown.add('operator', () => operator.stop());
+
+const ops = await startOpsServer({
+  registry,
+  port: env.METRICS_PORT,
+  readiness: { watching: () => operator.watching },
+});
+shutdown.add('ops server', () => ops.close());

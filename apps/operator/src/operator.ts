@@ -1,0 +1,142 @@
+import {
+  AppsV1Api,
+  CustomObjectsApi,
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+import type { Logger } from '@wikipulse/logger';
+import { MANAGED_BY, type ChildSettings } from './children.js';
+import { KubeCluster } from './cluster.js';
+import { WorkQueue } from './queue.js';
+import { Reconciler, type Outcome, type Schema, type Topics } from './reconciler.js';
+import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type WikiStream } from './wikistream.js';
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  /** The namespace whose WikiStreams this operator manages. */
+  namespace: string;
+  topics: Topics;
+  schema: Schema;
+  settings: ChildSettings;
+  log: Logger;
+  /** Names this replica in Events. */
+  instance: string;
+  /** Told after every reconcile; for metrics. */
+  onReconciled?: (outcome: Outcome | 'failed', seconds: number) => void;
+}
+
+export interface Operator {
+  /** True once both informers have listed and are watching. */
+  readonly watching: boolean;
+  stop(): Promise<void>;
+}
+
+function key(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+/**
+ * Watches WikiStreams and the Deployments they own, and reconciles each changed stream through
+ * a serialised queue. The informers' list-then-watch gives a full resync at every (re)connect.
+ */
+export async function startOperator(options: OperatorOptions): Promise<Operator> {
+  const { kubeConfig, namespace, log } = options;
+  const reconciler = new Reconciler({
+    cluster: new KubeCluster(kubeConfig, options.instance),
+    topics: options.topics,
+    schema: options.schema,
+    settings: options.settings,
+    log,
+  });
+  const queue = new WorkQueue(
+    async (k) => {
+      const [ns = '', name = ''] = k.split('/');
+      const started = performance.now();
+      try {
+        const outcome = await reconciler.reconcile(ns, name);
+        options.onReconciled?.(outcome, (performance.now() - started) / 1000);
+      } catch (error) {
+        options.onReconciled?.('failed', (performance.now() - started) / 1000);
+        throw error;
+      }
+    },
+    {
+      baseDelayMs: 1000,
+      maxDelayMs: 60_000,
+      onError: (k, error, retryInMs) =>
+        log.warn({ key: k, err: error, retryInMs }, 'reconcile failed'),
+    },
+  );
+
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const streams = makeInformer<WikiStream>(
+    kubeConfig,
+    `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`,
+    () =>
+      custom.listNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+      }) as Promise<KubernetesListObject<WikiStream>>,
+  );
+  const selector = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
+  const deployments = makeInformer<V1Deployment>(
+    kubeConfig,
+    `/apis/apps/v1/namespaces/${namespace}/deployments`,
+    () => apps.listNamespacedDeployment({ namespace, labelSelector: selector }),
+    selector,
+  );
+
+  const enqueueStream = (stream: KubernetesObject) => {
+    const { namespace: ns, name } = stream.metadata ?? {};
+    if (ns && name) queue.add(key(ns, name));
+  };
+  const enqueueOwner = (deployment: V1Deployment) => {
+    const owner = deployment.metadata?.ownerReferences?.find(
+      (ref) => ref.controller && ref.apiVersion === API_VERSION && ref.kind === KIND,
+    );
+    const ns = deployment.metadata?.namespace;
+    if (owner && ns) queue.add(key(ns, owner.name));
+  };
+  streams.on('add', enqueueStream);
+  streams.on('update', enqueueStream);
+  deployments.on('update', enqueueOwner);
+  deployments.on('delete', enqueueOwner);
+
+  let stopping = false;
+  const connected = new Set<string>();
+  const restartOnError = (name: string, informer: Informer<KubernetesObject>) => {
+    informer.on('connect', () => connected.add(name));
+    informer.on('error', (error: unknown) => {
+      connected.delete(name);
+      if (stopping) return;
+      log.warn({ informer: name, err: error }, 'watch failed, restarting');
+      setTimeout(() => {
+        if (!stopping)
+          informer.start().catch((e: unknown) => log.error({ err: e }, 'watch restart failed'));
+      }, 2000).unref();
+    });
+  };
+  restartOnError(PLURAL, streams);
+  restartOnError('deployments', deployments);
+
+  await Promise.all([streams.start(), deployments.start()]);
+  log.info({ namespace }, 'operator watching');
+
+  return {
+    get watching() {
+      return connected.size === 2;
+    },
+    async stop() {
+      stopping = true;
+      await Promise.all([streams.stop(), deployments.stop()]);
+      await queue.close();
+    },
+  };
+}

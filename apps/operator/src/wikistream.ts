@@ -1,0 +1,92 @@
+import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
+
+/**
+ * The WikiStream custom resource as the operator reads it, written to match
+ * `k8s/crds/wikistream.yaml` (the source of truth; `wikistream.test.ts` keeps the two in step).
+ * Fields with a schema default are optional here: the API server fills them in, but objects
+ * built in code may leave them out.
+ */
+
+export const GROUP = 'wikipulse.io';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'WikiStream';
+export const PLURAL = 'wikistreams';
+
+export interface WikiStreamSpec {
+  source: {
+    url: string;
+    wikis?: string[];
+    languages?: string[];
+  };
+  kafka: {
+    topic: string;
+    partitions?: number;
+  };
+  clickhouse: {
+    database: string;
+    retentionDays?: number;
+  };
+  ingestor?: { replicas?: number };
+  sink?: { replicas?: number };
+}
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition {
+  type: string;
+  status: ConditionStatus;
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export interface WikiStreamStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+}
+
+export interface WikiStream extends KubernetesObject {
+  apiVersion: typeof API_VERSION;
+  kind: typeof KIND;
+  /** Custom objects arrive as plain JSON: timestamps are strings despite V1ObjectMeta's `Date`. */
+  metadata: V1ObjectMeta & { name: string; namespace: string; uid: string };
+  spec: WikiStreamSpec;
+  status?: WikiStreamStatus;
+}
+
+/** The schema defaults, for objects that did not pass through the API server. */
+export const DEFAULTS = {
+  partitions: 3,
+  retentionDays: 30,
+  ingestorReplicas: 1,
+  sinkReplicas: 1,
+} as const;
+
+/** The spec with every default filled in: what the generators work from. */
+export interface ResolvedSpec {
+  url: string;
+  wikis: readonly string[];
+  languages: readonly string[];
+  topic: string;
+  partitions: number;
+  database: string;
+  retentionDays: number;
+  ingestorReplicas: number;
+  sinkReplicas: number;
+}
+
+export function resolveSpec(spec: WikiStreamSpec): ResolvedSpec {
+  return {
+    url: spec.source.url,
+    wikis: spec.source.wikis ?? [],
+    languages: spec.source.languages ?? [],
+    topic: spec.kafka.topic,
+    partitions: spec.kafka.partitions ?? DEFAULTS.partitions,
+    database: spec.clickhouse.database,
+    retentionDays: spec.clickhouse.retentionDays ?? DEFAULTS.retentionDays,
+    ingestorReplicas: spec.ingestor?.replicas ?? DEFAULTS.ingestorReplicas,
+    sinkReplicas: spec.sink?.replicas ?? DEFAULTS.sinkReplicas,
+  };
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The chart checks CI runs (npm run check:charts): helm lint, and every ci/*-values.yaml
+# rendered with helm template and validated against the Kubernetes API schemas of the version
+# the tests run (kubernetes-validate --strict rejects unknown fields too).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+bash tools/k8s/install.sh
+bin="$(bash tools/k8s/install.sh --print)"
+kube_version="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v1\./ { print $2 }' tools/k8s/kube/go.mod)"
+status=0
+
+# The chart ships the CRD that k8s/crds holds; the two must not drift apart.
+for crd in k8s/crds/*.yaml; do
+  if ! cmp -s "$crd" "charts/wikipulse/crds/$(basename "$crd")"; then
+    echo "charts/wikipulse/crds/$(basename "$crd") differs from $crd: copy it over" >&2
+    status=1
+  fi
+done
+
+# values.schema.json is enforced: a password in a plain value is refused.
+if "$bin/helm" template ci charts/wikipulse --set clickhouse.url=http://user:pw@ch:8123 \
+  >/dev/null 2>&1; then
+  echo "charts/wikipulse accepted a ClickHouse URL with credentials in values" >&2
+  status=1
+fi
+
+rendered="$(mktemp -d)"
+trap 'rm -rf "$rendered"' EXIT
+
+# The operator's Role in the chart grants exactly what k8s/rbac/operator.yaml grants, the
+# rules the API-server tests run the operator with.
+"$bin/helm" template ci charts/wikipulse --namespace wikipulse \
+  --show-only templates/operator/rbac.yaml >"$rendered/rbac.yaml"
+node --input-type=module - "$rendered/rbac.yaml" k8s/rbac/operator.yaml <<'JS' || status=1
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+const rules = (file) =>
+  JSON.stringify(
+    parseAllDocuments(readFileSync(file, 'utf8'))
+      .map((d) => d.toJS())
+      .find((o) => o?.kind === 'Role')?.rules,
+  );
+const [chart, plain] = process.argv.slice(2);
+if (rules(chart) !== rules(plain)) {
+  console.error(`the chart's operator Role differs from ${plain}`);
+  process.exit(1);
+}
+JS
+for chart in charts/*/; do
+  chart="${chart%/}"
+  for values in "$chart"/ci/*-values.yaml; do
+    name="$(basename "$chart")-$(basename "$values" -values.yaml)"
+    echo "==> $name"
+    "$bin/helm" lint --strict --quiet "$chart" -f "$values" --kube-version "$kube_version" || status=1
+    out="$rendered/$name.yaml"
+    if "$bin/helm" template ci "$chart" --namespace wikipulse --include-crds \
+      --kube-version "$kube_version" -f "$values" >"$out"; then
+      "$bin/kubernetes-validate" --strict --quiet -k "${kube_version#v}" "$out" || status=1
+    else
+      status=1
+    fi
+  done
+done
+exit "$status"
