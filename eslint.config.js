@@ -44,5 +44,23 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-spread': 'off',
     },
   },
+  {
+    // The local web page's script runs in the browser, outside the TypeScript projects.
+    files: ['apps/*/public/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { project: false, projectService: false },
+      sourceType: 'module',
+      globals: {
+        console: 'readonly',
+        document: 'readonly',
+        EventSource: 'readonly',
+        fetch: 'readonly',
+        Intl: 'readonly',
+        Option: 'readonly',
+        setInterval: 'readonly',
+      },
+    },
+  },
   prettier,
 );

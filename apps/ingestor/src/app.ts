@@ -10,7 +10,7 @@ import {
 import type { IngestorEnv } from './env.js';
 import { Ingestor, type IngestorSettings } from './ingestor.js';
 import { HEADER } from './message.js';
-import { registerMetrics } from './metrics.js';
+import { registerMetrics, type IngestorMetrics } from './metrics.js';
 import { KafkaOutput, LineOutput, type Output } from './output.js';
 import { repairAndReadTail } from './jsonl-tail.js';
 import { normaliseSince } from './position.js';
@@ -18,6 +18,8 @@ import { normaliseSince } from './position.js';
 export interface IngestorApp {
   ingestor: Ingestor;
   output: Output;
+  /** Live counters (received, produced, lag, …), as the metrics report them. */
+  stats: IngestorMetrics['stats'];
   /** Stops the ingestor (final checkpoint included), then closes the output. */
   close(): Promise<void>;
 }
@@ -117,6 +119,7 @@ export async function createIngestorApp(
   return {
     ingestor,
     output,
+    stats: metrics.stats,
     close: async () => {
       try {
         await ingestor.stop();

@@ -1,3 +1,6 @@
 export { createIngestorApp, type IngestorApp } from './app.js';
 export { envSchema, loadEnv, type IngestorEnv } from './env.js';
 export { Ingestor, type IngestorParts, type IngestorSettings } from './ingestor.js';
+export { FileCheckpointStore, type CheckpointStore } from './checkpoint.js';
+export { registerMetrics, type IngestorMetrics } from './metrics.js';
+export { KafkaOutput, type Output } from './output.js';

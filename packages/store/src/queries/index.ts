@@ -22,3 +22,4 @@ export {
   type Watch,
   type WatchChange,
 } from './watches.js';
+export { languageTotals, type LanguageTotal } from './languages.js';

@@ -1,0 +1,104 @@
+// Wikipulse's local page: progress over server-sent events, the rest polled from the HTTP API.
+const $ = (id) => document.getElementById(id);
+const number = new Intl.NumberFormat('en');
+
+function text(tag, content, className) {
+  const el = document.createElement(tag);
+  el.textContent = content;
+  if (className) el.className = className;
+  return el;
+}
+
+function showProgress(p) {
+  $('source').textContent =
+    p.source === 'live' ? 'live: Wikimedia EventStreams' : `replay: ${p.sourceUrl}`;
+  $('source').dataset.source = p.source;
+  $('ingested').textContent = number.format(p.ingested);
+  $('rate').textContent = `${number.format(Math.round(p.ratePerSecond))}/s`;
+  $('lag').textContent = p.lagSeconds === null ? '–' : `${p.lagSeconds.toFixed(1)} s`;
+  $('stored').textContent = number.format(p.storedRows);
+}
+
+async function api(path) {
+  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  if (!res.ok) throw new Error(`${path}: ${res.status}`);
+  return res.json();
+}
+
+let selected = 'en';
+
+async function refreshLanguages() {
+  const { date, items } = await api('/api/languages?limit=15');
+  $('day').textContent = date;
+  const list = $('languages');
+  list.replaceChildren();
+  const max = Math.max(1, ...items.map((i) => i.total));
+  for (const item of items) {
+    const li = document.createElement('li');
+    li.dataset.lang = item.language;
+    li.append(text('span', item.language || 'multilingual', 'name'));
+    const bar = text('span', '', 'bar');
+    bar.style.width = `${(100 * item.total) / max}%`;
+    li.append(bar, text('span', number.format(item.total), 'value'));
+    list.append(li);
+  }
+  $('languages-empty').hidden = items.length > 0;
+
+  const select = $('lang');
+  const known = new Set([...select.options].map((o) => o.value));
+  for (const item of items) {
+    if (!known.has(item.language))
+      select.append(new Option(item.language || 'multilingual', item.language));
+  }
+}
+
+async function refreshRecent() {
+  const { items } = await api(`/api/recent?lang=${encodeURIComponent(selected)}&limit=15`);
+  const body = $('recent');
+  body.replaceChildren();
+  for (const c of items) {
+    const tr = document.createElement('tr');
+    tr.dataset.id = c.id;
+    const page = document.createElement('td');
+    if (c.url) {
+      const a = text('a', c.title);
+      a.href = c.url;
+      a.rel = 'noopener noreferrer';
+      a.target = '_blank';
+      page.append(a);
+    } else {
+      page.textContent = c.title;
+    }
+    const delta =
+      c.sizeDelta === null ? '' : (c.sizeDelta > 0 ? '+' : '') + number.format(c.sizeDelta);
+    tr.append(
+      text('td', c.time.slice(11, 19)),
+      text('td', c.wiki),
+      page,
+      text('td', c.user + (c.bot ? ' (bot)' : '')),
+      text('td', c.type),
+      text('td', delta, c.sizeDelta < 0 ? 'num neg' : 'num'),
+      text('td', c.comment, 'comment'),
+    );
+    body.append(tr);
+  }
+  $('recent-empty').hidden = items.length > 0;
+}
+
+async function refresh() {
+  try {
+    await Promise.all([refreshLanguages(), refreshRecent()]);
+    document.body.dataset.loaded = 'true';
+  } catch (error) {
+    console.error(error);
+  }
+}
+
+$('lang').addEventListener('change', (event) => {
+  selected = event.target.value;
+  void refreshRecent();
+});
+
+new EventSource('/api/live').onmessage = (event) => showProgress(JSON.parse(event.data));
+void refresh();
+setInterval(refresh, 2000);

@@ -1,0 +1,224 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import type { Logger } from '@wikipulse/logger';
+import {
+  RECENT_MAX_LIMIT,
+  RECENT_MAX_OFFSET,
+  TOP_MAX_LIMIT,
+  dailyStats,
+  languageTotals,
+  recentChanges,
+  topPages,
+  type RecentChangeRow,
+  type Store,
+} from '@wikipulse/store';
+import { BadRequest, day, integer, language } from './params.js';
+
+/** What the local run reports about itself, live. */
+export interface Progress {
+  /** `live` (Wikimedia's stream) or `replay` (a recording played by a local server). */
+  source: 'live' | 'replay';
+  sourceUrl: string;
+  startedAt: string;
+  ingested: number;
+  /** Events per second over the last few seconds. */
+  ratePerSecond: number;
+  /** Now − event time of the newest ingested event, seconds; null before the first. */
+  lagSeconds: number | null;
+  storedRows: number;
+  deadLettered: number;
+}
+
+export interface HttpServerOptions {
+  store: Store;
+  progress: () => Progress;
+  port: number;
+  host: string;
+  log: Logger;
+  /** How often `/api/live` pushes progress, ms. */
+  liveIntervalMs?: number;
+}
+
+export interface HttpServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const PUBLIC_DIR = new URL('../../public/', import.meta.url).pathname;
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+const STATIC_FILES = new Set(['/index.html', '/app.js', '/style.css', '/favicon.svg']);
+
+/** The change as the API shows it; `id` is the event's `meta.id`. */
+export function toApiChange(row: RecentChangeRow) {
+  const sizeDelta =
+    row.length_new !== null && row.length_old !== null
+      ? row.length_new - row.length_old
+      : row.length_new;
+  return {
+    id: row.event_id,
+    time: row.event_time,
+    wiki: row.wiki,
+    language: row.language,
+    type: row.type,
+    title: row.title,
+    url: pageUrl(row.server_url, row.title),
+    user: row.user,
+    bot: row.bot,
+    minor: row.minor,
+    sizeDelta,
+    comment: row.comment,
+  };
+}
+
+export function pageUrl(serverUrl: string, title: string): string | null {
+  if (!serverUrl.startsWith('https://') || title === '') return null;
+  return `${serverUrl}/wiki/${encodeURIComponent(title.replace(/ /g, '_')).replace(/%2F/g, '/').replace(/%3A/g, ':')}`;
+}
+
+/**
+ * The local run's HTTP API and web page:
+ * `GET /api/recent?lang=&limit=&offset=`, `GET /api/stats?date=&lang=`, `GET /api/top?lang=&date=`,
+ * `GET /api/languages?date=`, `GET /api/progress`, and `GET /api/live` (progress as server-sent events).
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { store, progress, log } = options;
+  const liveClients = new Set<ServerResponse>();
+
+  const routes: Record<string, (params: URLSearchParams) => Promise<unknown>> = {
+    '/api/recent': async (params) => {
+      const rows = await recentChanges(store, {
+        language: language(params, 'en'),
+        limit: integer(params, 'limit', 10, 1, RECENT_MAX_LIMIT),
+        offset: integer(params, 'offset', 0, 0, RECENT_MAX_OFFSET),
+      });
+      return { items: rows.map(toApiChange) };
+    },
+    '/api/stats': async (params) => {
+      const stats = await dailyStats(store, { day: day(params), language: language(params, 'en') });
+      return {
+        date: stats.day,
+        lang: stats.language,
+        total: stats.total,
+        byType: stats.byType,
+        bots: stats.bots,
+        humans: stats.humans,
+      };
+    },
+    '/api/top': async (params) => {
+      const date = day(params);
+      const lang = language(params, 'en');
+      const rows = await topPages(store, {
+        day: date,
+        language: lang,
+        limit: integer(params, 'limit', 10, 1, TOP_MAX_LIMIT),
+      });
+      return {
+        date,
+        lang,
+        items: rows.map((r) => ({ ...r, url: pageUrl(r.server_url, r.title) })),
+      };
+    },
+    '/api/languages': async (params) => {
+      const date = day(params);
+      const items = await languageTotals(store, {
+        day: date,
+        limit: integer(params, 'limit', 15, 1, 100),
+      });
+      return { date, items };
+    },
+    '/api/progress': () => Promise.resolve(progress()),
+  };
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      log.error({ err: error, url: req.url }, 'request failed');
+      if (!res.headersSent) json(res, 500, { error: 'internal error' });
+      else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname === '/' ? '/index.html' : url.pathname;
+    if (path === '/api/live') {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        connection: 'keep-alive',
+      });
+      res.write(`data: ${JSON.stringify(progress())}\n\n`);
+      liveClients.add(res);
+      req.on('close', () => liveClients.delete(res));
+      return;
+    }
+    const route = routes[path];
+    if (route) {
+      try {
+        json(res, 200, await route(url.searchParams));
+      } catch (error) {
+        if (error instanceof BadRequest || error instanceof RangeError) {
+          json(res, 400, { error: error.message });
+        } else {
+          throw error;
+        }
+      }
+      return;
+    }
+    if (STATIC_FILES.has(path)) {
+      const body = await readFile(join(PUBLIC_DIR, path));
+      res
+        .writeHead(200, {
+          'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream',
+          'cache-control': 'no-cache',
+          'x-content-type-options': 'nosniff',
+          'content-security-policy': "default-src 'self'; img-src 'self' data:",
+        })
+        .end(body);
+      return;
+    }
+    json(res, 404, { error: `no such resource: ${path}` });
+  }
+
+  const ticker = setInterval(() => {
+    if (liveClients.size === 0) return;
+    const frame = `data: ${JSON.stringify(progress())}\n\n`;
+    for (const client of liveClients) client.write(frame);
+  }, options.liveIntervalMs ?? 1000);
+  ticker.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        clearInterval(ticker);
+        for (const client of liveClients) client.end();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res
+    .writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    })
+    .end(JSON.stringify(body));
+}

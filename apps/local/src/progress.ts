@@ -1,0 +1,36 @@
+/** A rate over a sliding window of samples of a growing counter. */
+export class RateMeter {
+  readonly #windowMs: number;
+  readonly #samples: { at: number; count: number }[] = [];
+
+  constructor(windowMs = 5_000) {
+    this.#windowMs = windowMs;
+  }
+
+  /** Records the counter's value now and returns the rate per second over the window. */
+  sample(count: number, at: number = Date.now()): number {
+    this.#samples.push({ at, count });
+    while (this.#samples.length > 2 && this.#samples[0]!.at < at - this.#windowMs)
+      this.#samples.shift();
+    const first = this.#samples[0]!;
+    const seconds = (at - first.at) / 1000;
+    return seconds > 0 ? (count - first.count) / seconds : 0;
+  }
+}
+
+export interface ProgressFigures {
+  ingested: number;
+  ratePerSecond: number;
+  lagSeconds: number | null;
+  storedRows: number;
+  deadLettered: number;
+}
+
+/** One human line for the terminal. */
+export function progressLine(p: ProgressFigures): string {
+  const lag = p.lagSeconds === null ? '–' : `${p.lagSeconds.toFixed(1)} s`;
+  return (
+    `wikipulse: ${p.ingested.toLocaleString('en')} events ingested (${p.ratePerSecond.toFixed(1)}/s), ` +
+    `lag ${lag}, ${p.storedRows.toLocaleString('en')} rows stored, ${p.deadLettered} dead-lettered`
+  );
+}
