@@ -2,15 +2,20 @@ import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources in tests, so no build is needed
 // between an edit and a test run.
-const resolve = { conditions: ['@wikipulse/source'] };
+const conditions = ['@wikipulse/source'];
+// Vitest resolves modules for Node through the SSR resolver, which reads `ssr.resolve`.
+const resolve = { conditions };
+const ssr = { resolve: { conditions } };
 
 export default defineConfig({
   resolve,
+  ssr,
   test: {
     reporters: ['default', './packages/testing/src/summary-reporter.ts'],
     projects: [
       {
         resolve,
+        ssr,
         test: {
           name: 'unit',
           include: ['{apps,packages}/*/src/**/*.test.ts'],
@@ -19,6 +24,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: 'integration',
           include: ['{apps,packages}/*/src/**/*.int.test.ts'],
