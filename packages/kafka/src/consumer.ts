@@ -111,7 +111,8 @@ export async function createConsumer(kafka: Kafka, options: ConsumerOptions): Pr
   };
 }
 
-function decodeHeaders(headers: Record<string, unknown> | undefined): Headers {
+/** Kafka header values as text (kafkajs hands out Buffers). */
+export function decodeHeaders(headers: Record<string, unknown> | undefined): Headers {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
     if (Buffer.isBuffer(value)) out[name] = value.toString('utf8');

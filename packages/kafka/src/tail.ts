@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { KafkaBus } from './kafka-bus.js';
-import type { Headers, IncomingMessage } from './types.js';
+import { decodeHeaders } from './consumer.js';
+import type { IncomingMessage } from './types.js';
 
 export interface ReadTailOptions {
   topic: string;
@@ -120,13 +121,4 @@ export async function readTail(
     await consumer.disconnect();
   }
   return count;
-}
-
-function decodeHeaders(headers: Record<string, unknown> | undefined): Headers {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (Buffer.isBuffer(value)) out[name] = value.toString('utf8');
-    else if (typeof value === 'string') out[name] = value;
-  }
-  return out;
 }
