@@ -9,13 +9,21 @@ function text(tag, content, className) {
   return el;
 }
 
+/** Seconds as a person reads them: 0.4 s, 12 min, 5.2 h, 66 d. */
+function duration(seconds) {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86400) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${Math.round(seconds / 86400)} d`;
+}
+
 function showProgress(p) {
   $('source').textContent =
     p.source === 'live' ? 'live: Wikimedia EventStreams' : `replay: ${p.sourceUrl}`;
   $('source').dataset.source = p.source;
   $('ingested').textContent = number.format(p.ingested);
   $('rate').textContent = `${number.format(Math.round(p.ratePerSecond))}/s`;
-  $('lag').textContent = p.lagSeconds === null ? '–' : `${p.lagSeconds.toFixed(1)} s`;
+  $('lag').textContent = p.lagSeconds === null ? '–' : duration(p.lagSeconds);
   $('stored').textContent = number.format(p.storedRows);
 }
 

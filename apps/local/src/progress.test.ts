@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateMeter, progressLine } from './progress.js';
+import { RateMeter, duration, progressLine } from './progress.js';
 
 describe('RateMeter', () => {
   it('measures the rate over its window', () => {
@@ -35,5 +35,14 @@ describe('progressLine', () => {
         deadLettered: 0,
       }),
     ).toContain('lag –');
+  });
+});
+
+describe('duration', () => {
+  it('picks a unit a person reads at a glance', () => {
+    expect(duration(0.42)).toBe('0.4 s');
+    expect(duration(720)).toBe('12 min');
+    expect(duration(18_720)).toBe('5.2 h');
+    expect(duration(5_749_245.8)).toBe('67 d');
   });
 });

@@ -26,9 +26,17 @@ export interface ProgressFigures {
   deadLettered: number;
 }
 
+/** Seconds as a person reads them: 0.4 s, 12 min, 5.2 h, 66 d. */
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 86400) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${Math.round(seconds / 86400)} d`;
+}
+
 /** One human line for the terminal. */
 export function progressLine(p: ProgressFigures): string {
-  const lag = p.lagSeconds === null ? '–' : `${p.lagSeconds.toFixed(1)} s`;
+  const lag = p.lagSeconds === null ? '–' : duration(p.lagSeconds);
   return (
     `wikipulse: ${p.ingested.toLocaleString('en')} events ingested (${p.ratePerSecond.toFixed(1)}/s), ` +
     `lag ${lag}, ${p.storedRows.toLocaleString('en')} rows stored, ${p.deadLettered} dead-lettered`

@@ -1,0 +1,125 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheDir, repoRoot } from '@wikipulse/testing';
+
+/**
+ * The web page as a person sees it: `npm start` replaying the bundled recording (looped, so the
+ * numbers move), loaded in headless Chromium (Debian's, installed by tools/browser/install.sh).
+ * A screenshot is left in .cache/screenshots/ for the README.
+ */
+const run = promisify(execFile);
+let dataDir: string;
+let child: ChildProcess;
+let base: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  const { stdout } = await run('bash', [join(repoRoot, 'tools/browser/install.sh')]);
+  const executablePath = stdout.trim();
+  dataDir = await mkdtemp(join(tmpdir(), 'wikipulse-page-'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => name !== 'KAFKA_BROKERS' && name !== 'CLICKHOUSE_URL',
+    ),
+  );
+  child = spawn(process.execPath, [join(repoRoot, 'apps/local/dist/main.js'), '--replay'], {
+    env: { ...env, DATA_DIR: dataDir, PORT: '0', PROGRESS_INTERVAL_S: '0', REPLAY_RATE: '100' },
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const found = /HTTP API on (http:\/\/[\d.]+:\d+)\//.exec(err)?.[1];
+    if (found) {
+      base = found;
+      break;
+    }
+    if (Date.now() > deadline) throw new Error(`the local run did not start:\n${err}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  browser = await chromium.launch({
+    executablePath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (child?.exitCode === null) {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGINT');
+    await exited;
+  }
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('the local web page', () => {
+  it('shows the source, live figures, changes per language and the latest changes', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(base);
+
+    await expect
+      .poll(() => page.getByTestId('source').textContent(), { timeout: 15_000 })
+      .toMatch(/^replay: /);
+    // Enough data to show: the recording loops at 100 events/s.
+    await expect
+      .poll(async () => page.locator('[data-testid="languages"] li').count(), { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(3);
+    await expect
+      .poll(async () => page.locator('[data-testid="recent"] tr').count(), { timeout: 20_000 })
+      .toBeGreaterThan(0);
+
+    const first = Number((await page.getByTestId('ingested').textContent())!.replace(/,/g, ''));
+    await expect
+      .poll(
+        async () => Number((await page.getByTestId('ingested').textContent())!.replace(/,/g, '')),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBeGreaterThan(first);
+
+    await expect
+      .poll(
+        async () => Number((await page.getByTestId('stored').textContent())!.replace(/,/g, '')),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBeGreaterThan(0);
+
+    // The table shows what the API returns, linked to the wiki.
+    const api = (await (await fetch(`${base}/api/languages`)).json()) as {
+      items: { language: string }[];
+    };
+    const names = await page.locator('[data-testid="languages"] li .name').allTextContents();
+    expect(names.length).toBeGreaterThan(0);
+    expect(api.items.map((i) => i.language || 'multilingual')).toEqual(
+      expect.arrayContaining(names.slice(0, 1)),
+    );
+    const link = page.locator('[data-testid="recent"] tr a').first();
+    expect(await link.getAttribute('href')).toMatch(/^https:\/\/[a-z-]+\.wikipedia\.org\/wiki\//);
+
+    const shots = join(cacheDir, 'screenshots');
+    await mkdir(shots, { recursive: true });
+    await page.screenshot({ path: join(shots, 'local-page.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
