@@ -14,9 +14,9 @@ import { cacheDir, repoRoot } from '@wikipulse/testing';
  */
 const run = promisify(execFile);
 let dataDir: string;
-let child: ChildProcess;
+let child: ChildProcess | undefined;
 let base: string;
-let browser: Browser;
+let browser: Browser | undefined;
 
 beforeAll(async () => {
   const { stdout } = await run('bash', [join(repoRoot, 'tools/browser/install.sh')]);
@@ -60,9 +60,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (child?.exitCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
+  const running = child;
+  if (running?.exitCode === null) {
+    const exited = new Promise((resolve) => running.once('exit', resolve));
+    running.kill('SIGINT');
     await exited;
   }
   await rm(dataDir, { recursive: true, force: true });
@@ -70,7 +71,7 @@ afterAll(async () => {
 
 describe('the local web page', () => {
   it('shows the source, live figures, changes per language and the latest changes', async () => {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const page = await browser!.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(base);
