@@ -1,0 +1,58 @@
+# syntax=docker/dockerfile:1
+# One image for every Wikipulse app; the entrypoint picks the app:
+#   node apps/ingestor/dist/main.js | apps/sink/dist/main.js | apps/bot/dist/main.js | apps/operator/dist/main.js
+# The chart sets the command per Deployment. Nothing secret is baked in: configuration comes
+# from the environment at run time.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+FROM node:20-bookworm AS build
+WORKDIR /src
+# Manifests first, so the dependency layer is reused while only sources change.
+COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
+COPY packages/config/package.json packages/config/
+COPY packages/events/package.json packages/events/
+COPY packages/kafka/package.json packages/kafka/
+COPY packages/lifecycle/package.json packages/lifecycle/
+COPY packages/logger/package.json packages/logger/
+COPY packages/metrics/package.json packages/metrics/
+COPY packages/store/package.json packages/store/
+COPY packages/testing/package.json packages/testing/
+COPY apps/bot/package.json apps/bot/
+COPY apps/ingestor/package.json apps/ingestor/
+COPY apps/local/package.json apps/local/
+COPY apps/operator/package.json apps/operator/
+COPY apps/sink/package.json apps/sink/
+RUN npm ci --no-audit --no-fund
+COPY packages packages
+COPY apps apps
+RUN npx tsc -b
+
+# The same manifests with production dependencies only, built apart from the compiler and tests.
+FROM node:20-bookworm AS deps
+WORKDIR /src
+COPY --from=build /src/package.json /src/package-lock.json ./
+COPY --from=build /src/packages packages
+COPY --from=build /src/apps apps
+RUN find packages apps -mindepth 2 -maxdepth 2 ! -name package.json -exec rm -rf {} + \
+  && npm ci --omit=dev --no-audit --no-fund \
+  && npm cache clean --force
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+# A fixed numeric user, so Kubernetes' runAsNonRoot can verify it without a passwd lookup.
+RUN groupadd --system --gid 10001 wikipulse \
+  && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin wikipulse
+COPY --from=deps --chown=root:root /src/node_modules node_modules
+COPY --from=deps --chown=root:root /src/package.json ./
+COPY --from=build --chown=root:root /src/packages packages
+COPY --from=build --chown=root:root /src/apps apps
+# Workspace links in node_modules point at packages/* and apps/*; drop their sources and
+# test files, keep dist/ and package.json (and the recordings the bot's console replays).
+RUN find packages apps -mindepth 2 -maxdepth 2 \
+    ! -name package.json ! -name dist ! -name fixtures ! -name node_modules -exec rm -rf {} + \
+  && find packages apps -path '*/dist/*' \( -name '*.test.js' -o -name '*.test.d.ts' -o -name '*.map' \) -delete
+USER 10001:10001
+EXPOSE 9464
+CMD ["node", "apps/operator/dist/main.js"]
