@@ -51,3 +51,79 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{ include "wikipulse.selectorLabels" . }}
 app.kubernetes.io/component: operator
 {{- end }}
+
+{{/* A component's resource name: the full name with a suffix. */}}
+{{- define "wikipulse.componentName" -}}
+{{- printf "%s-%s" (include "wikipulse.fullname" .root) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "wikipulse.componentSelectorLabels" -}}
+{{ include "wikipulse.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "wikipulse.componentLabels" -}}
+{{ include "wikipulse.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* The bootstrap servers the apps and the operator use, following kafka.mode. */}}
+{{- define "wikipulse.kafka.brokers" -}}
+{{- $ns := .Release.Namespace }}
+{{- if eq .Values.kafka.mode "embedded" }}
+{{- printf "%s-kafka.%s.svc:%d" (include "wikipulse.fullname" .) $ns (int .Values.kafka.port) }}
+{{- else if eq .Values.kafka.mode "strimzi" }}
+{{- printf "%s-kafka-bootstrap.%s.svc:%d" (include "wikipulse.fullname" .) $ns (int .Values.kafka.port) }}
+{{- else }}
+{{- .Values.kafka.brokers }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret holding the generated ClickHouse password and URL (embedded and altinity modes). */}}
+{{- define "wikipulse.clickhouse.secretName" -}}
+{{- printf "%s-clickhouse-credentials" (include "wikipulse.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The ClickHouse host the chart deploys (embedded and altinity modes). */}}
+{{- define "wikipulse.clickhouse.host" -}}
+{{- if eq .Values.clickhouse.mode "altinity" }}
+{{- printf "clickhouse-%s.%s.svc" (include "wikipulse.fullname" .) .Release.Namespace }}
+{{- else }}
+{{- printf "%s-clickhouse.%s.svc" (include "wikipulse.fullname" .) .Release.Namespace }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Secret (name and key) the apps read CLICKHOUSE_URL from, as "name/key"; empty when the
+URL is a plain value (external mode without urlSecret).
+*/}}
+{{- define "wikipulse.clickhouse.urlSecretRef" -}}
+{{- if ne .Values.clickhouse.mode "external" }}
+{{- printf "%s/url" (include "wikipulse.clickhouse.secretName" .) }}
+{{- else if .Values.clickhouse.urlSecret.name }}
+{{- printf "%s/%s" .Values.clickhouse.urlSecret.name .Values.clickhouse.urlSecret.key }}
+{{- end }}
+{{- end }}
+
+{{/* The CLICKHOUSE_URL env entry of an app container. */}}
+{{- define "wikipulse.clickhouse.urlEnv" -}}
+{{- $ref := include "wikipulse.clickhouse.urlSecretRef" . }}
+- name: CLICKHOUSE_URL
+{{- if $ref }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ first (splitList "/" $ref) }}
+      key: {{ last (splitList "/" $ref) }}
+{{- else }}
+  value: {{ .Values.clickhouse.url | quote }}
+{{- end }}
+{{- end }}
+
+{{/* The container security context of every Wikipulse container (restricted profile). */}}
+{{- define "wikipulse.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+{{- end }}
