@@ -28,13 +28,16 @@ COPY packages packages
 COPY apps apps
 RUN npx tsc -b
 
-# The same manifests with production dependencies only, built apart from the compiler and tests.
+# The built workspaces with production dependencies only: sources, test files and the build's
+# dev dependencies stay behind.
 FROM node:20-bookworm AS deps
 WORKDIR /src
 COPY --from=build /src/package.json /src/package-lock.json ./
 COPY --from=build /src/packages packages
 COPY --from=build /src/apps apps
-RUN find packages apps -mindepth 2 -maxdepth 2 ! -name package.json -exec rm -rf {} + \
+RUN find packages apps -mindepth 2 -maxdepth 2 \
+    ! -name package.json ! -name dist ! -name fixtures ! -name schema -exec rm -rf {} + \
+  && find packages apps -path '*/dist/*' \( -name '*.test.*' -o -name '*.map' \) -delete \
   && npm ci --omit=dev --no-audit --no-fund \
   && npm cache clean --force
 
@@ -44,15 +47,8 @@ WORKDIR /app
 # A fixed numeric user, so Kubernetes' runAsNonRoot can verify it without a passwd lookup.
 RUN groupadd --system --gid 10001 wikipulse \
   && useradd --system --uid 10001 --gid 10001 --no-create-home --shell /usr/sbin/nologin wikipulse
-COPY --from=deps --chown=root:root /src/node_modules node_modules
-COPY --from=deps --chown=root:root /src/package.json ./
-COPY --from=build --chown=root:root /src/packages packages
-COPY --from=build --chown=root:root /src/apps apps
-# Workspace links in node_modules point at packages/* and apps/*; drop their sources and
-# test files, keep dist/ and package.json (and the recordings the bot's console replays).
-RUN find packages apps -mindepth 2 -maxdepth 2 \
-    ! -name package.json ! -name dist ! -name fixtures ! -name node_modules -exec rm -rf {} + \
-  && find packages apps -path '*/dist/*' \( -name '*.test.js' -o -name '*.test.d.ts' -o -name '*.map' \) -delete
+# Owned by root and read-only to the app user.
+COPY --from=deps --chown=root:root /src /app
 USER 10001:10001
 EXPOSE 9464
 CMD ["node", "apps/operator/dist/main.js"]
