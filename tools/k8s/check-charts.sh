@@ -25,6 +25,31 @@ if "$bin/helm" template ci charts/wikipulse --set clickhouse.url=http://user:pw@
   status=1
 fi
 
+# Rules the templates enforce (values.schema.json cannot compare two values): more sinks than
+# partitions, the bot without its token Secret, a Discord token as a literal value.
+refused() {
+  local why="$1"
+  shift
+  if "$bin/helm" template ci charts/wikipulse "$@" >/dev/null 2>&1; then
+    echo "charts/wikipulse accepted $why" >&2
+    status=1
+  fi
+}
+refused "more sink replicas than partitions" --set sink.replicas=7 --set topics.partitions=6
+refused "the bot without bot.discord.existingSecret" --set bot.enabled=true
+refused "a literal DISCORD_TOKEN" --set bot.enabled=true --set bot.discord.existingSecret=d \
+  --set 'bot.gateway.extraEnv[0].name=DISCORD_TOKEN' --set 'bot.gateway.extraEnv[0].value=x'
+refused "more bot workers than command partitions" --set bot.enabled=true \
+  --set bot.discord.existingSecret=d --set bot.worker.autoscaling.maxReplicas=13
+
+# kubernetes-validate knows the built-in kinds only: it warns about any other kind and passes
+# it. These third-party kinds are rendered (behind their flags and modes) without a schema
+# check here; any other kind it cannot check fails the run.
+unchecked_kinds='ServiceMonitor monitoring.coreos.com/v1
+Kafka kafka.strimzi.io/v1beta2
+KafkaNodePool kafka.strimzi.io/v1beta2
+ClickHouseInstallation clickhouse.altinity.com/v1'
+
 rendered="$(mktemp -d)"
 trap 'rm -rf "$rendered"' EXIT
 
@@ -56,7 +81,18 @@ for chart in charts/*/; do
     out="$rendered/$name.yaml"
     if "$bin/helm" template ci "$chart" --namespace wikipulse --include-crds \
       --kube-version "$kube_version" -f "$values" >"$out"; then
-      "$bin/kubernetes-validate" --strict --quiet -k "${kube_version#v}" "$out" || status=1
+      "$bin/kubernetes-validate" --strict --quiet -k "${kube_version#v}" "$out" \
+        >"$out.log" 2>&1 || status=1
+      grep -v "Couldn't find schema for kind" "$out.log" >&2 || true
+      while read -r kind api; do
+        if grep -qxF "$kind $api" <<<"$unchecked_kinds"; then
+          echo "    not schema-checked (third-party CRD): $kind $api"
+        else
+          echo "no schema for $kind $api: add it to unchecked_kinds only if it is a third-party CRD" >&2
+          status=1
+        fi
+      done < <(sed -n "s/.*Couldn't find schema for kind \([^ ]*\) with api version \([^ ]*\) .*/\1 \2/p" \
+        "$out.log" | sort -u)
     else
       status=1
     fi
