@@ -46,8 +46,8 @@ refused "more bot workers than command partitions" --set bot.enabled=true \
 # it. These third-party kinds are rendered (behind their flags and modes) without a schema
 # check here; any other kind it cannot check fails the run.
 unchecked_kinds='ServiceMonitor monitoring.coreos.com/v1
-Kafka kafka.strimzi.io/v1beta2
-KafkaNodePool kafka.strimzi.io/v1beta2
+Kafka kafka.strimzi.io/v1
+KafkaNodePool kafka.strimzi.io/v1
 ClickHouseInstallation clickhouse.altinity.com/v1'
 
 rendered="$(mktemp -d)"
