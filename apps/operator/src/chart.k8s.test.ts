@@ -3,7 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AppsV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoreV1Api,
+  RbacAuthorizationV1Api,
+  type KubeConfig,
+} from '@kubernetes/client-node';
 import { repoRoot } from '@wikipulse/testing';
 import { adminKubeConfig, createTestNamespace } from '@wikipulse/testing/k8s';
 
@@ -77,5 +83,63 @@ describe('helm install of charts/wikipulse into a real API server', () => {
     expect(JSON.parse(list)).toEqual([
       expect.objectContaining({ name: 'wikipulse', status: 'deployed' }),
     ]);
+  });
+
+  it('runs the apps, Kafka and ClickHouse under the restricted Pod Security Standard', async () => {
+    await helmRun(
+      'install',
+      'pipeline',
+      join(repoRoot, 'charts/wikipulse'),
+      '--set',
+      'operator.enabled=false',
+      '--set',
+      'bot.enabled=true',
+      '--set',
+      'bot.discord.existingSecret=discord',
+    );
+    const apps = admin.makeApiClient(AppsV1Api);
+    const names = ['ingestor', 'sink', 'bot-gateway', 'bot-worker'].map(
+      (c) => `pipeline-wikipulse-${c}`,
+    );
+    // kwok marks a pod ready only once the namespace's restricted policy admitted it.
+    await vi.waitFor(
+      async () => {
+        for (const name of names) {
+          const current = await apps.readNamespacedDeployment({ namespace, name });
+          expect(current.status?.availableReplicas, name).toBe(current.spec?.replicas);
+        }
+      },
+      { timeout: 60_000, interval: 200 },
+    );
+    const sink = await apps.readNamespacedDeployment({
+      namespace,
+      name: 'pipeline-wikipulse-sink',
+    });
+    const env = sink.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(env.find((e) => e.name === 'KAFKA_BROKERS')?.value).toBe(
+      `pipeline-wikipulse-kafka.${namespace}.svc:9092`,
+    );
+    expect(env.find((e) => e.name === 'CLICKHOUSE_URL')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'pipeline-wikipulse-clickhouse-credentials',
+      key: 'url',
+    });
+
+    // No storage class here: the StatefulSets' pods stay unscheduled, but exist only if admitted.
+    const core = admin.makeApiClient(CoreV1Api);
+    await vi.waitFor(
+      async () => {
+        for (const name of ['pipeline-wikipulse-kafka-0', 'pipeline-wikipulse-clickhouse-0']) {
+          const pod = await core.readNamespacedPod({ namespace, name });
+          expect(pod.spec?.securityContext?.runAsNonRoot, name).toBe(true);
+        }
+      },
+      { timeout: 30_000, interval: 200 },
+    );
+
+    const hpa = await admin
+      .makeApiClient(AutoscalingV2Api)
+      .readNamespacedHorizontalPodAutoscaler({ namespace, name: 'pipeline-wikipulse-bot-worker' });
+    expect(hpa.spec?.metrics?.[0]?.resource?.name).toBe('cpu');
+    expect(hpa.spec?.scaleTargetRef.name).toBe('pipeline-wikipulse-bot-worker');
   });
 });
