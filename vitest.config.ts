@@ -18,7 +18,7 @@ export default defineConfig({
         ssr,
         test: {
           name: 'unit',
-          include: ['{apps,packages}/*/src/**/*.test.ts'],
+          include: ['{apps,packages}/*/src/**/*.test.ts', 'grafana/src/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/*.k8s.test.ts', '**/node_modules/**'],
         },
       },
