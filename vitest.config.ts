@@ -27,7 +27,7 @@ export default defineConfig({
         ssr,
         test: {
           name: 'integration',
-          include: ['{apps,packages}/*/src/**/*.int.test.ts'],
+          include: ['{apps,packages}/*/src/**/*.int.test.ts', 'grafana/src/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['./packages/testing/src/global-setup.ts'],
           // Each file runs in its own process: the embedded ClickHouse engine takes one data
