@@ -10,7 +10,7 @@ beforeAll(async () => {
   await migrate(ch.client, { database: ch.database, retentionDays: 3650 });
 });
 afterAll(async () => {
-  await ch?.close();
+  await ch.close();
 });
 
 /** What grafana-clickhouse-datasource sends for the variables and time macros the panels use. */
