@@ -24,3 +24,6 @@ fi
 
 promtool check rules grafana/alerts/wikipulse.rules.yaml "$work/dashboard-expressions.rules.yaml"
 (cd grafana/alerts && promtool test rules ./*.test.yaml)
+
+npm run build --silent
+npx vitest run --config vitest.observability.config.ts
