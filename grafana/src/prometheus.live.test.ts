@@ -47,8 +47,8 @@ interface Child {
   output: string[];
 }
 
-let work: string;
-let stream: EventStreamsServer;
+let work: string | undefined;
+let stream: EventStreamsServer | undefined;
 const children: Child[] = [];
 let prometheus: string;
 
@@ -190,10 +190,10 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of children.reverse()) {
     if (c.process.exitCode === null && c.process.signalCode === null) {
-      const exited = new Promise((resolve) => c.process.once('exit', resolve));
+      const exit = new Promise<boolean>((resolve) => c.process.once('exit', () => resolve(true)));
       c.process.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
-      if (c.process.exitCode === null) c.process.kill('SIGKILL');
+      const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000));
+      if (!(await Promise.race([exit, timeout]))) c.process.kill('SIGKILL');
     }
   }
   await stream?.stop();
