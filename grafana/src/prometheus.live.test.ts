@@ -140,6 +140,16 @@ beforeAll(async () => {
     METRICS_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   });
+  // The sink starts once the ingestor has created the topics and produced, so the two never
+  // race to create the same topic.
+  await waitFor(
+    'events produced by the ingestor',
+    async () => {
+      const text = await (await fetch(`http://127.0.0.1:${ingestorPort}/metrics`)).text();
+      return /^wikipulse_ingestor_events_produced_total\{[^}]*\} [1-9]/m.test(text);
+    },
+    60_000,
+  );
   start('sink', process.execPath, ['apps/sink/dist/main.js'], {
     KAFKA_BROKERS: kafka,
     TOPIC: topic,
