@@ -23,11 +23,15 @@ export function clickhouseDatasourceVariable(): dashboard.DatasourceVariableBuil
     .type('grafana-clickhouse-datasource');
 }
 
-export function databaseVariable(): dashboard.TextBoxVariableBuilder {
-  return new dashboard.TextBoxVariableBuilder('database')
+/**
+ * The database, spliced into the SQL as text: a constant (changed in the dashboard's settings,
+ * not from a viewer's text box) so viewers cannot edit the SQL through it.
+ */
+export function databaseVariable(): dashboard.ConstantVariableBuilder {
+  return new dashboard.ConstantVariableBuilder('database')
     .label('Database')
-    .defaultValue('wikipulse')
-    .current({ text: 'wikipulse', value: 'wikipulse' });
+    .description('The ClickHouse database the sinks write (CLICKHOUSE_DATABASE).')
+    .value('wikipulse');
 }
 
 export class ClickHouseQueryBuilder implements cog.Builder<cog.Dataquery> {
