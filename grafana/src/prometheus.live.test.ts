@@ -19,6 +19,7 @@ import {
   startEventStreamsServer,
   type EventStreamsServer,
 } from '@wikipulse/testing';
+import { DiscordDouble, user } from '@wikipulse/testing/discord';
 import { kafkaBrokers, uniqueName } from '@wikipulse/testing/vitest';
 import { promqlExpressions } from './index.js';
 
@@ -39,7 +40,15 @@ const corePanels = [
   'Stream connected',
   'Kafka produce latency',
   'Dead-letter rate',
-];
+].map((p) => `wikipulse-pipeline/${p}`);
+/** The replay sends the bot commands, some from a user over the rate limit. */
+const coreBotPanels = [
+  'Commands/s by command and outcome',
+  'Command latency percentiles',
+  'Share of commands over 1 s',
+  'Rate-limited commands',
+  'Bot replicas',
+].map((p) => `wikipulse-bot/${p}`);
 
 interface Child {
   name: string;
@@ -49,6 +58,7 @@ interface Child {
 
 let work: string | undefined;
 let stream: EventStreamsServer | undefined;
+let discord: DiscordDouble | undefined;
 const children: Child[] = [];
 let prometheus: string;
 
@@ -120,7 +130,8 @@ beforeAll(async () => {
     malformedEvery: 50,
     canaryEvery: 97,
   });
-  const [ingestorPort, sinkPort, prometheusPort] = [
+  const [ingestorPort, sinkPort, botPort, prometheusPort] = [
+    await freePort(),
     await freePort(),
     await freePort(),
     await freePort(),
@@ -163,12 +174,27 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   });
 
+  const token = 'observability-token';
+  discord = await new DiscordDouble({ token }).start();
+  start('bot', process.execPath, ['apps/bot/dist/main.js'], {
+    BOT_ROLE: 'standalone',
+    DISCORD_TOKEN: token,
+    DISCORD_API_URL: discord.apiUrl,
+    CLICKHOUSE_PATH: join(work, 'bot-clickhouse'),
+    CLICKHOUSE_DATABASE: uniqueName('obs_bot'),
+    BOT_MIGRATE: 'true',
+    BOT_WATCH_ENABLED: 'false',
+    OPS_PORT: String(botPort),
+    LOG_LEVEL: 'warn',
+  });
+
   const config = {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
     rule_files: [rulesFile],
     scrape_configs: [
       { job_name: 'ingestor', static_configs: [{ targets: [`127.0.0.1:${ingestorPort}`] }] },
       { job_name: 'sink', static_configs: [{ targets: [`127.0.0.1:${sinkPort}`] }] },
+      { job_name: 'bot', static_configs: [{ targets: [`127.0.0.1:${botPort}`] }] },
     ],
   };
   await writeFile(join(work, 'prometheus.yml'), JSON.stringify(config));
@@ -184,6 +210,28 @@ beforeAll(async () => {
     {},
   );
   prometheus = `http://127.0.0.1:${prometheusPort}`;
+
+  await waitFor(
+    'the bot connected to the Discord double',
+    async () => (await fetch(`http://127.0.0.1:${botPort}/readyz`)).ok,
+    60_000,
+  );
+  const double = discord;
+  const owner = user('owner');
+  const guild = double.addGuild({ ownerId: owner.id });
+  const ask = async (author: ReturnType<typeof user>, content: string) => {
+    const id = double.sendMessage({ guild, author, content });
+    await double.waitFor(
+      (r) =>
+        (r.body['message_reference'] as { message_id?: string } | undefined)?.message_id === id,
+      20_000,
+    );
+  };
+  await ask(user('reader'), '!recent 5 en');
+  await ask(user('statistician'), '!stats');
+  // One command over the user's burst (BOT_RATE_BURST, 5): answered once, as rate-limited.
+  const flooder = user('flooder');
+  for (let i = 0; i < 6; i += 1) await ask(flooder, '!ping');
 
   await waitFor(
     'rows inserted by the sink, as Prometheus scraped them',
@@ -207,6 +255,7 @@ afterAll(async () => {
     }
   }
   await stream?.stop();
+  await discord?.close();
   if (work) await rm(work, { recursive: true, force: true });
 }, 60_000);
 
@@ -222,7 +271,7 @@ describe('a real Prometheus scraping the pipeline', () => {
       else if ((result.data?.result.length ?? 0) > 0) withData.add(`${e.dashboard}/${e.panel}`);
     }
     expect(failures).toEqual([]);
-    const empty = corePanels.filter((p) => !withData.has(`wikipulse-pipeline/${p}`));
+    const empty = [...corePanels, ...coreBotPanels].filter((p) => !withData.has(p));
     expect(empty, describeChildren()).toEqual([]);
   });
 
