@@ -19,7 +19,12 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{apps,packages}/*/src/**/*.test.ts', 'grafana/src/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.k8s.test.ts', '**/node_modules/**'],
+          exclude: [
+            '**/*.int.test.ts',
+            '**/*.k8s.test.ts',
+            '**/*.live.test.ts',
+            '**/node_modules/**',
+          ],
         },
       },
       {
