@@ -18,8 +18,13 @@ export default defineConfig({
         ssr,
         test: {
           name: 'unit',
-          include: ['{apps,packages}/*/src/**/*.test.ts'],
-          exclude: ['**/*.int.test.ts', '**/*.k8s.test.ts', '**/node_modules/**'],
+          include: ['{apps,packages}/*/src/**/*.test.ts', 'grafana/src/**/*.test.ts'],
+          exclude: [
+            '**/*.int.test.ts',
+            '**/*.k8s.test.ts',
+            '**/*.live.test.ts',
+            '**/node_modules/**',
+          ],
         },
       },
       {
@@ -27,7 +32,7 @@ export default defineConfig({
         ssr,
         test: {
           name: 'integration',
-          include: ['{apps,packages}/*/src/**/*.int.test.ts'],
+          include: ['{apps,packages}/*/src/**/*.int.test.ts', 'grafana/src/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           globalSetup: ['./packages/testing/src/global-setup.ts'],
           // Each file runs in its own process: the embedded ClickHouse engine takes one data

@@ -1,0 +1,154 @@
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import {
+  namespaceVariable,
+  ns,
+  prometheusDatasource,
+  prometheusDatasourceVariable,
+  promQuery,
+  quantileQueries,
+} from './common.js';
+
+function panel(id: number, title: string, description: string, unit: string) {
+  return new timeseries.PanelBuilder()
+    .id(id)
+    .title(title)
+    .description(description)
+    .unit(unit)
+    .datasource(prometheusDatasource)
+    .span(12)
+    .height(8)
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(common.LegendDisplayMode.Table)
+        .placement(common.LegendPlacement.Bottom)
+        .calcs(['mean', 'max']),
+    );
+}
+
+export function commandsByOutcome() {
+  return panel(
+    1,
+    'Commands/s by command and outcome',
+    'Commands answered: ok, bad_input, rate_limited or failed. Alert: WikipulseBotErrorRateHigh.',
+    'ops',
+  ).targets([
+    promQuery(
+      `sum by (command, outcome) (rate(wikipulse_bot_commands_total{${ns}}[$__rate_interval]))`,
+      '{{command}} {{outcome}}',
+      'A',
+    ),
+  ]);
+}
+
+export function latencyPercentiles() {
+  return panel(
+    2,
+    'Command latency percentiles',
+    'From the gateway receiving a command to Discord accepting the reply, by command. SLO: 99% within 1 s (alerts WikipulseBotLatencyBudgetBurnFast/Slow).',
+    's',
+  ).targets(
+    quantileQueries(
+      'wikipulse_bot_command_latency_seconds',
+      ['command'],
+      [0.5, 0.95, 0.99],
+      '{{command}} ',
+    ),
+  );
+}
+
+export function latencyBudget() {
+  return panel(
+    3,
+    'Share of commands over 1 s',
+    "The latency SLO's error ratio over 5 minutes and 1 hour; the budget is 1%.",
+    'percentunit',
+  ).targets([
+    promQuery(`wikipulse:bot_command_slow_ratio:rate5m{${ns}}`, '5m {{job}}', 'A'),
+    promQuery(`wikipulse:bot_command_slow_ratio:rate1h{${ns}}`, '1h {{job}}', 'B'),
+  ]);
+}
+
+export function rateLimited() {
+  return panel(
+    4,
+    'Rate-limited commands',
+    'Commands refused because their user exceeded the per-user limit, by command.',
+    'ops',
+  ).targets([
+    promQuery(
+      `sum by (command) (rate(wikipulse_bot_commands_total{${ns}, outcome="rate_limited"}[$__rate_interval]))`,
+      '{{command}}',
+      'A',
+    ),
+  ]);
+}
+
+export function workerReplicas() {
+  return panel(
+    5,
+    'Bot replicas',
+    'Bot processes Prometheus scrapes, and available replicas as kube-state-metrics reports them (when installed).',
+    'short',
+  )
+    .decimals(0)
+    .targets([
+      promQuery(
+        `count by (job) (process_start_time_seconds{${ns}, app="bot"})`,
+        'scraped {{job}}',
+        'A',
+      ),
+      promQuery(
+        `sum by (deployment) (kube_deployment_status_replicas_available{${ns}, deployment=~".*bot.*"})`,
+        'available {{deployment}}',
+        'B',
+      ),
+    ]);
+}
+
+export function forwarded() {
+  return panel(
+    6,
+    'Forwarded and posted',
+    'Commands the gateway forwarded to workers by source, watch notifications posted, undecodable command records skipped.',
+    'ops',
+  ).targets([
+    promQuery(
+      `sum by (source) (rate(wikipulse_bot_forwarded_total{${ns}}[$__rate_interval]))`,
+      'forwarded: {{source}}',
+      'A',
+    ),
+    promQuery(
+      `sum(rate(wikipulse_bot_watch_notifications_total{${ns}}[$__rate_interval]))`,
+      'watch notifications',
+      'B',
+    ),
+    promQuery(
+      `sum(rate(wikipulse_bot_invalid_requests_total{${ns}}[$__rate_interval]))`,
+      'invalid requests',
+      'C',
+    ),
+  ]);
+}
+
+export function botDashboard(): dashboard.Dashboard {
+  return new dashboard.DashboardBuilder('Wikipulse / Bot')
+    .uid('wikipulse-bot')
+    .description('The Discord bot: gateway and workers.')
+    .tags(['wikipulse'])
+    .refresh('30s')
+    .time({ from: 'now-6h', to: 'now' })
+    .timezone('utc')
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .withVariable(prometheusDatasourceVariable())
+    .withVariable(namespaceVariable('wikipulse_bot_commands_total'))
+    .withPanel(commandsByOutcome())
+    .withPanel(latencyPercentiles())
+    .withPanel(latencyBudget())
+    .withPanel(rateLimited())
+    .withPanel(workerReplicas())
+    .withPanel(forwarded())
+    .build();
+}
