@@ -83,6 +83,7 @@ shutdown.add('row counter', () => clearInterval(countRows));
 const http = await startHttpServer({
   store: pipeline.store,
   progress,
+  registry,
   port: env.PORT,
   host: env.HOST,
   log,

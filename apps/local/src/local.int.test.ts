@@ -148,6 +148,10 @@ describe('npm start (replay of the bundled recording)', () => {
     for (const e of expected) byType[e.type] = (byType[e.type] ?? 0) + 1;
     expect(stats.body.byType).toEqual(byType);
 
+    const metrics = await (await fetch(`${run.base}/metrics`)).text();
+    expect(metrics).toMatch(/wikipulse_ingestor_events_produced_total\{app="local"\} 24/);
+    expect(metrics).toMatch(/wikipulse_sink_rows_inserted_total\{app="local"\} 24/);
+
     expect((await get(run, '/api/recent?limit=1000')).status).toBe(400);
     expect((await get(run, '/api/stats?date=2999-01-01')).status).toBe(400);
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Logger } from '@wikipulse/logger';
+import type { Registry } from '@wikipulse/metrics';
 import {
   RECENT_MAX_LIMIT,
   RECENT_MAX_OFFSET,
@@ -34,6 +35,8 @@ export interface Progress {
 export interface HttpServerOptions {
   store: Store;
   progress: () => Progress;
+  /** The parts' metrics, served at `/metrics` for a Prometheus on the same machine. */
+  registry?: Registry;
   port: number;
   host: string;
   log: Logger;
@@ -151,6 +154,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname === '/' ? '/index.html' : url.pathname;
+    if (path === '/metrics' && options.registry) {
+      const body = await options.registry.metrics();
+      res.writeHead(200, { 'content-type': options.registry.contentType }).end(body);
+      return;
+    }
     if (path === '/api/live') {
       res.writeHead(200, {
         'content-type': 'text/event-stream',
