@@ -1,32 +1,12 @@
-import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import {
   namespaceVariable,
   ns,
-  prometheusDatasource,
   prometheusDatasourceVariable,
   promQuery,
   quantileQueries,
+  timeseriesPanel as panel,
 } from './common.js';
-
-function panel(id: number, title: string, description: string, unit: string) {
-  return new timeseries.PanelBuilder()
-    .id(id)
-    .title(title)
-    .description(description)
-    .unit(unit)
-    .datasource(prometheusDatasource)
-    .span(12)
-    .height(8)
-    .legend(
-      new common.VizLegendOptionsBuilder()
-        .showLegend(true)
-        .displayMode(common.LegendDisplayMode.Table)
-        .placement(common.LegendPlacement.Bottom)
-        .calcs(['mean', 'max']),
-    );
-}
 
 export function commandsByOutcome() {
   return panel(

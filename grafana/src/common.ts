@@ -1,5 +1,7 @@
+import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 
 /** Every panel reads its datasource from a dashboard variable, so one JSON fits any Grafana. */
 export const prometheusDatasource: dashboard.DataSourceRef = {
@@ -56,4 +58,23 @@ export function quantileQueries(
       String.fromCharCode(65 + i),
     ),
   );
+}
+
+/** A full-width time series panel on the Prometheus datasource, its legend a table of mean and max. */
+export function timeseriesPanel(id: number, title: string, description: string, unit: string) {
+  return new timeseries.PanelBuilder()
+    .id(id)
+    .title(title)
+    .description(description)
+    .unit(unit)
+    .datasource(prometheusDatasource)
+    .span(12)
+    .height(8)
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(common.LegendDisplayMode.Table)
+        .placement(common.LegendPlacement.Bottom)
+        .calcs(['mean', 'max']),
+    );
 }

@@ -1,7 +1,6 @@
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
-import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import {
   namespaceVariable,
   ns,
@@ -9,27 +8,10 @@ import {
   prometheusDatasourceVariable,
   promQuery,
   quantileQueries,
+  timeseriesPanel as panel,
 } from './common.js';
 
 const rate = (metric: string, extra = '') => `rate(${metric}{${ns}${extra}}[$__rate_interval])`;
-
-function panel(id: number, title: string, description: string, unit: string) {
-  return new timeseries.PanelBuilder()
-    .id(id)
-    .title(title)
-    .description(description)
-    .unit(unit)
-    .datasource(prometheusDatasource)
-    .span(12)
-    .height(8)
-    .legend(
-      new common.VizLegendOptionsBuilder()
-        .showLegend(true)
-        .displayMode(common.LegendDisplayMode.Table)
-        .placement(common.LegendPlacement.Bottom)
-        .calcs(['mean', 'max']),
-    );
-}
 
 export function eventsByOutcome() {
   return panel(
