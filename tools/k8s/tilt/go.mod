@@ -1,6 +1,8 @@
 // Builds the Tilt CLI that evaluates the project's Tiltfile (tools/k8s/install.sh).
 // Tilt's own go.mod carries replace directives, which `go install pkg@version` refuses,
-// so this module requires Tilt and repeats them.
+// so this module requires Tilt and repeats them. go.sum began as Tilt's own go.sum: a few
+// tilt-dev modules Tilt depends on are missing from sum.golang.org, so their hashes come from
+// Tilt's release (which the checksum database does cover) instead.
 module wikipulse.dev/tools/tilt
 
 go 1.26.0
