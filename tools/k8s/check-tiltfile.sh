@@ -50,6 +50,10 @@ for (const [name, { deps, image }] of Object.entries(expected)) {
     problems.push(`${name} does not run the live-updated Wikipulse image`);
   }
 }
+const operatorImage = (manifests.get('wikipulse-operator')?.ImageTargets ?? [])[0];
+if (operatorImage && !operatorImage.matchInEnvVars) {
+  problems.push("the operator's APP_IMAGE does not get the built image");
+}
 for (const name of manifests.keys()) {
   if (!(name in expected)) problems.push(`unexpected resource ${name}`);
 }
