@@ -41,6 +41,13 @@ RUN find packages apps -mindepth 2 -maxdepth 2 \
   && npm ci --omit=dev --no-audit --no-fund \
   && npm cache clean --force
 
+# `tilt up` runs this stage (docker_build target 'dev'): sources, every dependency and the
+# compiler, owned by the app user so Tilt's live update can sync files and rebuild in place. It
+# comes before runtime, so a plain `docker build` still ends at the small image.
+FROM build AS dev
+RUN chown -R 10001:10001 /src
+USER 10001:10001
+
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
 WORKDIR /app

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Kubernetes toolchain the chart checks and the API-server tests use, built from
-# pinned sources into .cache/k8s (git-ignored). Needs only Go (1.21 or newer) and Python 3: the
-# Go module proxy and PyPI are the only downloads. Idempotent: a tool whose stamp matches its
-# pinned version is left alone, so a warm run takes well under a second.
+# Installs the Kubernetes toolchain the chart checks, the Tiltfile check and the API-server
+# tests use, built from pinned sources into .cache/k8s (git-ignored). Needs only Go (1.21 or
+# newer) and Python 3: the Go module proxy and PyPI are the only downloads. Idempotent: a tool
+# whose stamp matches its pinned version is left alone, so a warm run takes well under a second.
 #
 #   bash tools/k8s/install.sh          install what is missing or out of date
 #   bash tools/k8s/install.sh --print  print the bin directory (for PATH)
@@ -23,6 +23,12 @@ kube_version="$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v1\./ { print $2 }' "$h
 kwok_version="$(awk '$1 == "sigs.k8s.io/kwok" && $2 ~ /^v/ { print $2 }' "$here/kube/go.mod")"
 [[ -n "$kube_version" && -n "$kwok_version" ]] || {
   echo "no k8s.io/kubernetes or sigs.k8s.io/kwok version in $here/kube/go.mod" >&2
+  exit 1
+}
+# Tilt (the Tiltfile check) is pinned in tools/k8s/tilt/go.mod.
+tilt_version="$(awk '$1 == "github.com/tilt-dev/tilt" && $2 ~ /^v/ { print $2 }' "$here/tilt/go.mod")"
+[[ -n "$tilt_version" ]] || {
+  echo "no github.com/tilt-dev/tilt version in $here/tilt/go.mod" >&2
   exit 1
 }
 
@@ -107,6 +113,13 @@ install_kube() {
   install_kwok_stages
 }
 
+# As Tilt's release build does: the version `tilt version` and the Tiltfile's version_settings
+# see.
+install_tilt() {
+  (cd "$here/tilt" && go build -ldflags="-s -w -X main.version=${tilt_version#v}" \
+    -o "$bin/tilt" github.com/tilt-dev/tilt/cmd/tilt)
+}
+
 install_kubernetes_validate() {
   python3 -m venv "$cache/venv"
   "$cache/venv/bin/pip" install --quiet --disable-pip-version-check \
@@ -126,6 +139,11 @@ if ! current kube "$kube_key $go_key" "$bin/etcd" "$bin/kube-apiserver" \
   "$bin/kube-controller-manager" "$bin/kube-scheduler" "$bin/kwok" "$cache/kwok-stages.yaml"; then
   timed "etcd, kube-apiserver, kube-controller-manager, kube-scheduler $kube_version, kwok $kwok_version" install_kube
   echo "$kube_key $go_key" >"$stamps/kube"
+fi
+tilt_key="$tilt_version $(cat "$here/tilt/go.mod" "$here/tilt/go.sum" | sha256sum | cut -c1-16) $go_key"
+if ! current tilt "$tilt_key" "$bin/tilt"; then
+  timed "tilt $tilt_version" install_tilt
+  echo "$tilt_key" >"$stamps/tilt"
 fi
 if ! current kubernetes-validate "$kubernetes_validate_version" "$bin/kubernetes-validate"; then
   timed kubernetes-validate install_kubernetes_validate
