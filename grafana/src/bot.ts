@@ -1,8 +1,7 @@
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import {
-  namespaceVariable,
+  prometheusDashboard,
   ns,
-  prometheusDatasourceVariable,
   promQuery,
   quantileQueries,
   timeseriesPanel as panel,
@@ -114,16 +113,12 @@ export function forwarded() {
 }
 
 export function botDashboard(): dashboard.Dashboard {
-  return new dashboard.DashboardBuilder('Wikipulse / Bot')
-    .uid('wikipulse-bot')
-    .description('The Discord bot: gateway and workers.')
-    .tags(['wikipulse'])
-    .refresh('30s')
-    .time({ from: 'now-6h', to: 'now' })
-    .timezone('utc')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .withVariable(prometheusDatasourceVariable())
-    .withVariable(namespaceVariable('wikipulse_bot_commands_total'))
+  return prometheusDashboard(
+    'Wikipulse / Bot',
+    'wikipulse-bot',
+    'The Discord bot: gateway and workers.',
+    'wikipulse_bot_commands_total',
+  )
     .withPanel(commandsByOutcome())
     .withPanel(latencyPercentiles())
     .withPanel(latencyBudget())

@@ -78,3 +78,22 @@ export function timeseriesPanel(id: number, title: string, description: string, 
         .calcs(['mean', 'max']),
     );
 }
+
+/** A dashboard on the Prometheus datasource with Wikipulse's shared settings and variables. */
+export function prometheusDashboard(
+  title: string,
+  uid: string,
+  description: string,
+  namespaceMetric: string,
+): dashboard.DashboardBuilder {
+  return new dashboard.DashboardBuilder(title)
+    .uid(uid)
+    .description(description)
+    .tags(['wikipulse'])
+    .refresh('30s')
+    .time({ from: 'now-6h', to: 'now' })
+    .timezone('utc')
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .withVariable(prometheusDatasourceVariable())
+    .withVariable(namespaceVariable(namespaceMetric));
+}

@@ -2,10 +2,9 @@ import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import {
-  namespaceVariable,
+  prometheusDashboard,
   ns,
   prometheusDatasource,
-  prometheusDatasourceVariable,
   promQuery,
   quantileQueries,
   timeseriesPanel as panel,
@@ -158,16 +157,12 @@ export function produceLatency() {
 }
 
 export function pipelineDashboard(): dashboard.Dashboard {
-  return new dashboard.DashboardBuilder('Wikipulse / Pipeline')
-    .uid('wikipulse-pipeline')
-    .description('EventStreams → ingestor → Kafka → sink → ClickHouse.')
-    .tags(['wikipulse'])
-    .refresh('30s')
-    .time({ from: 'now-6h', to: 'now' })
-    .timezone('utc')
-    .tooltip(dashboard.DashboardCursorSync.Crosshair)
-    .withVariable(prometheusDatasourceVariable())
-    .withVariable(namespaceVariable('wikipulse_ingestor_events_received_total'))
+  return prometheusDashboard(
+    'Wikipulse / Pipeline',
+    'wikipulse-pipeline',
+    'EventStreams → ingestor → Kafka → sink → ClickHouse.',
+    'wikipulse_ingestor_events_received_total',
+  )
     .withPanel(eventsByOutcome())
     .withPanel(ingestLag())
     .withPanel(consumerLag())
