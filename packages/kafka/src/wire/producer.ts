@@ -15,7 +15,7 @@ import {
   type BrokerAddress,
   type ProducerIdentity,
 } from './protocol.js';
-import { encodeRecordBatches, nextSequence, type Compression } from './record-batch.js';
+import { RecordBatchBuilder, nextSequence, type Compression } from './record-batch.js';
 
 export interface WireProducerOptions {
   /** Bootstrap addresses, `host:port`. */
@@ -37,6 +37,27 @@ interface PartitionBatch {
   records: Buffer;
 }
 
+/** One `sendBatch` call: settles when every batch holding its messages is acknowledged. */
+interface Write {
+  remaining: number;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** A batch still taking messages, with the writes that have messages in it. */
+interface OpenBatch {
+  builder: RecordBatchBuilder;
+  writes: Write[];
+}
+
+/** A closed batch: its sequence numbers are fixed; it goes out after the ones before it. */
+interface ClosedBatch {
+  topic: string;
+  partition: number;
+  records: Promise<Buffer>;
+  writes: Write[];
+}
+
 interface TopicRoute {
   /** Leader node id per partition; −1 while a partition has none. */
   leaders: Int32Array;
@@ -47,14 +68,17 @@ interface TopicRoute {
 const RETRY_BACKOFF_MS = [50, 100, 200, 500, 1000] as const;
 
 /**
- * Wikipulse's idempotent producer (acks=all): speaks Kafka's protocol directly so that a batch
- * of events costs one buffer per partition instead of several objects per event. Writes are
- * encoded in call order as they arrive — the next batch is encoded while the previous one is in
- * flight — and sent strictly one after another, so a retried batch keeps its sequence numbers
- * and its place: the broker drops what it already has and nothing is reordered or doubled.
- * Retriable errors (leader changes, timeouts, lost connections) are retried with the same
- * bytes until `deliveryTimeoutMs`; anything else fails the write and every later one (the
- * sequence numbers after a lost batch are void), and the owner restarts the producer.
+ * Wikipulse's idempotent producer (acks=all), speaking Kafka's protocol directly. Like the
+ * Java client's record accumulator, it encodes each message into its partition's open batch
+ * the moment it is handed over (so the message's strings die young and nothing per message
+ * waits in a queue), and one sender sends what accumulated while the previous request was in
+ * flight: batches grow with the load, and a quiet producer sends at once.
+ *
+ * Requests go out strictly one after another, so a retried batch keeps its sequence numbers
+ * and its place: the broker drops what it already has, and nothing is reordered or doubled.
+ * Retriable errors (leader changes, timeouts, lost connections) are retried with the same bytes
+ * until `deliveryTimeoutMs`; anything else fails that write and every later one (the sequence
+ * numbers after a lost batch are void), and the owner restarts the producer.
  */
 export async function createWireProducer(options: WireProducerOptions): Promise<Producer> {
   const producer = new WireProducer(options);
@@ -73,11 +97,15 @@ class WireProducer implements Producer {
   readonly #brokers = new Map<number, BrokerAddress>();
   readonly #routes = new Map<string, TopicRoute>();
   readonly #sequences = new Map<string, number>();
+  readonly #open = new Map<string, OpenBatch>();
+  #closed: ClosedBatch[] = [];
   #identity: ProducerIdentity = { producerId: -1n, producerEpoch: -1 };
-  #encoding: Promise<unknown> = Promise.resolve();
-  #sending: Promise<unknown> = Promise.resolve();
+  /** Writes waiting for a topic's metadata, in call order; later writes queue behind them. */
+  #waiting: Promise<void> = Promise.resolve();
+  #waitingCount = 0;
+  #sender: Promise<void> | undefined;
   #failure: Error | undefined;
-  #closed = false;
+  #stopped = false;
 
   constructor(options: WireProducerOptions) {
     if (options.brokers.length === 0) throw new Error('no Kafka brokers given');
@@ -116,73 +144,145 @@ class WireProducer implements Producer {
   }
 
   sendBatch(batches: readonly TopicMessages[]): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#stopped) return Promise.reject(new Error('the Kafka producer is closed'));
     const wanted = batches.filter((b) => b.messages.length > 0);
     if (wanted.length === 0) return Promise.resolve();
-    if (this.#closed) return Promise.reject(new Error('the Kafka producer is closed'));
-    const encoded = this.#encoding.then(() => this.#encode(wanted));
-    this.#encoding = encoded.catch(() => undefined);
-    const sent = Promise.all([encoded, this.#sending]).then(([rounds]) => this.#deliver(rounds));
-    this.#sending = sent.catch(() => undefined);
-    return sent;
+    return new Promise<void>((resolve, reject) => {
+      const write: Write = { remaining: 0, resolve, reject };
+      if (this.#waitingCount === 0 && wanted.every((b) => this.#routes.has(b.topic))) {
+        this.#append(wanted, write);
+        return;
+      }
+      this.#waitingCount++;
+      this.#waiting = this.#waiting
+        .then(async () => {
+          const missing = wanted.map((b) => b.topic).filter((t) => !this.#routes.has(t));
+          if (missing.length > 0) await this.#refresh(missing, this.#options.deliveryTimeoutMs);
+          if (this.#failure) throw this.#failure;
+          this.#append(wanted, write);
+        })
+        .catch((error: unknown) => reject(asError(error)))
+        .finally(() => this.#waitingCount--);
+    });
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    await this.#sending;
+    this.#stopped = true;
+    await this.#waiting;
+    while (this.#sender) await this.#sender.catch(() => undefined);
     for (const connection of this.#connections.values()) connection.close();
     this.#connections.clear();
   }
 
-  /**
-   * Partitions and encodes one write. A produce request carries one batch per partition, so a
-   * partition with more than one batch's worth is sent over several rounds.
-   */
-  async #encode(batches: readonly TopicMessages[]): Promise<PartitionBatch[][]> {
-    if (this.#failure) throw this.#failure;
-    const missing = batches.map((b) => b.topic).filter((t) => !this.#routes.has(t));
-    if (missing.length > 0) await this.#refresh(missing, this.#options.deliveryTimeoutMs);
+  #append(batches: readonly TopicMessages[], write: Write): void {
     const now = Date.now();
-    const rounds: PartitionBatch[][] = [];
+    const max = this.#options.maxBatchBytes;
     for (const { topic, messages } of batches) {
       const route = this.#routes.get(topic)!;
       const count = route.leaders.length;
-      const byPartition: OutgoingMessage[][] = Array.from({ length: count }, () => []);
       for (const message of messages) {
         const partition =
           message.key === null || message.key === undefined
             ? route.next++ % count
             : partitionForKey(message.key, count);
-        byPartition[partition]!.push(message);
-      }
-      for (let partition = 0; partition < count; partition++) {
-        const group = byPartition[partition]!;
-        if (group.length === 0) continue;
         const id = `${topic}\u0000${partition}`;
-        const baseSequence = this.#sequences.get(id) ?? 0;
-        const records = await encodeRecordBatches(
-          group,
-          { ...this.#identity, baseSequence },
-          now,
-          this.#options.compression,
-          this.#options.maxBatchBytes,
-        );
-        this.#sequences.set(id, nextSequence(baseSequence, group.length));
-        records.forEach((batch, round) => {
-          (rounds[round] ??= []).push({ topic, partition, records: batch });
-        });
+        let open = this.#open.get(id);
+        if (!open) {
+          open = { builder: new RecordBatchBuilder(topic, partition), writes: [] };
+          this.#open.set(id, open);
+        }
+        if (!open.builder.append(message, now, max)) {
+          this.#close(id, open);
+          open = { builder: new RecordBatchBuilder(topic, partition), writes: [] };
+          this.#open.set(id, open);
+          open.builder.append(message, now, Number.POSITIVE_INFINITY);
+        }
+        if (open.writes[open.writes.length - 1] !== write) {
+          open.writes.push(write);
+          write.remaining++;
+        }
       }
     }
-    return rounds;
+    if (write.remaining === 0) write.resolve();
+    this.#kick();
   }
 
-  async #deliver(rounds: PartitionBatch[][]): Promise<void> {
-    if (this.#failure) throw this.#failure;
+  #kick(): void {
+    if (this.#sender) return;
+    this.#sender = this.#send().finally(() => {
+      this.#sender = undefined;
+      if (!this.#failure && (this.#open.size > 0 || this.#closed.length > 0)) this.#kick();
+    });
+  }
+
+  /** Fixes a batch's sequence numbers, in the order batches of a partition are closed. */
+  #close(id: string, open: OpenBatch): void {
+    this.#open.delete(id);
+    const baseSequence = this.#sequences.get(id) ?? 0;
+    this.#sequences.set(id, nextSequence(baseSequence, open.builder.count));
+    const records = open.builder.close(
+      { ...this.#identity, baseSequence },
+      this.#options.compression,
+    );
+    records.catch(() => undefined);
+    this.#closed.push({
+      topic: open.builder.topic,
+      partition: open.builder.partition,
+      records,
+      writes: open.writes,
+    });
+  }
+
+  /**
+   * The sender: from the next turn of the event loop (so one turn's messages share a batch),
+   * closes what is open and sends it; what arrives meanwhile waits for the next request. A
+   * request carries at most one batch per partition, so a partition's further batches go in
+   * the following requests.
+   */
+  async #send(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    let round: ClosedBatch[] = [];
     try {
-      for (const round of rounds) await this.#deliverRound(round);
+      for (;;) {
+        for (const [id, open] of this.#open) this.#close(id, open);
+        if (this.#closed.length === 0) return;
+        round = [];
+        const later: ClosedBatch[] = [];
+        const taken = new Set<string>();
+        for (const batch of this.#closed) {
+          const id = `${batch.topic}\u0000${batch.partition}`;
+          if (taken.has(id)) later.push(batch);
+          else {
+            taken.add(id);
+            round.push(batch);
+          }
+        }
+        this.#closed = later;
+        const ready = await Promise.all(
+          round.map(async (b) => ({
+            topic: b.topic,
+            partition: b.partition,
+            records: await b.records,
+          })),
+        );
+        await this.#deliverRound(ready);
+        for (const batch of round) {
+          for (const write of batch.writes) if (--write.remaining === 0) write.resolve();
+        }
+      }
     } catch (error) {
-      this.#failure = error instanceof Error ? error : new Error(String(error));
-      throw this.#failure;
+      this.#fail(asError(error), round);
     }
+  }
+
+  /** After a fatal error: every write not yet acknowledged fails, and so does every later one. */
+  #fail(error: Error, inFlight: readonly ClosedBatch[]): void {
+    this.#failure ??= error;
+    const batches = [...inFlight, ...this.#closed, ...this.#open.values()];
+    this.#closed = [];
+    this.#open.clear();
+    for (const batch of batches) for (const write of batch.writes) write.reject(this.#failure);
   }
 
   /** Sends each leader its partitions' batches, then again what failed retriably. */
@@ -367,6 +467,10 @@ async function checkVersions(connection: BrokerConnection): Promise<void> {
 function retriable(error: unknown): boolean {
   if (error instanceof KafkaProtocolError) return error.retriable;
   return error instanceof BrokerConnectionError;
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 function backoff(attempt: number): number {

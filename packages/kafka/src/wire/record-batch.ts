@@ -5,7 +5,7 @@ import { crc32c } from './crc32c.js';
 
 const gzip = promisify(gzipCallback);
 
-/** The fields of a record batch that the idempotent producer decides. */
+/** The fields of a record batch that the idempotent producer decides when it closes one. */
 export interface BatchIdentity {
   producerId: bigint;
   producerEpoch: number;
@@ -17,40 +17,58 @@ export type Compression = 'none' | 'gzip';
 /** Bytes of a v2 record batch before its first record (up to and including the record count). */
 export const BATCH_HEADER_SIZE = 61;
 
+const INITIAL_CAPACITY = 32 * 1024;
+
 /** Kafka's producer sequence numbers wrap from 2^31 − 1 to 0. */
 export function nextSequence(sequence: number, count: number): number {
   return (sequence + count) % 0x80000000;
 }
 
 /**
- * Encodes one partition's messages as Kafka record batches (magic 2) of at most `maxBytes`
- * uncompressed (the broker's `message.max.bytes` is about 1 MB by default), in order, with
- * consecutive sequence numbers from `identity.baseSequence`. Each batch is one buffer sized in
- * advance, keys, values and headers written straight into it, the CRC-32C computed once.
- * Messages without a timestamp get `now` (create time). A message larger than `maxBytes`
- * travels alone (the broker decides whether it takes it).
+ * One partition's record batch (magic 2) under construction. Each message is encoded into the
+ * batch's buffer when it is appended, so its JavaScript strings can be collected at once
+ * instead of waiting in a queue for the request; the header, the sequence number and the
+ * CRC-32C are written when the batch is closed.
  */
-export async function encodeRecordBatches(
-  messages: readonly OutgoingMessage[],
-  identity: BatchIdentity,
-  now: number,
-  compression: Compression,
-  maxBytes: number,
-): Promise<Buffer[]> {
-  // Per message: key size (−1 for none), value size, record body size, header count.
-  const sizes = new Int32Array(messages.length * 4);
-  const batches: Buffer[] = [];
-  let start = 0;
-  let batchSize = BATCH_HEADER_SIZE;
-  let sequence = identity.baseSequence;
-  for (let i = 0; i < messages.length; i++) {
-    const m = messages[i]!;
+export class RecordBatchBuilder {
+  readonly topic: string;
+  readonly partition: number;
+  #buffer: Buffer;
+  #length = BATCH_HEADER_SIZE;
+  #count = 0;
+  #first = 0;
+  #max = 0;
+
+  constructor(topic: string, partition: number, initialCapacity = INITIAL_CAPACITY) {
+    this.topic = topic;
+    this.partition = partition;
+    this.#buffer = Buffer.allocUnsafe(Math.max(initialCapacity, BATCH_HEADER_SIZE + 64));
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Encoded bytes so far, header included. */
+  get size(): number {
+    return this.#length;
+  }
+
+  /**
+   * Encodes a message (without a timestamp: `now`, create time) unless the batch already has
+   * records and would grow beyond `maxBytes`; returns whether it was appended.
+   */
+  append(m: OutgoingMessage, now: number, maxBytes: number): boolean {
+    const timestamp = m.timestamp ?? now;
+    if (this.#count === 0) {
+      this.#first = timestamp;
+      this.#max = timestamp;
+    }
+    const delta = timestamp - this.#first;
     const keySize = m.key === null || m.key === undefined ? -1 : Buffer.byteLength(m.key);
     const valueSize = typeof m.value === 'string' ? Buffer.byteLength(m.value) : m.value.length;
-    // Offset and timestamp deltas are counted at their widest, so a record's size does not
-    // depend on which batch it ends up in.
-    let body = 1 + 10 + 5 + sizeOfVarInt(keySize) + Math.max(keySize, 0);
-    body += sizeOfVarInt(valueSize) + valueSize;
+    let body = 1 + sizeOfVarLong(delta) + sizeOfVarInt(this.#count);
+    body += sizeOfVarInt(keySize) + Math.max(keySize, 0) + sizeOfVarInt(valueSize) + valueSize;
     let headerCount = 0;
     for (const name in m.headers) {
       const nameSize = Buffer.byteLength(name);
@@ -59,99 +77,66 @@ export async function encodeRecordBatches(
       headerCount++;
     }
     body += sizeOfVarInt(headerCount);
-    sizes[i * 4] = keySize;
-    sizes[i * 4 + 1] = valueSize;
-    sizes[i * 4 + 2] = body;
-    sizes[i * 4 + 3] = headerCount;
-    const recordSize = 5 + body;
-    if (i > start && batchSize + recordSize > maxBytes) {
-      batches.push(await encode(messages, start, i, sizes, sequence, identity, now, compression));
-      sequence = nextSequence(sequence, i - start);
-      start = i;
-      batchSize = BATCH_HEADER_SIZE;
-    }
-    batchSize += recordSize;
-  }
-  if (start < messages.length) {
-    batches.push(
-      await encode(messages, start, messages.length, sizes, sequence, identity, now, compression),
-    );
-  }
-  return batches;
-}
+    const recordSize = sizeOfVarInt(body) + body;
+    if (this.#count > 0 && this.#length + recordSize > maxBytes) return false;
+    this.#reserve(recordSize);
 
-async function encode(
-  messages: readonly OutgoingMessage[],
-  start: number,
-  end: number,
-  sizes: Int32Array,
-  baseSequence: number,
-  identity: BatchIdentity,
-  now: number,
-  compression: Compression,
-): Promise<Buffer> {
-  let first = Number.POSITIVE_INFINITY;
-  let last = Number.NEGATIVE_INFINITY;
-  for (let i = start; i < end; i++) {
-    const t = messages[i]!.timestamp ?? now;
-    if (t < first) first = t;
-    if (t > last) last = t;
-  }
-  // Exact sizes, now that the deltas are known.
-  let recordsSize = 0;
-  for (let i = start; i < end; i++) {
-    const body =
-      sizes[i * 4 + 2]! -
-      15 +
-      sizeOfVarLong((messages[i]!.timestamp ?? now) - first) +
-      sizeOfVarInt(i - start);
-    sizes[i * 4 + 2] = body;
-    recordsSize += sizeOfVarInt(body) + body;
-  }
-
-  const inline = compression === 'none';
-  const records = Buffer.allocUnsafe((inline ? BATCH_HEADER_SIZE : 0) + recordsSize);
-  let o = inline ? BATCH_HEADER_SIZE : 0;
-  for (let i = start; i < end; i++) {
-    const m = messages[i]!;
-    const keySize = sizes[i * 4]!;
-    const valueSize = sizes[i * 4 + 1]!;
-    o = writeVarInt(records, o, sizes[i * 4 + 2]!);
-    records[o++] = 0; // record attributes
-    o = writeVarLong(records, o, (m.timestamp ?? now) - first);
-    o = writeVarInt(records, o, i - start);
-    o = writeVarInt(records, o, keySize);
-    if (keySize > 0) o += records.write(m.key!, o, keySize, 'utf8');
-    o = writeVarInt(records, o, valueSize);
-    if (typeof m.value === 'string') o += records.write(m.value, o, valueSize, 'utf8');
-    else o += m.value.copy(records, o);
-    o = writeVarInt(records, o, sizes[i * 4 + 3]!);
+    const b = this.#buffer;
+    let o = writeVarInt(b, this.#length, body);
+    b[o++] = 0; // record attributes
+    o = writeVarLong(b, o, delta);
+    o = writeVarInt(b, o, this.#count);
+    o = writeVarInt(b, o, keySize);
+    if (keySize > 0) o += b.write(m.key!, o, keySize, 'utf8');
+    o = writeVarInt(b, o, valueSize);
+    if (typeof m.value === 'string') o += b.write(m.value, o, valueSize, 'utf8');
+    else o += m.value.copy(b, o);
+    o = writeVarInt(b, o, headerCount);
     for (const name in m.headers) {
       const value = m.headers[name]!;
-      o = writeVarInt(records, o, Buffer.byteLength(name));
-      o += records.write(name, o, 'utf8');
-      o = writeVarInt(records, o, Buffer.byteLength(value));
-      o += records.write(value, o, 'utf8');
+      o = writeVarInt(b, o, Buffer.byteLength(name));
+      o += b.write(name, o, 'utf8');
+      o = writeVarInt(b, o, Buffer.byteLength(value));
+      o += b.write(value, o, 'utf8');
     }
+    this.#length = o;
+    this.#count++;
+    if (timestamp > this.#max) this.#max = timestamp;
+    return true;
   }
 
-  const batch = inline
-    ? records
-    : Buffer.concat([Buffer.alloc(BATCH_HEADER_SIZE), await gzip(records, { level: 1 })]);
-  batch.writeBigInt64BE(0n, 0); // base offset: the broker assigns offsets
-  batch.writeInt32BE(batch.length - 12, 8);
-  batch.writeInt32BE(-1, 12); // partition leader epoch
-  batch[16] = 2; // magic
-  batch.writeInt16BE(inline ? 0 : 1, 21); // attributes: the codec; create time
-  batch.writeInt32BE(end - start - 1, 23); // last offset delta
-  batch.writeBigInt64BE(BigInt(first), 27);
-  batch.writeBigInt64BE(BigInt(last), 35);
-  batch.writeBigInt64BE(identity.producerId, 43);
-  batch.writeInt16BE(identity.producerEpoch, 51);
-  batch.writeInt32BE(baseSequence, 53);
-  batch.writeInt32BE(end - start, 57);
-  batch.writeUInt32BE(crc32c(batch, 21), 17);
-  return batch;
+  /** The finished batch: header, producer identity and sequence, CRC-32C; gzip on request. */
+  async close(identity: BatchIdentity, compression: Compression): Promise<Buffer> {
+    const batch =
+      compression === 'none'
+        ? this.#buffer.subarray(0, this.#length)
+        : Buffer.concat([
+            Buffer.alloc(BATCH_HEADER_SIZE),
+            await gzip(this.#buffer.subarray(BATCH_HEADER_SIZE, this.#length), { level: 1 }),
+          ]);
+    batch.writeBigInt64BE(0n, 0); // base offset: the broker assigns offsets
+    batch.writeInt32BE(batch.length - 12, 8);
+    batch.writeInt32BE(-1, 12); // partition leader epoch
+    batch[16] = 2; // magic
+    batch.writeInt16BE(compression === 'none' ? 0 : 1, 21); // attributes: codec; create time
+    batch.writeInt32BE(this.#count - 1, 23); // last offset delta
+    batch.writeBigInt64BE(BigInt(this.#first), 27);
+    batch.writeBigInt64BE(BigInt(this.#max), 35);
+    batch.writeBigInt64BE(identity.producerId, 43);
+    batch.writeInt16BE(identity.producerEpoch, 51);
+    batch.writeInt32BE(identity.baseSequence, 53);
+    batch.writeInt32BE(this.#count, 57);
+    batch.writeUInt32BE(crc32c(batch, 21), 17);
+    return batch;
+  }
+
+  #reserve(extra: number): void {
+    const needed = this.#length + extra;
+    if (needed <= this.#buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(needed, this.#buffer.length * 2));
+    this.#buffer.copy(grown, 0, 0, this.#length);
+    this.#buffer = grown;
+  }
 }
 
 /** Zigzag varint (Kafka's signed 32-bit varint). */

@@ -5,8 +5,7 @@ import type { OutgoingMessage } from '../types.js';
 import { crc32c } from './crc32c.js';
 import { murmur2, partitionForKey } from './murmur2.js';
 import {
-  BATCH_HEADER_SIZE,
-  encodeRecordBatches,
+  RecordBatchBuilder,
   nextSequence,
   sizeOfVarInt,
   sizeOfVarLong,
@@ -91,12 +90,14 @@ describe('record batches', () => {
     { value: '日本語'.repeat(100), headers: {} },
   ];
 
-  it('decode with an independent implementation to what was sent', async () => {
+  it('decode with an independent implementation to what was appended', async () => {
     const now = 1_700_000_000_500;
-    const [batch, ...rest] = await encodeRecordBatches(messages, identity, now, 'none', 1e6);
-    expect(rest).toEqual([]);
-    expect(batch!.readUInt32BE(17)).toBe(crc32c(batch!, 21));
-    const decoded = await decodeRecordBatch(new Decoder(batch!));
+    const builder = new RecordBatchBuilder('t', 0, 64);
+    for (const m of messages) expect(builder.append(m, now, 1e6)).toBe(true);
+    const batch = await builder.close(identity, 'none');
+    expect(batch.length).toBe(builder.size);
+    expect(batch.readUInt32BE(17)).toBe(crc32c(batch, 21));
+    const decoded = await decodeRecordBatch(new Decoder(batch));
     expect(decoded.firstSequence).toBe(10);
     expect(decoded.producerId).toBe('4711');
     expect(decoded.producerEpoch).toBe(3);
@@ -114,34 +115,32 @@ describe('record batches', () => {
     ]);
     expect(decoded.records[0]!.headers['meta-id']!.toString()).toBe('x');
     expect(decoded.records[0]!.headers['wiki']!.toString()).toBe('enwiki');
+    // An earlier timestamp than the first record's is a negative delta.
     expect(decoded.records.map((r) => Number(r.timestamp))).toEqual([
       now,
       now,
       1_700_000_000_000,
       now,
     ]);
+    expect(decoded.records.map((r) => Number(r.offset))).toEqual([0, 1, 2, 3]);
   });
 
-  it('are cut below the size limit with consecutive sequence numbers, compressed or not', async () => {
-    const many = Array.from({ length: 500 }, (_, i) => ({
-      key: `k${i}`,
-      value: JSON.stringify({ i, text: 'x'.repeat(900) }),
-    }));
+  it('refuse a record beyond the size limit unless empty, compressed or not', async () => {
     for (const compression of ['none', 'gzip'] as const) {
-      const batches = await encodeRecordBatches(many, identity, Date.now(), compression, 100_000);
-      expect(batches.length).toBeGreaterThan(4);
-      const values: string[] = [];
-      let sequence = identity.baseSequence;
-      for (const batch of batches) {
-        if (compression === 'none') expect(batch.length).toBeLessThanOrEqual(100_000);
-        expect(batch.readInt16BE(21) & 7).toBe(compression === 'none' ? 0 : 1);
-        const decoded = await decodeRecordBatch(new Decoder(batch));
-        expect(decoded.firstSequence).toBe(sequence);
-        sequence += decoded.records.length;
-        values.push(...decoded.records.map((r) => r.value.toString()));
-      }
-      expect(values).toEqual(many.map((m) => m.value));
-      expect(batches[0]!.length).toBeGreaterThan(BATCH_HEADER_SIZE);
+      const builder = new RecordBatchBuilder('t', 1);
+      const value = JSON.stringify({ text: 'x'.repeat(900) });
+      let appended = 0;
+      while (builder.append({ key: `k${appended}`, value }, Date.now(), 100_000)) appended++;
+      expect(appended).toBeGreaterThan(90);
+      expect(builder.size).toBeLessThanOrEqual(100_000);
+      const batch = await builder.close(identity, compression);
+      expect(batch.readInt16BE(21) & 7).toBe(compression === 'none' ? 0 : 1);
+      const decoded = await decodeRecordBatch(new Decoder(batch));
+      expect(decoded.records.map((r) => r.key!.toString())).toEqual(
+        Array.from({ length: appended }, (_, i) => `k${i}`),
+      );
+      const empty = new RecordBatchBuilder('t', 1);
+      expect(empty.append({ value: 'y'.repeat(200_000) }, Date.now(), 100_000)).toBe(true);
     }
   });
 });
