@@ -28,7 +28,7 @@ export const envSchema = z
     BATCH_MAX_EVENTS: envVar.positiveInt(200),
     BATCH_MAX_BYTES: envVar.positiveInt(1_000_000),
     LINGER_MS: envVar.nonNegativeInt(1),
-    MAX_IN_FLIGHT: envVar.positiveInt(32),
+    MAX_IN_FLIGHT: envVar.positiveInt(8),
     CHECKPOINT_FILE: z.string().default(''),
     CHECKPOINT_INTERVAL_MS: envVar.positiveInt(1000),
     SINCE: z.string().default(''),
