@@ -323,6 +323,13 @@ describe('Reconciler', () => {
     expect(outside.topics.size).toBe(0);
     expect(outside.databases.size).toBe(0);
     expect(outside.groups.size).toBe(0);
+    expect(cluster.events.filter((e) => e.reason === 'StoppingPipeline')).toEqual([
+      {
+        type: 'Normal',
+        reason: 'StoppingPipeline',
+        message: 'scaled en-ingestor, en-sink to 0 replicas before deleting the data',
+      },
+    ]);
     expect(cluster.events.at(-1)).toEqual({
       type: 'Normal',
       reason: 'CleanedUp',

@@ -250,6 +250,7 @@ export class Reconciler {
   /** Scales the stream's own Deployments to zero; resolves to those still running pods. */
   async #stopPipeline(stream: WikiStream): Promise<string[]> {
     const running: string[] = [];
+    const scaled: string[] = [];
     for (const desired of desiredDeployments(stream, this.#o.settings)) {
       const name = desired.metadata?.name ?? '';
       const existing = await this.#o.cluster.readDeployment(stream.metadata.namespace, name);
@@ -262,8 +263,16 @@ export class Reconciler {
           ...desired,
           spec: { ...desired.spec!, replicas: 0 },
         });
+        scaled.push(name);
       }
       if (!stopped(current)) running.push(name);
+    }
+    if (scaled.length > 0) {
+      await this.#o.cluster.recordEvent(stream, {
+        type: 'Normal',
+        reason: 'StoppingPipeline',
+        message: `scaled ${scaled.join(', ')} to 0 replicas before deleting the data`,
+      });
     }
     return running;
   }
