@@ -337,27 +337,33 @@ describe('the operator against a real API server, with its own RBAC', () => {
   });
 
   it('holds a deleted stream while the operator is away or Kafka is unreachable, and says why', async () => {
-    const stuckTopic = uniqueName('wikipulse.op.stuck');
-    const stuckDatabase = uniqueName('wikipulse_op_stuck');
-    const created = await createStream('stuck', {
-      source,
-      kafka: { topic: stuckTopic, partitions: 1 },
-      clickhouse: { database: stuckDatabase },
-    });
-    await vi.waitFor(
-      async () =>
-        expect((await readStream('stuck')).status?.owned).toEqual({
-          topic: stuckTopic,
-          database: stuckDatabase,
-        }),
-      wait,
+    const names = ['stuck', 'given-up'];
+    const outside = Object.fromEntries(
+      names.map((n) => [
+        n,
+        { topic: uniqueName(`wikipulse.op.${n}`), database: uniqueName('wikipulse_op_held') },
+      ]),
     );
+    const uids: Record<string, string> = {};
+    for (const n of names) {
+      const created = await createStream(n, {
+        source,
+        kafka: { topic: outside[n]!.topic, partitions: 1 },
+        clickhouse: { database: outside[n]!.database },
+      });
+      uids[n] = created.metadata.uid;
+    }
+    await vi.waitFor(async () => {
+      for (const n of names) expect((await readStream(n)).status?.owned).toEqual(outside[n]);
+    }, wait);
 
     await operator.stop();
-    await deleteStream('stuck');
-    const held = await readStream('stuck');
-    expect(held.metadata.deletionTimestamp).toBeDefined();
-    expect(held.metadata.finalizers).toEqual([FINALIZER]);
+    for (const n of names) {
+      await deleteStream(n);
+      const held = await readStream(n);
+      expect(held.metadata.deletionTimestamp).toBeDefined();
+      expect(held.metadata.finalizers).toEqual([FINALIZER]);
+    }
 
     // Nothing listens on the discard port: every Kafka call fails at once.
     const unreachable = new KafkaBus({
@@ -366,29 +372,54 @@ describe('the operator against a real API server, with its own RBAC', () => {
       config: { connectionTimeout: 500, retry: { retries: 0 } },
     });
     operator = await startWith(unreachable);
-    const cleanedUp = await vi.waitFor(async () => {
-      const condition = (await readStream('stuck')).status?.conditions?.find(
-        (c) => c.type === 'CleanedUp',
+    for (const n of names) {
+      const cleanedUp = await vi.waitFor(async () => {
+        const condition = (await readStream(n)).status?.conditions?.find(
+          (c) => c.type === 'CleanedUp',
+        );
+        expect(condition).toMatchObject({ status: 'False', reason: 'GroupDeleteFailed' });
+        return condition;
+      }, wait);
+      expect(cleanedUp?.message).toMatch(
+        /^consumer group wikipulse-sink\..*(ECONNREFUSED|onnection)/,
       );
-      expect(condition).toMatchObject({ status: 'False', reason: 'GroupDeleteFailed' });
-      return condition;
-    }, wait);
-    expect(cleanedUp?.message).toMatch(
-      /^consumer group wikipulse-sink\..*(ECONNREFUSED|onnection)/,
-    );
-    expect(ready(await readStream('stuck'))).toMatchObject({ status: 'False', reason: 'Deleting' });
-    expect(await eventReasons(created.metadata.uid)).toContain('GroupDeleteFailed');
-    expect(await topicExists(stuckTopic)).toBe(true);
-    // The pipeline was stopped before the first Kafka call.
-    for (const role of ['ingestor', 'sink']) {
-      const deployment = await apps.readNamespacedDeployment({ namespace, name: `stuck-${role}` });
-      expect(deployment.spec?.replicas).toBe(0);
+      expect(ready(await readStream(n))).toMatchObject({ status: 'False', reason: 'Deleting' });
+      expect(await eventReasons(uids[n]!)).toContain('GroupDeleteFailed');
+      // The pipeline was stopped before the first Kafka call.
+      for (const role of ['ingestor', 'sink']) {
+        const deployment = await apps.readNamespacedDeployment({ namespace, name: `${n}-${role}` });
+        expect(deployment.spec?.replicas).toBe(0);
+      }
     }
+    expect(await topicExists(outside['stuck']!.topic)).toBe(true);
 
+    // Giving up: Retain lets the stream go at once, its data left in place.
+    await custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace,
+        name: 'given-up',
+        body: { spec: { deletionPolicy: 'Retain' } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await waitUntilGone('given-up');
+    expect(await topicExists(outside['given-up']!.topic)).toBe(true);
+    expect(await databaseExists(clickhouse.client, outside['given-up']!.database)).toBe(true);
+    expect(await readStream('stuck')).toMatchObject({ metadata: { finalizers: [FINALIZER] } });
+
+    // Kafka back: the cleanup completes.
     await operator.stop();
     operator = await startWith(bus);
     await waitUntilGone('stuck');
-    await vi.waitFor(async () => expect(await topicExists(stuckTopic)).toBe(false), wait);
-    expect(await databaseExists(clickhouse.client, stuckDatabase)).toBe(false);
+    await vi.waitFor(
+      async () => expect(await topicExists(outside['stuck']!.topic)).toBe(false),
+      wait,
+    );
+    expect(await databaseExists(clickhouse.client, outside['stuck']!.database)).toBe(false);
+    await bus.deleteTopics([outside['given-up']!.topic]);
+    await dropDatabase(clickhouse.client, outside['given-up']!.database);
   });
 });

@@ -378,6 +378,23 @@ describe('Reconciler', () => {
     expect(cluster.stream).toBeUndefined();
   });
 
+  it('lets a stuck cleanup be given up by switching the deleting stream to Retain', async () => {
+    const { cluster, reconciler, outside } = setup();
+    await reconciler.reconcile('wiki', 'en');
+    cluster.delete('en');
+    cluster.settle();
+    await reconciler.reconcile('wiki', 'en');
+    cluster.settle();
+    outside.failing.add('deleteGroups');
+    await expect(reconciler.reconcile('wiki', 'en')).rejects.toBeInstanceOf(ReconcileError);
+
+    cluster.stream!.spec.deletionPolicy = 'Retain';
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('finalized');
+    expect(cluster.stream).toBeUndefined();
+    expect(outside.topics.has('changes.en')).toBe(true);
+    expect(outside.databases.has('wikipulse_en')).toBe(true);
+  });
+
   it('keeps a topic another stream uses and passes its ownership on; the last one deletes it', async () => {
     const { cluster, reconciler, outside } = setup(
       stream('en'),
