@@ -336,6 +336,46 @@ describe('the operator against a real API server, with its own RBAC', () => {
     await dropDatabase(clickhouse.client, keptDatabase);
   });
 
+  it('keeps a database two streams share until the last of them is deleted', async () => {
+    const shared = uniqueName('wikipulse_op_shared');
+    const topics = { a: uniqueName('wikipulse.op.a'), b: uniqueName('wikipulse.op.b') };
+    await createStream('shared-a', {
+      source,
+      kafka: { topic: topics.a, partitions: 1 },
+      clickhouse: { database: shared },
+    });
+    await vi.waitFor(
+      async () => expect((await readStream('shared-a')).status?.owned?.database).toBe(shared),
+      wait,
+    );
+    await createStream('shared-b', {
+      source,
+      kafka: { topic: topics.b, partitions: 1 },
+      clickhouse: { database: shared },
+    });
+    await vi.waitFor(
+      async () => expect(ready(await readStream('shared-b'))).toMatchObject({ status: 'True' }),
+      wait,
+    );
+    expect((await readStream('shared-b')).status?.owned).toEqual({ topic: topics.b });
+
+    await deleteStream('shared-a');
+    await waitUntilGone('shared-a');
+    expect(await databaseExists(clickhouse.client, shared)).toBe(true);
+    expect((await readStream('shared-b')).status?.owned).toEqual({
+      topic: topics.b,
+      database: shared,
+    });
+
+    await deleteStream('shared-b');
+    await waitUntilGone('shared-b');
+    expect(await databaseExists(clickhouse.client, shared)).toBe(false);
+    await vi.waitFor(async () => {
+      expect(await topicExists(topics.a)).toBe(false);
+      expect(await topicExists(topics.b)).toBe(false);
+    }, wait);
+  });
+
   it('holds a deleted stream while the operator is away or Kafka is unreachable, and says why', async () => {
     const names = ['stuck', 'given-up'];
     const outside = Object.fromEntries(
