@@ -203,7 +203,9 @@ export class Reconciler {
       }
     }
 
-    const others = await this.#o.cluster.listWikiStreams(namespace);
+    const others = await this.#cleanupStep(stream, 'ListFailed', 'listing WikiStreams', () =>
+      this.#o.cluster.listWikiStreams(namespace),
+    );
     const plan = planCleanup(stream, others);
     for (const handOver of plan.handOver) {
       const heir = others.find((o) => o.metadata.name === handOver.to);
