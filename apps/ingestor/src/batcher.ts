@@ -32,6 +32,9 @@ export interface BatcherOptions {
 interface Batch {
   events: OutgoingMessage[];
   dead: OutgoingMessage[];
+  /** Counts kept once the messages are handed to the writer. */
+  eventCount: number;
+  deadCount: number;
   bytes: number;
   mark: AckedMark | undefined;
   done: boolean;
@@ -99,10 +102,17 @@ export class Batcher {
     this.#current = emptyBatch();
     this.#inFlight.push(batch);
     const started = this.#now();
+    batch.eventCount = batch.events.length;
+    batch.deadCount = batch.dead.length;
     const written =
-      batch.events.length === 0 && batch.dead.length === 0
+      batch.eventCount === 0 && batch.deadCount === 0
         ? Promise.resolve()
         : this.#options.writer.write(batch.events, batch.dead);
+    // The writer has what it needs: the messages (the events' text) can be collected as soon
+    // as it has encoded them, instead of surviving a round trip and being promoted to the old
+    // generation at tens of thousands of events a second.
+    batch.events = [];
+    batch.dead = [];
     written.then(
       () => {
         batch.done = true;
@@ -145,8 +155,8 @@ export class Batcher {
       if (head.mark) this.#acked = head.mark;
     }
     this.#options.onAcked?.(this.#acked, {
-      events: batch.events.length,
-      dead: batch.dead.length,
+      events: batch.eventCount,
+      dead: batch.deadCount,
       latencyMs,
     });
     const waiters = this.#waiters;
@@ -156,5 +166,13 @@ export class Batcher {
 }
 
 function emptyBatch(): Batch {
-  return { events: [], dead: [], bytes: 0, mark: undefined, done: false };
+  return {
+    events: [],
+    dead: [],
+    eventCount: 0,
+    deadCount: 0,
+    bytes: 0,
+    mark: undefined,
+    done: false,
+  };
 }

@@ -1,6 +1,6 @@
-import { Kafka, KafkaJSDeleteGroupsError, logLevel, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, type DeleteGroupsResult } from 'kafkajs';
 import { createConsumer } from './consumer.js';
-import { createProducer } from './producer.js';
+import { createWireProducer } from './wire/producer.js';
 import type {
   Bus,
   Consumer,
@@ -22,17 +22,31 @@ export interface KafkaBusOptions {
   brokers: readonly string[];
   clientId: string;
   log?: BusLogger;
-  /** Extra kafkajs settings (SASL, SSL) for managed clusters. */
-  config?: Omit<KafkaConfig, 'brokers' | 'clientId' | 'logCreator' | 'logLevel'>;
+}
+
+/**
+ * Kafka over plaintext TCP. Consumers and administration go through kafkajs; producers through
+ * Wikipulse's own protocol encoder (`wire/`), which costs a fraction of kafkajs' per-message
+ * work on the ingestor's hot path (see the README's ingestor performance notes).
+ */
+/**
+ * The per-group results of a failed `deleteGroups`. Read by shape: kafkajs is CommonJS and its
+ * error classes are not named exports Node's ESM loader can see.
+ */
+function deleteGroupsFailures(error: unknown): DeleteGroupsResult[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'KafkaJSDeleteGroupsError') return undefined;
+  const groups = (error as Error & { groups?: unknown }).groups;
+  return Array.isArray(groups) ? (groups as DeleteGroupsResult[]) : undefined;
 }
 
 export class KafkaBus implements Bus {
   readonly kafka: Kafka;
+  readonly #options: KafkaBusOptions;
 
   constructor(options: KafkaBusOptions) {
+    this.#options = options;
     const log = options.log;
     this.kafka = new Kafka({
-      ...options.config,
       brokers: [...options.brokers],
       clientId: options.clientId,
       logLevel: log ? logLevel.WARN : logLevel.NOTHING,
@@ -100,7 +114,7 @@ export class KafkaBus implements Bus {
     try {
       await admin.deleteGroups([...groupIds]);
     } catch (error) {
-      const failed = error instanceof KafkaJSDeleteGroupsError ? error.groups : undefined;
+      const failed = deleteGroupsFailures(error);
       if (!failed?.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND')) {
         const detail = failed
           ?.filter((g) => g.error?.type !== 'GROUP_ID_NOT_FOUND')
@@ -116,7 +130,13 @@ export class KafkaBus implements Bus {
   }
 
   producer(options: ProducerOptions = {}): Promise<Producer> {
-    return createProducer(this.kafka, options);
+    return createWireProducer({
+      brokers: this.#options.brokers,
+      clientId: this.#options.clientId,
+      ...(this.#options.log ? { log: this.#options.log } : {}),
+      ...(options.compression ? { compression: options.compression } : {}),
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
   }
 
   consumer(options: ConsumerOptions): Promise<Consumer> {

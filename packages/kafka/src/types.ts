@@ -1,5 +1,5 @@
 /**
- * The message bus as Wikipulse's apps see it. Kafka (through kafkajs) implements it in
+ * The message bus as Wikipulse's apps see it. Kafka (`KafkaBus`) implements it in
  * production; apps depend on these types only, so the client library can be swapped.
  */
 
@@ -64,13 +64,11 @@ export interface PartitionOffset {
   offset: string;
 }
 
+/** Producers are idempotent with acks=all: the producer's own retries never double a message. */
 export interface ProducerOptions {
-  /** Idempotent, acks=all producer (the default): no duplicates from the producer's own retries. */
-  idempotent?: boolean;
   /**
-   * gzip is built into kafkajs; other codecs need native modules. Measured on the ingestor's
-   * benchmark (see the README), gzip costs CPU on the event loop's thread pool for a saving
-   * the local broker does not need, so apps choose per deployment.
+   * gzip runs on Node's thread pool (zlib); other codecs would need native modules. It costs
+   * CPU for a network saving a local broker does not need, so apps choose per deployment.
    */
   compression?: 'none' | 'gzip';
   /** How long the broker may take to replicate a produce request (acks=all), ms. */

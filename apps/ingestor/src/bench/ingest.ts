@@ -8,7 +8,7 @@
  * the ingestor there; BENCH_NODE_FLAGS replaces the ingestor's Node flags. Other ingestor
  * variables (COMPRESSION, BATCH_MAX_EVENTS, …) pass through.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -69,11 +69,16 @@ const rssTimer = setInterval(() => {
 
 await waitForSample(metricsPort, (s) => s.produced > 0, 60_000);
 await sleep(warmup * 1000);
+const brokerPid = localBrokerPid();
 const first = await sample(metricsPort);
 const firstCpu = cpuSeconds(child.pid!);
+const firstServerCpu = process.cpuUsage();
+const firstBrokerCpu = brokerPid ? cpuSeconds(brokerPid) : 0;
 await sleep(seconds * 1000);
 const last = await sample(metricsPort);
 const lastCpu = cpuSeconds(child.pid!);
+const serverCpu = process.cpuUsage(firstServerCpu);
+const lastBrokerCpu = brokerPid ? cpuSeconds(brokerPid) : 0;
 peakRssKb = Math.max(peakRssKb, hwmKb(child.pid!));
 
 const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -108,6 +113,10 @@ process.stdout.write(
       1,
     ),
     ingestorCpuCores: round((lastCpu - firstCpu) / elapsed, 2),
+    // Where the rest of the machine went: the local EventStreams server (this process) and,
+    // when it runs here, the broker.
+    serverCpuCores: round((serverCpu.user + serverCpu.system) / 1e6 / elapsed, 2),
+    brokerCpuCores: brokerPid ? round((lastBrokerCpu - firstBrokerCpu) / elapsed, 2) : null,
     eventsProduced: last.produced,
     eventsInKafka: inTopic,
     compression: process.env['COMPRESSION'] ?? 'none',
@@ -190,6 +199,20 @@ function quantile(buckets: [number, number][], q: number): number {
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The pid of the broker `tools/kafka/kafka.sh` runs, when the benchmark uses that one. */
+function localBrokerPid(): number | undefined {
+  if (brokers.join(',') !== '127.0.0.1:19092') return undefined;
+  try {
+    const status = execFileSync('bash', [join(repoRoot, 'tools', 'kafka', 'kafka.sh'), 'status'], {
+      encoding: 'utf8',
+    });
+    const match = /\(pid (\d+)\)/.exec(status);
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function rssKb(pid: number): number {
