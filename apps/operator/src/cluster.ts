@@ -7,6 +7,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
+  type KubernetesListObject,
   type V1Deployment,
 } from '@kubernetes/client-node';
 import type { Cluster, StreamEvent } from './reconciler.js';
@@ -53,6 +54,37 @@ export class KubeCluster implements Cluster {
         name,
       }) as Promise<WikiStream>,
     );
+  }
+
+  async listWikiStreams(namespace: string): Promise<WikiStream[]> {
+    const list = (await this.#custom.listNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace,
+    })) as KubernetesListObject<WikiStream>;
+    return list.items;
+  }
+
+  async setFinalizers(stream: WikiStream, finalizers: readonly string[]): Promise<WikiStream> {
+    // A merge patch carrying resourceVersion is applied only to that version (else 409).
+    return (await this.#custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace: stream.metadata.namespace,
+        name: stream.metadata.name,
+        body: {
+          metadata: {
+            finalizers: [...finalizers],
+            resourceVersion: stream.metadata.resourceVersion,
+          },
+        },
+        fieldManager: FIELD_MANAGER,
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    )) as WikiStream;
   }
 
   readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined> {

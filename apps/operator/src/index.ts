@@ -9,12 +9,23 @@ export {
   type ChildSettings,
   type Role,
 } from './children.js';
+export {
+  FINALIZER,
+  hasFinalizer,
+  planCleanup,
+  stopped,
+  summarise,
+  type CleanupPlan,
+  type HandOver,
+  type Kept,
+} from './cleanup.js';
 export { setCondition, findCondition } from './conditions.js';
 export { KubeCluster, FIELD_MANAGER } from './cluster.js';
 export { startOperator, type Operator, type OperatorOptions } from './operator.js';
 export { WorkQueue } from './queue.js';
 export {
   AVAILABLE,
+  CLEANED_UP,
   READY,
   ReconcileError,
   Reconciler,

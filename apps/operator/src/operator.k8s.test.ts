@@ -22,11 +22,14 @@ import {
   uniqueName,
   type TestClickHouse,
 } from '@wikipulse/testing/vitest';
-import type { KafkaBus } from '@wikipulse/kafka';
+import { KafkaBus } from '@wikipulse/kafka';
+import { databaseExists, dropDatabase } from '@wikipulse/store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FINALIZER } from './cleanup.js';
 import { startOperator, type Operator } from './operator.js';
+import type { Topics } from './reconciler.js';
 import { clickHouseSchema } from './schema.js';
-import { GROUP, PLURAL, VERSION, type WikiStream } from './wikistream.js';
+import { GROUP, PLURAL, VERSION, type WikiStream, type WikiStreamSpec } from './wikistream.js';
 
 const wait = { timeout: 60_000, interval: 200 };
 
@@ -37,6 +40,7 @@ let clickhouse: TestClickHouse;
 let bus: KafkaBus;
 let custom: CustomObjectsApi;
 let apps: AppsV1Api;
+let asOperator: KubeConfig;
 
 async function readStream(name: string): Promise<WikiStream> {
   return (await custom.getNamespacedCustomObject({
@@ -51,6 +55,68 @@ async function readStream(name: string): Promise<WikiStream> {
 function ready(stream: WikiStream) {
   return stream.status?.conditions?.find((c) => c.type === 'Ready');
 }
+
+function startWith(topics: Topics): Promise<Operator> {
+  return startOperator({
+    kubeConfig: asOperator,
+    namespace,
+    instance: 'operator-test',
+    topics,
+    schema: clickHouseSchema(clickhouse.client),
+    settings: {
+      image: 'wikipulse:test',
+      imagePullPolicy: 'Never',
+      kafkaBrokers: ['kafka:9092'],
+      clickhouse: { secretName: 'clickhouse', secretKey: 'url' },
+      metricsPort: 9464,
+    },
+    log: createLogger({ name: 'operator', level: 'silent' }),
+  });
+}
+
+async function createStream(name: string, spec: WikiStreamSpec): Promise<WikiStream> {
+  return (await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+    namespace,
+    body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'WikiStream', metadata: { name }, spec },
+  })) as WikiStream;
+}
+
+async function deleteStream(name: string): Promise<void> {
+  await custom.deleteNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: PLURAL,
+    namespace,
+    name,
+  });
+}
+
+async function waitUntilGone(name: string): Promise<void> {
+  await vi.waitFor(() => expect(readStream(name)).rejects.toMatchObject({ code: 404 }), wait);
+}
+
+async function topicExists(topic: string): Promise<boolean> {
+  const admin = bus.kafka.admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).includes(topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function eventReasons(uid: string): Promise<string[]> {
+  const events = await admin.makeApiClient(CoreV1Api).listNamespacedEvent({
+    namespace,
+    fieldSelector: `involvedObject.uid=${uid}`,
+  });
+  return events.items.map((e) => e.reason ?? '');
+}
+
+const source = { url: 'https://stream.example.test/v2/stream/recentchange' };
 
 beforeAll(async () => {
   admin = adminKubeConfig();
@@ -74,25 +140,11 @@ beforeAll(async () => {
   // The operator runs with exactly the RBAC the chart ships, not as an admin.
   const rbac = await readFile(join(repoRoot, 'k8s/rbac/operator.yaml'), 'utf8');
   await applyYaml(admin, rbac.replaceAll('namespace: wikipulse', `namespace: ${namespace}`));
-  const asOperator = await serviceAccountKubeConfig(admin, namespace, 'wikipulse-operator');
+  asOperator = await serviceAccountKubeConfig(admin, namespace, 'wikipulse-operator');
 
   clickhouse = await openTestClickHouse();
   bus = testBus('wikipulse-operator-test');
-  operator = await startOperator({
-    kubeConfig: asOperator,
-    namespace,
-    instance: 'operator-test',
-    topics: bus,
-    schema: clickHouseSchema(clickhouse.client),
-    settings: {
-      image: 'wikipulse:test',
-      imagePullPolicy: 'Never',
-      kafkaBrokers: ['kafka:9092'],
-      clickhouse: { secretName: 'clickhouse', secretKey: 'url' },
-      metricsPort: 9464,
-    },
-    log: createLogger({ name: 'operator', level: 'silent' }),
-  });
+  operator = await startWith(bus);
   expect(operator.watching).toBe(true);
 });
 
@@ -134,6 +186,8 @@ describe('the operator against a real API server, with its own RBAC', () => {
       return s;
     }, wait);
     expect(stream.status?.observedGeneration).toBe(created.metadata.generation);
+    expect(stream.metadata.finalizers).toEqual([FINALIZER]);
+    expect(stream.status?.owned).toEqual({ topic, database });
     // kwok's fake node reports the scheduled pods ready; the operator follows its Deployments.
     await vi.waitFor(async () => {
       const s = await readStream(name);
@@ -232,5 +286,175 @@ describe('the operator against a real API server, with its own RBAC', () => {
         },
       }),
     ).rejects.toMatchObject({ code: 422 });
+  });
+
+  it('refuses to change the topic or the database of a stream', async () => {
+    for (const spec of [
+      { kafka: { topic: `${topic}.other` } },
+      { clickhouse: { database: 'other' } },
+    ]) {
+      await expect(
+        custom.patchNamespacedCustomObject(
+          { group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { spec } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
+      ).rejects.toMatchObject({ code: 422 });
+    }
+  });
+
+  it('deleting a stream (deletionPolicy Delete by default) deletes its topic and database, then the stream', async () => {
+    const { metadata } = await readStream(name);
+    await deleteStream(name);
+    await waitUntilGone(name);
+    // The broker removes a deleted topic from its metadata asynchronously.
+    await vi.waitFor(async () => expect(await topicExists(topic)).toBe(false), wait);
+    expect(await databaseExists(clickhouse.client, database)).toBe(false);
+    expect(await eventReasons(metadata.uid)).toEqual(
+      expect.arrayContaining(['StoppingPipeline', 'CleanedUp']),
+    );
+  });
+
+  it('deleting a stream with deletionPolicy Retain keeps its topic and database', async () => {
+    const keptTopic = uniqueName('wikipulse.op.kept');
+    const keptDatabase = uniqueName('wikipulse_op_kept');
+    const created = await createStream('kept', {
+      source,
+      kafka: { topic: keptTopic, partitions: 1 },
+      clickhouse: { database: keptDatabase },
+      deletionPolicy: 'Retain',
+    });
+    await vi.waitFor(
+      async () => expect((await readStream('kept')).status?.owned?.database).toBe(keptDatabase),
+      wait,
+    );
+    await deleteStream('kept');
+    await waitUntilGone('kept');
+    expect(await topicExists(keptTopic)).toBe(true);
+    expect(await databaseExists(clickhouse.client, keptDatabase)).toBe(true);
+    expect(await eventReasons(created.metadata.uid)).toContain('Retained');
+    await bus.deleteTopics([keptTopic]);
+    await dropDatabase(clickhouse.client, keptDatabase);
+  });
+
+  it('keeps a database two streams share until the last of them is deleted', async () => {
+    const shared = uniqueName('wikipulse_op_shared');
+    const topics = { a: uniqueName('wikipulse.op.a'), b: uniqueName('wikipulse.op.b') };
+    await createStream('shared-a', {
+      source,
+      kafka: { topic: topics.a, partitions: 1 },
+      clickhouse: { database: shared },
+    });
+    await vi.waitFor(
+      async () => expect((await readStream('shared-a')).status?.owned?.database).toBe(shared),
+      wait,
+    );
+    await createStream('shared-b', {
+      source,
+      kafka: { topic: topics.b, partitions: 1 },
+      clickhouse: { database: shared },
+    });
+    await vi.waitFor(
+      async () => expect(ready(await readStream('shared-b'))).toMatchObject({ status: 'True' }),
+      wait,
+    );
+    expect((await readStream('shared-b')).status?.owned).toEqual({ topic: topics.b });
+
+    await deleteStream('shared-a');
+    await waitUntilGone('shared-a');
+    expect(await databaseExists(clickhouse.client, shared)).toBe(true);
+    expect((await readStream('shared-b')).status?.owned).toEqual({
+      topic: topics.b,
+      database: shared,
+    });
+
+    await deleteStream('shared-b');
+    await waitUntilGone('shared-b');
+    expect(await databaseExists(clickhouse.client, shared)).toBe(false);
+    await vi.waitFor(async () => {
+      expect(await topicExists(topics.a)).toBe(false);
+      expect(await topicExists(topics.b)).toBe(false);
+    }, wait);
+  });
+
+  it('holds a deleted stream while the operator is away or Kafka is unreachable, and says why', async () => {
+    const names = ['stuck', 'given-up'];
+    const outside = Object.fromEntries(
+      names.map((n) => [
+        n,
+        { topic: uniqueName(`wikipulse.op.${n}`), database: uniqueName('wikipulse_op_held') },
+      ]),
+    );
+    const uids: Record<string, string> = {};
+    for (const n of names) {
+      const created = await createStream(n, {
+        source,
+        kafka: { topic: outside[n]!.topic, partitions: 1 },
+        clickhouse: { database: outside[n]!.database },
+      });
+      uids[n] = created.metadata.uid;
+    }
+    await vi.waitFor(async () => {
+      for (const n of names) expect((await readStream(n)).status?.owned).toEqual(outside[n]);
+    }, wait);
+
+    await operator.stop();
+    for (const n of names) {
+      await deleteStream(n);
+      const held = await readStream(n);
+      expect(held.metadata.deletionTimestamp).toBeDefined();
+      expect(held.metadata.finalizers).toEqual([FINALIZER]);
+    }
+    // Giving up on a cleanup: a deleting stream's policy can still change.
+    await custom.patchNamespacedCustomObject(
+      {
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace,
+        name: 'given-up',
+        body: { spec: { deletionPolicy: 'Retain' } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+
+    // Nothing listens on the discard port: every Kafka call fails (after kafkajs' own retries).
+    operator = await startWith(
+      new KafkaBus({ brokers: ['127.0.0.1:9'], clientId: 'wikipulse-operator-test' }),
+    );
+    // Retain needs no Kafka: that stream goes, its data left in place.
+    await waitUntilGone('given-up');
+    expect(await topicExists(outside['given-up']!.topic)).toBe(true);
+    expect(await databaseExists(clickhouse.client, outside['given-up']!.database)).toBe(true);
+
+    const cleanedUp = await vi.waitFor(async () => {
+      const condition = (await readStream('stuck')).status?.conditions?.find(
+        (c) => c.type === 'CleanedUp',
+      );
+      expect(condition).toMatchObject({ status: 'False', reason: 'GroupDeleteFailed' });
+      return condition;
+    }, wait);
+    expect(cleanedUp?.message).toMatch(/^consumer group wikipulse-sink\..*ECONNREFUSED/);
+    const stuck = await readStream('stuck');
+    expect(ready(stuck)).toMatchObject({ status: 'False', reason: 'Deleting' });
+    expect(stuck.metadata.finalizers).toEqual([FINALIZER]);
+    expect(await eventReasons(uids['stuck']!)).toContain('GroupDeleteFailed');
+    expect(await topicExists(outside['stuck']!.topic)).toBe(true);
+    // The pipeline was stopped before the first Kafka call.
+    for (const role of ['ingestor', 'sink']) {
+      const deployment = await apps.readNamespacedDeployment({ namespace, name: `stuck-${role}` });
+      expect(deployment.spec?.replicas).toBe(0);
+    }
+
+    // Kafka back: the cleanup completes.
+    await operator.stop();
+    operator = await startWith(bus);
+    await waitUntilGone('stuck');
+    await vi.waitFor(
+      async () => expect(await topicExists(outside['stuck']!.topic)).toBe(false),
+      wait,
+    );
+    expect(await databaseExists(clickhouse.client, outside['stuck']!.database)).toBe(false);
+    await bus.deleteTopics([outside['given-up']!.topic]);
+    await dropDatabase(clickhouse.client, outside['given-up']!.database);
   });
 });

@@ -2,42 +2,122 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { createLogger } from '@wikipulse/logger';
 import { describe, expect, it } from 'vitest';
 import type { ChildSettings } from './children.js';
-import { Reconciler, ReconcileError, type Cluster, type StreamEvent } from './reconciler.js';
-import type { WikiStream, WikiStreamStatus } from './wikistream.js';
+import { FINALIZER } from './cleanup.js';
+import {
+  Reconciler,
+  ReconcileError,
+  type Cluster,
+  type Schema,
+  type StreamEvent,
+  type Topics,
+} from './reconciler.js';
+import type { WikiStream, WikiStreamSpec, WikiStreamStatus } from './wikistream.js';
 
-/** An in-memory API server holding one WikiStream and its Deployments. */
+/** An in-memory API server holding WikiStreams and their Deployments, with resourceVersions. */
 class MemoryCluster implements Cluster {
-  stream: WikiStream | undefined;
+  readonly streams = new Map<string, WikiStream>();
   readonly deployments = new Map<string, V1Deployment>();
   readonly events: StreamEvent[] = [];
   statusWrites = 0;
+  #version = 1;
 
-  constructor(stream: WikiStream) {
-    this.stream = stream;
+  constructor(...streams: WikiStream[]) {
+    for (const s of streams) this.streams.set(s.metadata.name, s);
   }
 
-  readWikiStream() {
-    return Promise.resolve(this.stream && structuredClone(this.stream));
+  get stream(): WikiStream | undefined {
+    return this.streams.get('en');
+  }
+
+  #bump(stream: WikiStream) {
+    this.#version += 1;
+    stream.metadata.resourceVersion = String(this.#version);
+  }
+
+  readWikiStream(_namespace: string, name: string) {
+    const s = this.streams.get(name);
+    return Promise.resolve(s && structuredClone(s));
+  }
+
+  listWikiStreams() {
+    return Promise.resolve([...this.streams.values()].map((s) => structuredClone(s)));
+  }
+
+  setFinalizers(stream: WikiStream, finalizers: readonly string[]) {
+    const stored = this.streams.get(stream.metadata.name);
+    if (!stored) return Promise.reject(new Error('not found'));
+    if (stored.metadata.resourceVersion !== stream.metadata.resourceVersion) {
+      return Promise.reject(new Error('conflict: the object has been modified'));
+    }
+    stored.metadata.finalizers = [...finalizers];
+    this.#bump(stored);
+    // Like the API server: the last finalizer gone, a deleting object goes.
+    if (stored.metadata.deletionTimestamp && finalizers.length === 0) {
+      this.streams.delete(stream.metadata.name);
+    }
+    return Promise.resolve(structuredClone(stored));
   }
 
   readDeployment(_namespace: string, name: string) {
-    return Promise.resolve(this.deployments.get(name));
+    return Promise.resolve(
+      this.deployments.get(name) && structuredClone(this.deployments.get(name)),
+    );
   }
 
   applyDeployment(deployment: V1Deployment) {
-    this.deployments.set(deployment.metadata?.name ?? '', structuredClone(deployment));
-    return Promise.resolve(deployment);
+    const name = deployment.metadata?.name ?? '';
+    const before = this.deployments.get(name);
+    const stored: V1Deployment = {
+      ...structuredClone(deployment),
+      metadata: { ...deployment.metadata, generation: (before?.metadata?.generation ?? 0) + 1 },
+      ...(before?.status ? { status: before.status } : {}),
+    };
+    this.deployments.set(name, stored);
+    return Promise.resolve(structuredClone(stored));
   }
 
-  patchStatus(_stream: WikiStream, status: WikiStreamStatus) {
+  /** The Deployment controller and kubelet: every pod of every Deployment gone or started. */
+  settle() {
+    for (const d of this.deployments.values()) {
+      const replicas = d.spec?.replicas ?? 1;
+      d.status = {
+        observedGeneration: d.metadata?.generation ?? 0,
+        replicas,
+        updatedReplicas: replicas,
+        availableReplicas: replicas,
+      };
+    }
+  }
+
+  patchStatus(stream: WikiStream, status: WikiStreamStatus) {
     this.statusWrites += 1;
-    if (this.stream) this.stream.status = status;
+    const stored = this.streams.get(stream.metadata.name);
+    if (stored) {
+      const owned = { ...stored.status?.owned, ...status.owned };
+      stored.status = {
+        ...stored.status,
+        ...status,
+        ...(Object.keys(owned).length > 0 ? { owned } : {}),
+      };
+      this.#bump(stored);
+    }
     return Promise.resolve();
   }
 
   recordEvent(_stream: WikiStream, event: StreamEvent) {
     this.events.push(event);
     return Promise.resolve();
+  }
+
+  /** A delete request: with finalizers the object stays, marked. */
+  delete(name: string) {
+    const stored = this.streams.get(name);
+    if (!stored) return;
+    if ((stored.metadata.finalizers ?? []).length === 0) this.streams.delete(name);
+    else {
+      stored.metadata.deletionTimestamp = new Date('2026-01-01T00:01:00Z');
+      this.#bump(stored);
+    }
   }
 }
 
@@ -49,52 +129,106 @@ const settings: ChildSettings = {
   metricsPort: 9464,
 };
 
-function stream(): WikiStream {
+function stream(
+  name = 'en',
+  spec: Partial<Pick<WikiStreamSpec, 'deletionPolicy'>> & {
+    topic?: string;
+    database?: string;
+  } = {},
+): WikiStream {
   return {
     apiVersion: 'wikipulse.io/v1alpha1',
     kind: 'WikiStream',
-    metadata: { name: 'en', namespace: 'wiki', uid: 'u1', generation: 1 },
+    metadata: { name, namespace: 'wiki', uid: `u-${name}`, generation: 1, resourceVersion: '1' },
     spec: {
       source: { url: 'https://stream.example.test/rc' },
-      kafka: { topic: 'changes.en' },
-      clickhouse: { database: 'wikipulse_en' },
+      kafka: { topic: spec.topic ?? `changes.${name}` },
+      clickhouse: { database: spec.database ?? `wikipulse_${name}` },
+      ...(spec.deletionPolicy ? { deletionPolicy: spec.deletionPolicy } : {}),
     },
   };
 }
 
-function setup(failTopics: { fail: boolean }) {
-  const cluster = new MemoryCluster(stream());
-  const topics: string[] = [];
-  const migrated: string[] = [];
+/** Kafka and ClickHouse as sets of names, with switches to make a call fail. */
+class Outside {
+  readonly topics = new Set<string>();
+  readonly databases = new Set<string>();
+  readonly groups = new Set<string>();
+  readonly created: string[] = [];
+  readonly migrated: string[] = [];
+  readonly failing = new Set<'ensureTopics' | 'deleteTopics' | 'deleteGroups' | 'dropDatabase'>();
+
+  #check(call: 'ensureTopics' | 'deleteTopics' | 'deleteGroups' | 'dropDatabase') {
+    if (this.failing.has(call)) throw new Error('broker unreachable');
+  }
+
+  readonly topicsApi: Topics = {
+    ensureTopics: (specs) => {
+      this.#check('ensureTopics');
+      const made = specs.filter((s) => !this.topics.has(s.topic));
+      for (const s of made) {
+        this.topics.add(s.topic);
+        this.created.push(`${s.topic}/${s.partitions}`);
+      }
+      return Promise.resolve(made.map((s) => s.topic));
+    },
+    deleteTopics: (names) => {
+      this.#check('deleteTopics');
+      const present = names.filter((t) => this.topics.delete(t));
+      return Promise.resolve(present);
+    },
+    deleteGroups: (ids) => {
+      this.#check('deleteGroups');
+      for (const id of ids) this.groups.delete(id);
+      return Promise.resolve();
+    },
+  };
+
+  readonly schemaApi: Schema = {
+    migrate: (options) => {
+      const existed = this.databases.has(options.database);
+      this.databases.add(options.database);
+      this.migrated.push(`${options.database}/${options.retentionDays}`);
+      return Promise.resolve({ createdDatabase: !existed });
+    },
+    dropDatabase: (database) => {
+      this.#check('dropDatabase');
+      this.databases.delete(database);
+      return Promise.resolve();
+    },
+  };
+}
+
+function setup(...streams: WikiStream[]) {
+  const cluster = new MemoryCluster(...(streams.length > 0 ? streams : [stream()]));
+  const outside = new Outside();
   const reconciler = new Reconciler({
     cluster,
-    topics: {
-      ensureTopics: (specs) => {
-        if (failTopics.fail) return Promise.reject(new Error('broker unreachable'));
-        topics.push(...specs.map((s) => `${s.topic}/${s.partitions}`));
-        return Promise.resolve();
-      },
-    },
-    schema: {
-      migrate: (options) => {
-        migrated.push(`${options.database}/${options.retentionDays}`);
-        return Promise.resolve();
-      },
-    },
+    topics: outside.topicsApi,
+    schema: outside.schemaApi,
     settings,
     log: createLogger({ name: 'operator', level: 'silent' }),
     now: () => new Date('2026-01-01T00:00:00Z'),
   });
-  return { cluster, reconciler, topics, migrated };
+  return { cluster, reconciler, outside };
+}
+
+function condition(s: WikiStream | undefined, type: string) {
+  return s?.status?.conditions?.find((c) => c.type === type);
 }
 
 describe('Reconciler', () => {
-  it('creates the topic with the default partitions, migrates, applies and reports Ready', async () => {
-    const { cluster, reconciler, topics, migrated } = setup({ fail: false });
+  it('adds its finalizer, creates the topic, migrates, applies, records what it created, reports Ready', async () => {
+    const { cluster, reconciler, outside } = setup();
     expect(await reconciler.reconcile('wiki', 'en')).toBe('reconciled');
-    expect(topics).toEqual(['changes.en/3']);
-    expect(migrated).toEqual(['wikipulse_en/30']);
+    expect(cluster.stream?.metadata.finalizers).toEqual([FINALIZER]);
+    expect(outside.created).toEqual(['changes.en/3']);
+    expect(outside.migrated).toEqual(['wikipulse_en/30']);
     expect([...cluster.deployments.keys()]).toEqual(['en-ingestor', 'en-sink']);
+    expect(cluster.stream?.status?.owned).toEqual({
+      topic: 'changes.en',
+      database: 'wikipulse_en',
+    });
     expect(cluster.stream?.status?.observedGeneration).toBe(1);
     expect(cluster.stream?.status?.conditions).toEqual([
       expect.objectContaining({ type: 'Ready', status: 'True', reason: 'Reconciled' }),
@@ -108,17 +242,25 @@ describe('Reconciler', () => {
   });
 
   it('does nothing the second time: no topic call, no status write', async () => {
-    const { cluster, reconciler, topics } = setup({ fail: false });
+    const { cluster, reconciler, outside } = setup();
     await reconciler.reconcile('wiki', 'en');
     const writes = cluster.statusWrites;
     expect(await reconciler.reconcile('wiki', 'en')).toBe('unchanged');
-    expect(topics).toHaveLength(1);
+    expect(outside.created).toHaveLength(1);
     expect(cluster.statusWrites).toBe(writes);
   });
 
+  it('does not claim a topic or database that existed before', async () => {
+    const { cluster, reconciler, outside } = setup();
+    outside.topics.add('changes.en');
+    outside.databases.add('wikipulse_en');
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('reconciled');
+    expect(cluster.stream?.status?.owned).toBeUndefined();
+  });
+
   it('reports a failed step as Ready=False with its reason and a Warning, then recovers', async () => {
-    const failing = { fail: true };
-    const { cluster, reconciler } = setup(failing);
+    const { cluster, reconciler, outside } = setup();
+    outside.failing.add('ensureTopics');
     const error: unknown = await reconciler.reconcile('wiki', 'en').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReconcileError);
     expect((error as ReconcileError).reason).toBe('TopicFailed');
@@ -139,8 +281,10 @@ describe('Reconciler', () => {
       },
     ]);
     expect(cluster.deployments.size).toBe(0);
+    // The finalizer came first: the stream cannot go without the operator seeing it.
+    expect(cluster.stream?.metadata.finalizers).toEqual([FINALIZER]);
 
-    failing.fail = false;
+    outside.failing.clear();
     expect(await reconciler.reconcile('wiki', 'en')).toBe('reconciled');
     expect(cluster.stream?.status?.conditions?.[0]).toMatchObject({
       status: 'True',
@@ -148,12 +292,152 @@ describe('Reconciler', () => {
     });
   });
 
-  it('leaves a deleted or deleting stream to the garbage collector', async () => {
-    const { cluster, reconciler } = setup({ fail: false });
-    cluster.stream!.metadata.deletionTimestamp = new Date();
+  it('on deletion stops the pipeline first, then deletes the group, topic and database, then lets go', async () => {
+    const { cluster, reconciler, outside } = setup();
+    await reconciler.reconcile('wiki', 'en');
+    cluster.settle();
+    outside.groups.add('wikipulse-sink.wiki.en');
+    cluster.delete('en');
+
     expect(await reconciler.reconcile('wiki', 'en')).toBe('deleting');
-    cluster.stream = undefined;
+    expect(cluster.deployments.get('en-ingestor')?.spec?.replicas).toBe(0);
+    expect(cluster.deployments.get('en-sink')?.spec?.replicas).toBe(0);
+    expect(outside.topics.has('changes.en')).toBe(true);
+    expect(condition(cluster.stream, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'Deleting',
+    });
+    expect(condition(cluster.stream, 'CleanedUp')).toMatchObject({
+      status: 'False',
+      reason: 'StoppingPipeline',
+      message: 'waiting for en-ingestor, en-sink to stop before deleting the data',
+    });
+    // A Deployment update that does not finish the stop changes nothing.
+    const writes = cluster.statusWrites;
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('deleting');
+    expect(cluster.statusWrites).toBe(writes);
+
+    cluster.settle();
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('finalized');
+    expect(cluster.stream).toBeUndefined();
+    expect(outside.topics.size).toBe(0);
+    expect(outside.databases.size).toBe(0);
+    expect(outside.groups.size).toBe(0);
+    expect(cluster.events.filter((e) => e.reason === 'StoppingPipeline')).toEqual([
+      {
+        type: 'Normal',
+        reason: 'StoppingPipeline',
+        message: 'scaled en-ingestor, en-sink to 0 replicas before deleting the data',
+      },
+    ]);
+    expect(cluster.events.at(-1)).toEqual({
+      type: 'Normal',
+      reason: 'CleanedUp',
+      message:
+        'deleted consumer group wikipulse-sink.wiki.en, Kafka topic changes.en, ClickHouse database wikipulse_en',
+    });
     expect(await reconciler.reconcile('wiki', 'en')).toBe('gone');
+  });
+
+  it('with deletionPolicy Retain keeps the topic and database and removes only the finalizer', async () => {
+    const { cluster, reconciler, outside } = setup(stream('en', { deletionPolicy: 'Retain' }));
+    await reconciler.reconcile('wiki', 'en');
+    cluster.delete('en');
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('finalized');
+    expect(cluster.stream).toBeUndefined();
+    expect(outside.topics.has('changes.en')).toBe(true);
+    expect(outside.databases.has('wikipulse_en')).toBe(true);
+    // Retain leaves the running Deployments to the garbage collector.
+    expect(cluster.deployments.get('en-ingestor')?.spec?.replicas).toBe(1);
+    expect(cluster.events.at(-1)).toMatchObject({ type: 'Normal', reason: 'Retained' });
+  });
+
+  it('keeps the finalizer while a cleanup step fails, says why, and finishes on a retry', async () => {
+    const { cluster, reconciler, outside } = setup();
+    await reconciler.reconcile('wiki', 'en');
+    cluster.delete('en');
+    cluster.settle();
+    await reconciler.reconcile('wiki', 'en');
+    cluster.settle();
+    outside.failing.add('dropDatabase');
+
+    const error: unknown = await reconciler.reconcile('wiki', 'en').catch((e: unknown) => e);
+    expect((error as ReconcileError).reason).toBe('DatabaseDropFailed');
+    expect(cluster.stream?.metadata.finalizers).toEqual([FINALIZER]);
+    expect(outside.topics.size).toBe(0);
+    expect(condition(cluster.stream, 'CleanedUp')).toMatchObject({
+      status: 'False',
+      reason: 'DatabaseDropFailed',
+      message: 'ClickHouse database wikipulse_en: broker unreachable',
+    });
+    expect(cluster.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'DatabaseDropFailed' });
+
+    outside.failing.clear();
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('finalized');
+    expect(outside.databases.size).toBe(0);
+    expect(cluster.stream).toBeUndefined();
+  });
+
+  it('lets a stuck cleanup be given up by switching the deleting stream to Retain', async () => {
+    const { cluster, reconciler, outside } = setup();
+    await reconciler.reconcile('wiki', 'en');
+    cluster.delete('en');
+    cluster.settle();
+    await reconciler.reconcile('wiki', 'en');
+    cluster.settle();
+    outside.failing.add('deleteGroups');
+    await expect(reconciler.reconcile('wiki', 'en')).rejects.toBeInstanceOf(ReconcileError);
+
+    cluster.stream!.spec.deletionPolicy = 'Retain';
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('finalized');
+    expect(cluster.stream).toBeUndefined();
+    expect(outside.topics.has('changes.en')).toBe(true);
+    expect(outside.databases.has('wikipulse_en')).toBe(true);
+  });
+
+  it('keeps a topic another stream uses and passes its ownership on; the last one deletes it', async () => {
+    const { cluster, reconciler, outside } = setup(
+      stream('en'),
+      stream('en2', { topic: 'changes.en', deletionPolicy: 'Delete' }),
+    );
+    await reconciler.reconcile('wiki', 'en');
+    await reconciler.reconcile('wiki', 'en2');
+    expect(cluster.streams.get('en2')?.status?.owned).toEqual({ database: 'wikipulse_en2' });
+
+    cluster.delete('en');
+    cluster.settle();
+    await reconciler.reconcile('wiki', 'en');
+    cluster.settle();
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('finalized');
+    expect(outside.topics.has('changes.en')).toBe(true);
+    expect(outside.databases.has('wikipulse_en')).toBe(false);
+    expect(cluster.streams.get('en2')?.status?.owned).toEqual({
+      topic: 'changes.en',
+      database: 'wikipulse_en2',
+    });
+    expect(cluster.events.at(-1)?.message).toContain(
+      'kept Kafka topic changes.en (also used by WikiStream en2)',
+    );
+
+    cluster.delete('en2');
+    cluster.settle();
+    await reconciler.reconcile('wiki', 'en2');
+    cluster.settle();
+    expect(await reconciler.reconcile('wiki', 'en2')).toBe('finalized');
+    expect(outside.topics.size).toBe(0);
+    expect(outside.databases.size).toBe(0);
+  });
+
+  it('leaves a deleting stream without its finalizer to the garbage collector', async () => {
+    const { cluster, reconciler } = setup();
+    cluster.delete('en');
+    expect(cluster.stream).toBeUndefined();
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('gone');
+    cluster.streams.set('en', {
+      ...stream(),
+      metadata: { ...stream().metadata, deletionTimestamp: new Date() },
+    });
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('deleting');
     expect(cluster.deployments.size).toBe(0);
   });
 });

@@ -3,10 +3,20 @@ import type { TopicSpec } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
 import type { SchemaOptions } from '@wikipulse/store';
 import { desiredDeployments, isAvailable, matchesDesired, type ChildSettings } from './children.js';
+import {
+  describeOutside,
+  hasFinalizer,
+  planCleanup,
+  stopped,
+  summarise,
+  withFinalizer,
+  withoutFinalizer,
+} from './cleanup.js';
 import { findCondition, sameConditions, setCondition } from './conditions.js';
 import {
   resolveSpec,
   type Condition,
+  type OwnedState,
   type WikiStream,
   type WikiStreamStatus,
 } from './wikistream.js';
@@ -14,9 +24,16 @@ import {
 /** The API-server calls the reconciler makes; `cluster.ts` implements them with client-node. */
 export interface Cluster {
   readWikiStream(namespace: string, name: string): Promise<WikiStream | undefined>;
+  listWikiStreams(namespace: string): Promise<WikiStream[]>;
+  /**
+   * Replaces `metadata.finalizers`, on the condition that the object is still at the stream's
+   * `resourceVersion` (a conflict fails, and the queue retries with a fresh read).
+   */
+  setFinalizers(stream: WikiStream, finalizers: readonly string[]): Promise<WikiStream>;
   readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined>;
   /** Server-side apply with the operator's field manager. */
   applyDeployment(deployment: V1Deployment): Promise<V1Deployment>;
+  /** A merge patch: fields left out of `status` keep their value. */
   patchStatus(stream: WikiStream, status: WikiStreamStatus): Promise<void>;
   recordEvent(stream: WikiStream, event: StreamEvent): Promise<void>;
 }
@@ -27,14 +44,22 @@ export interface StreamEvent {
   message: string;
 }
 
-/** Creates a stream's Kafka topic when missing (`KafkaBus` satisfies it). */
+/** A stream's Kafka topic and the sink's consumer group (`KafkaBus` satisfies it). */
 export interface Topics {
-  ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
+  /** Creates the missing topics; resolves to the names it created. */
+  ensureTopics(specs: readonly TopicSpec[]): Promise<readonly string[]>;
+  /** Deletes the topics that exist; a missing one is not an error. */
+  deleteTopics(topics: readonly string[]): Promise<readonly string[]>;
+  /** Deletes consumer groups; a missing one is not an error, one with members is. */
+  deleteGroups(groupIds: readonly string[]): Promise<void>;
 }
 
-/** Brings a stream's ClickHouse database to the current schema and retention. */
+/** A stream's ClickHouse database. */
 export interface Schema {
-  migrate(options: SchemaOptions): Promise<void>;
+  /** Brings the database to the current schema and retention; says whether it created it. */
+  migrate(options: SchemaOptions): Promise<{ createdDatabase: boolean }>;
+  /** Drops the database with its tables when it exists. */
+  dropDatabase(database: string): Promise<void>;
 }
 
 export interface ReconcilerOptions {
@@ -46,7 +71,11 @@ export interface ReconcilerOptions {
   now?: () => Date;
 }
 
-export type Outcome = 'gone' | 'deleting' | 'unchanged' | 'reconciled';
+/**
+ * `deleting`: a deletion waits for something (the pipeline's pods to stop, or another party's
+ * finalizer); `finalized`: the operator's cleanup is done and its finalizer removed.
+ */
+export type Outcome = 'gone' | 'deleting' | 'finalized' | 'unchanged' | 'reconciled';
 
 /** Raised after a failed step has been reported in the status, so the queue retries it. */
 export class ReconcileError extends Error {
@@ -62,6 +91,10 @@ export class ReconcileError extends Error {
 
 export const READY = 'Ready';
 export const AVAILABLE = 'Available';
+/** Only on a stream being deleted: False with the reason while the cleanup waits or fails. */
+export const CLEANED_UP = 'CleanedUp';
+
+type ConditionChange = { status: 'True' | 'False'; reason: string; message: string };
 
 /**
  * Brings one WikiStream's world in line with its spec: the Kafka topic, the ClickHouse schema
@@ -81,10 +114,19 @@ export class Reconciler {
   }
 
   async reconcile(namespace: string, name: string): Promise<Outcome> {
-    const stream = await this.#o.cluster.readWikiStream(namespace, name);
+    let stream = await this.#o.cluster.readWikiStream(namespace, name);
     // The garbage collector removes the Deployments through their ownerReferences.
     if (!stream) return 'gone';
-    if (stream.metadata.deletionTimestamp) return 'deleting';
+    if (stream.metadata.deletionTimestamp) {
+      return hasFinalizer(stream) ? this.#finalize(stream) : 'deleting';
+    }
+    if (!hasFinalizer(stream)) {
+      // Before any outside state exists, so none can outlive the stream unnoticed.
+      stream = await this.#o.cluster.setFinalizers(
+        stream,
+        withFinalizer(stream.metadata.finalizers),
+      );
+    }
 
     const generation = stream.metadata.generation ?? 0;
     const desired = desiredDeployments(stream, this.#o.settings);
@@ -106,12 +148,17 @@ export class Reconciler {
 
     const log = this.#o.log.child({ namespace, name, generation });
     const spec = resolveSpec(stream.spec);
-    await this.#step(stream, 'TopicFailed', `Kafka topic ${spec.topic}`, () =>
+    const created = await this.#step(stream, 'TopicFailed', `Kafka topic ${spec.topic}`, () =>
       this.#o.topics.ensureTopics([{ topic: spec.topic, partitions: spec.partitions }]),
     );
-    await this.#step(stream, 'SchemaFailed', `ClickHouse database ${spec.database}`, () =>
-      this.#o.schema.migrate({ database: spec.database, retentionDays: spec.retentionDays }),
+    if (created.includes(spec.topic)) await this.#own(stream, { topic: spec.topic });
+    const schema = await this.#step(
+      stream,
+      'SchemaFailed',
+      `ClickHouse database ${spec.database}`,
+      () => this.#o.schema.migrate({ database: spec.database, retentionDays: spec.retentionDays }),
     );
+    if (schema.createdDatabase) await this.#own(stream, { database: spec.database });
     const applied = await this.#step(stream, 'ApplyFailed', 'Deployments', () =>
       Promise.all(desired.map((d) => this.#o.cluster.applyDeployment(d))),
     );
@@ -129,6 +176,118 @@ export class Reconciler {
     return 'reconciled';
   }
 
+  /**
+   * Deletes what the stream owns outside Kubernetes (policy `Delete`) or lets go of it
+   * (`Retain`), then removes the finalizer. Every step is idempotent, so a run that failed half
+   * way is simply run again; a failure keeps the finalizer and is reported in the `CleanedUp`
+   * condition and a Warning Event, and the queue retries with backoff.
+   */
+  async #finalize(stream: WikiStream): Promise<Outcome> {
+    const { namespace, name } = stream.metadata;
+    const log = this.#o.log.child({ namespace, name });
+    if (resolveSpec(stream.spec).deletionPolicy === 'Delete') {
+      const running = await this.#cleanupStep(
+        stream,
+        'StopFailed',
+        'stopping the ingestor and sink',
+        () => this.#stopPipeline(stream),
+      );
+      if (running.length > 0) {
+        // The Deployments' status updates bring the stream back to the queue.
+        await this.#reportCleanup(stream, {
+          status: 'False',
+          reason: 'StoppingPipeline',
+          message: `waiting for ${running.join(', ')} to stop before deleting the data`,
+        });
+        return 'deleting';
+      }
+    }
+
+    const others = await this.#cleanupStep(stream, 'ListFailed', 'listing WikiStreams', () =>
+      this.#o.cluster.listWikiStreams(namespace),
+    );
+    const plan = planCleanup(stream, others);
+    for (const handOver of plan.handOver) {
+      const heir = others.find((o) => o.metadata.name === handOver.to);
+      if (!heir) continue;
+      await this.#cleanupStep(stream, 'HandOverFailed', `WikiStream ${handOver.to}`, () =>
+        this.#o.cluster.patchStatus(heir, { owned: handOver.owned }),
+      );
+    }
+    const { group, topic, database } = plan;
+    if (group) {
+      await this.#cleanupStep(stream, 'GroupDeleteFailed', `consumer group ${group}`, () =>
+        this.#o.topics.deleteGroups([group]),
+      );
+    }
+    if (topic) {
+      await this.#cleanupStep(stream, 'TopicDeleteFailed', describeOutside('topic', topic), () =>
+        this.#o.topics.deleteTopics([topic]),
+      );
+    }
+    if (database) {
+      await this.#cleanupStep(
+        stream,
+        'DatabaseDropFailed',
+        describeOutside('database', database),
+        () => this.#o.schema.dropDatabase(database),
+      );
+    }
+
+    const summary = summarise(plan);
+    await this.#o.cluster.recordEvent(stream, {
+      type: 'Normal',
+      reason: plan.group ? 'CleanedUp' : 'Retained',
+      message: summary,
+    });
+    // A fresh read: the status writes above moved the resourceVersion on.
+    const current = await this.#o.cluster.readWikiStream(namespace, name);
+    if (current && hasFinalizer(current)) {
+      await this.#o.cluster.setFinalizers(current, withoutFinalizer(current.metadata.finalizers));
+    }
+    log.info({ summary }, 'finalized');
+    return 'finalized';
+  }
+
+  /** Scales the stream's own Deployments to zero; resolves to those still running pods. */
+  async #stopPipeline(stream: WikiStream): Promise<string[]> {
+    const running: string[] = [];
+    const scaled: string[] = [];
+    for (const desired of desiredDeployments(stream, this.#o.settings)) {
+      const name = desired.metadata?.name ?? '';
+      const existing = await this.#o.cluster.readDeployment(stream.metadata.namespace, name);
+      const owner = existing?.metadata?.ownerReferences?.find((ref) => ref.controller);
+      if (!existing || owner?.uid !== stream.metadata.uid) continue;
+      let current = existing;
+      if (existing.spec?.replicas !== 0) {
+        // The whole desired object: an apply that left fields out would drop them.
+        current = await this.#o.cluster.applyDeployment({
+          ...desired,
+          spec: { ...desired.spec!, replicas: 0 },
+        });
+        scaled.push(name);
+      }
+      if (!stopped(current)) running.push(name);
+    }
+    if (scaled.length > 0) {
+      await this.#o.cluster.recordEvent(stream, {
+        type: 'Normal',
+        reason: 'StoppingPipeline',
+        message: `scaled ${scaled.join(', ')} to 0 replicas before deleting the data`,
+      });
+    }
+    return running;
+  }
+
+  /** Records outside state the operator created for the stream, the moment it exists. */
+  async #own(stream: WikiStream, owned: OwnedState): Promise<void> {
+    const before = stream.status?.owned ?? {};
+    const next = { ...before, ...owned };
+    if (next.topic === before.topic && next.database === before.database) return;
+    await this.#o.cluster.patchStatus(stream, { owned: next });
+    stream.status = { ...stream.status, owned: next };
+  }
+
   async #step<T>(stream: WikiStream, reason: string, what: string, run: () => Promise<T>) {
     try {
       return await run();
@@ -140,13 +299,50 @@ export class Reconciler {
     }
   }
 
+  async #cleanupStep<T>(stream: WikiStream, reason: string, what: string, run: () => Promise<T>) {
+    try {
+      return await run();
+    } catch (error) {
+      const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+      await this.#reportCleanup(stream, { status: 'False', reason, message });
+      await this.#o.cluster.recordEvent(stream, { type: 'Warning', reason, message });
+      throw new ReconcileError(reason, message, { cause: error });
+    }
+  }
+
+  /** While a stream is being deleted it is not Ready, and `CleanedUp` says what holds it. */
+  async #reportCleanup(stream: WikiStream, cleanup: ConditionChange): Promise<void> {
+    const generation = stream.metadata.generation ?? 0;
+    const before: Condition[] = stream.status?.conditions ?? [];
+    const now = this.#now();
+    let conditions = setCondition(
+      before,
+      {
+        type: READY,
+        status: 'False',
+        reason: 'Deleting',
+        message: 'the WikiStream is being deleted',
+        observedGeneration: generation,
+      },
+      now,
+    );
+    conditions = setCondition(
+      conditions,
+      { type: CLEANED_UP, observedGeneration: generation, ...cleanup },
+      now,
+    );
+    if (sameConditions(before, conditions)) return;
+    await this.#o.cluster.patchStatus(stream, { conditions });
+    stream.status = { ...stream.status, conditions };
+  }
+
   /**
    * Writes the conditions when they changed. Without `ready`, the Ready condition stays as it
    * is; without `deployments`, so does Available.
    */
   async #report(
     stream: WikiStream,
-    ready: { status: 'True' | 'False'; reason: string; message: string } | undefined,
+    ready: ConditionChange | undefined,
     deployments: readonly V1Deployment[] | undefined,
   ): Promise<void> {
     const generation = stream.metadata.generation ?? 0;

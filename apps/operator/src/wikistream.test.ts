@@ -13,6 +13,7 @@ import {
   resolveSpec,
   type WikiStream,
   type WikiStreamSpec,
+  type WikiStreamStatus,
 } from './wikistream.js';
 
 interface JsonSchema {
@@ -38,7 +39,13 @@ const specShape = {
   clickhouse: { database: 'leaf', retentionDays: 'leaf' },
   ingestor: { replicas: 'leaf' },
   sink: { replicas: 'leaf' },
+  deletionPolicy: 'leaf',
 } as const satisfies Shape<WikiStreamSpec>;
+const statusShape = {
+  observedGeneration: 'leaf',
+  conditions: 'leaf',
+  owned: { topic: 'leaf', database: 'leaf' },
+} as const satisfies Shape<WikiStreamStatus>;
 const requiredSpec: RequiredKeys<WikiStreamSpec>[] = ['clickhouse', 'kafka', 'source'];
 
 function shapeOf(schema: JsonSchema): unknown {
@@ -73,6 +80,13 @@ describe('the WikiStream types', () => {
     expect([...(schema?.required ?? [])].sort()).toEqual([...requiredSpec].sort());
   });
 
+  it('have exactly the status fields of the CRD schema', async () => {
+    const { spec } = await crd();
+    const schema = spec.versions[0]?.schema.openAPIV3Schema.properties?.status;
+    expect(schema).toBeDefined();
+    expect(shapeOf(schema ?? {})).toEqual(statusShape);
+  });
+
   it('fill in the same defaults as the API server', async () => {
     const { spec } = await crd();
     const props = spec.versions[0]?.schema.openAPIV3Schema.properties?.spec?.properties ?? {};
@@ -81,6 +95,7 @@ describe('the WikiStream types', () => {
       retentionDays: props.clickhouse?.properties?.retentionDays?.default,
       ingestorReplicas: props.ingestor?.properties?.replicas?.default,
       sinkReplicas: props.sink?.properties?.replicas?.default,
+      deletionPolicy: props.deletionPolicy?.default,
     }).toEqual(DEFAULTS);
   });
 

@@ -29,7 +29,11 @@ export interface WikiStreamSpec {
   };
   ingestor?: { replicas?: number };
   sink?: { replicas?: number };
+  deletionPolicy?: DeletionPolicy;
 }
+
+/** What deleting the WikiStream does to the topic and database it created. */
+export type DeletionPolicy = 'Delete' | 'Retain';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -42,9 +46,16 @@ export interface Condition {
   message: string;
 }
 
+/** Outside state the operator created for a stream, so the stream's deletion may remove it. */
+export interface OwnedState {
+  topic?: string;
+  database?: string;
+}
+
 export interface WikiStreamStatus {
   observedGeneration?: number;
   conditions?: Condition[];
+  owned?: OwnedState;
 }
 
 export interface WikiStream extends KubernetesObject {
@@ -62,6 +73,7 @@ export const DEFAULTS = {
   retentionDays: 30,
   ingestorReplicas: 1,
   sinkReplicas: 1,
+  deletionPolicy: 'Delete',
 } as const;
 
 /** The spec with every default filled in: what the generators work from. */
@@ -75,6 +87,7 @@ export interface ResolvedSpec {
   retentionDays: number;
   ingestorReplicas: number;
   sinkReplicas: number;
+  deletionPolicy: DeletionPolicy;
 }
 
 export function resolveSpec(spec: WikiStreamSpec): ResolvedSpec {
@@ -88,5 +101,6 @@ export function resolveSpec(spec: WikiStreamSpec): ResolvedSpec {
     retentionDays: spec.clickhouse.retentionDays ?? DEFAULTS.retentionDays,
     ingestorReplicas: spec.ingestor?.replicas ?? DEFAULTS.ingestorReplicas,
     sinkReplicas: spec.sink?.replicas ?? DEFAULTS.sinkReplicas,
+    deletionPolicy: spec.deletionPolicy ?? DEFAULTS.deletionPolicy,
   };
 }

@@ -1,4 +1,4 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type DeleteGroupsResult } from 'kafkajs';
 import { createConsumer } from './consumer.js';
 import { createWireProducer } from './wire/producer.js';
 import type {
@@ -29,6 +29,16 @@ export interface KafkaBusOptions {
  * Wikipulse's own protocol encoder (`wire/`), which costs a fraction of kafkajs' per-message
  * work on the ingestor's hot path (see the README's ingestor performance notes).
  */
+/**
+ * The per-group results of a failed `deleteGroups`. Read by shape: kafkajs is CommonJS and its
+ * error classes are not named exports Node's ESM loader can see.
+ */
+function deleteGroupsFailures(error: unknown): DeleteGroupsResult[] | undefined {
+  if (!(error instanceof Error) || error.name !== 'KafkaJSDeleteGroupsError') return undefined;
+  const groups = (error as Error & { groups?: unknown }).groups;
+  return Array.isArray(groups) ? (groups as DeleteGroupsResult[]) : undefined;
+}
+
 export class KafkaBus implements Bus {
   readonly kafka: Kafka;
   readonly #options: KafkaBusOptions;
@@ -52,13 +62,14 @@ export class KafkaBus implements Bus {
     });
   }
 
-  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+  /** Creates the topics that do not exist yet; resolves to the names it created. */
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<string[]> {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
       const missing = specs.filter((s) => !existing.has(s.topic));
-      if (missing.length === 0) return;
+      if (missing.length === 0) return [];
       await admin.createTopics({
         waitForLeaders: true,
         topics: missing.map((s) => ({
@@ -68,6 +79,51 @@ export class KafkaBus implements Bus {
           configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       });
+      return missing.map((s) => s.topic);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * Deletes the topics that exist; resolves to the names it deleted, so deleting a topic twice
+   * is not an error. The broker removes the data in the background.
+   */
+  async deleteTopics(topics: readonly string[]): Promise<string[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const present = topics.filter((t) => existing.has(t));
+      if (present.length > 0) await admin.deleteTopics({ topics: present });
+      return present;
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /**
+   * Deletes consumer groups with their committed offsets. A group that does not exist is not an
+   * error; one that still has members is (the broker refuses it), so it is deleted only once
+   * its consumers have stopped.
+   */
+  async deleteGroups(groupIds: readonly string[]): Promise<void> {
+    if (groupIds.length === 0) return;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.deleteGroups([...groupIds]);
+    } catch (error) {
+      const failed = deleteGroupsFailures(error);
+      if (!failed?.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND')) {
+        const detail = failed
+          ?.filter((g) => g.error?.type !== 'GROUP_ID_NOT_FOUND')
+          .map((g) => `${g.groupId}: ${g.error?.type ?? String(g.errorCode)}`)
+          .join(', ');
+        throw detail
+          ? new Error(`deleting consumer groups failed: ${detail}`, { cause: error })
+          : error;
+      }
     } finally {
       await admin.disconnect();
     }

@@ -28,16 +28,18 @@ export class MemoryBus implements Bus {
     this.#maxBatch = options.maxBatch ?? 5_000;
   }
 
-  ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+  ensureTopics(specs: readonly TopicSpec[]): Promise<string[]> {
+    const created: string[] = [];
     for (const spec of specs) {
       if (!this.#topics.has(spec.topic)) {
         this.#topics.set(
           spec.topic,
           Array.from({ length: spec.partitions }, () => []),
         );
+        created.push(spec.topic);
       }
     }
-    return Promise.resolve();
+    return Promise.resolve(created);
   }
 
   producer(): Promise<Producer> {

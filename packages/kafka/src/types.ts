@@ -136,7 +136,8 @@ export interface TopicSpec {
 }
 
 export interface Bus {
-  ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
+  /** Creates the topics that do not exist yet; resolves to the names it created. */
+  ensureTopics(specs: readonly TopicSpec[]): Promise<string[]>;
   producer(options?: ProducerOptions): Promise<Producer>;
   consumer(options: ConsumerOptions): Promise<Consumer>;
   /** Committed offset per partition of a group: the next offset it will read. */

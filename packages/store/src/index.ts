@@ -8,6 +8,8 @@ export {
 export {
   MIGRATIONS,
   assertIdentifier,
+  databaseExists,
+  dropDatabase,
   migrate,
   type Migration,
   type MigrationReport,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestClickHouse, type TestClickHouse } from '@wikipulse/testing/vitest';
-import { MIGRATIONS, migrate } from './schema.js';
+import { MIGRATIONS, databaseExists, dropDatabase, migrate } from './schema.js';
 import { toChangeRow } from './rows.js';
 import type { RecentChange } from '@wikipulse/events';
 
@@ -47,6 +47,16 @@ describe('migrations', () => {
     await expect(
       migrate(ch.client, { database: 'x; DROP TABLE y', retentionDays: 1 }),
     ).rejects.toThrow(/identifier/);
+  });
+
+  it('drops a database with its tables, and a second drop finds nothing to do', async () => {
+    const database = `${ch.database}_dropped`;
+    await migrate(ch.client, { database, retentionDays: 1 });
+    expect(await databaseExists(ch.client, database)).toBe(true);
+    expect(await dropDatabase(ch.client, database)).toBe(true);
+    expect(await databaseExists(ch.client, database)).toBe(false);
+    expect(await dropDatabase(ch.client, database)).toBe(false);
+    await expect(dropDatabase(ch.client, 'system; --')).rejects.toThrow(/identifier/);
   });
 
   it('counts each event once per day and language however often it is inserted', async () => {

@@ -21,6 +21,29 @@ export function assertIdentifier(name: string): string {
   return name;
 }
 
+/** True when the database exists. */
+export async function databaseExists(client: ClickHouseClient, database: string): Promise<boolean> {
+  const result = await client.query({
+    query: 'SELECT count() AS n FROM system.databases WHERE name = {db:String}',
+    query_params: { db: assertIdentifier(database) },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ n: number | string }>();
+  return Number(row?.n ?? 0) > 0;
+}
+
+/**
+ * Drops a database with every table in it; resolves to false when there was none, so a
+ * repeated drop is not an error. `SYNC`: an Atomic database otherwise keeps the dropped
+ * tables' data on disk for minutes after the statement returns.
+ */
+export async function dropDatabase(client: ClickHouseClient, database: string): Promise<boolean> {
+  const db = assertIdentifier(database);
+  if (!(await databaseExists(client, db))) return false;
+  await client.command({ query: `DROP DATABASE IF EXISTS ${db} SYNC` });
+  return true;
+}
+
 export interface MigrationReport {
   applied: number[];
   alreadyApplied: number[];
