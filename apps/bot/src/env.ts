@@ -45,6 +45,10 @@ export const botEnvSchema = z
     BOT_MIGRATE: envVar.boolean(false),
     RETENTION_DAYS: envVar.positiveInt(30),
     OPS_PORT: envVar.port(9464),
+    /** The HTTP console (worker and standalone roles); off when unset. */
+    CONSOLE_PORT: optional(z.coerce.number().int().min(0).max(65535)),
+    /** Loopback by default: in a pod, only `kubectl port-forward` reaches it (README, bot). */
+    CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: envVar.logLevel(),
   })
   .superRefine((env, ctx) => {

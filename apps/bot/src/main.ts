@@ -2,7 +2,8 @@ import { KafkaBus } from '@wikipulse/kafka';
 import { installShutdown } from '@wikipulse/lifecycle';
 import { createLogger } from '@wikipulse/logger';
 import { createRegistry, startOpsServer } from '@wikipulse/metrics';
-import { createCommandProcessor } from './app.js';
+import { createCommandProcessor, createCommandService } from './app.js';
+import { startConsoleServer } from './console-http.js';
 import { startGateway } from './discord/gateway.js';
 import { encodeRequest, type CommandRequest } from './discord/request.js';
 import { readBotEnv } from './env.js';
@@ -66,6 +67,15 @@ if (env.BOT_ROLE === 'gateway') {
   const store = await openBotStore(env);
   shutdown.add('clickhouse', () => store.close());
   const { process: run, responder } = await createCommandProcessor(env, store, token, log, metrics);
+  if (env.CONSOLE_PORT !== undefined) {
+    const consoleServer = await startConsoleServer({
+      service: await createCommandService(env, store, log, { rateLimited: false }),
+      port: env.CONSOLE_PORT,
+      host: env.CONSOLE_HOST,
+      log,
+    });
+    shutdown.add('console server', () => consoleServer.close());
+  }
   if (env.BOT_ROLE === 'worker') {
     const worker = await startCommandWorker({
       bus: bus!,
