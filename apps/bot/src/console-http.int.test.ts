@@ -10,6 +10,7 @@ import { repoRoot } from '@wikipulse/testing';
 import {
   kafkaBrokers,
   openTestClickHouse,
+  testBus,
   uniqueName,
   type TestClickHouse,
 } from '@wikipulse/testing/vitest';
@@ -146,54 +147,84 @@ describe('HTTP console', () => {
   });
 });
 
-describe('the bot worker process', () => {
-  let child: ChildProcess | undefined;
-  let dataDir: string;
+describe('the bot process', () => {
+  const children: ChildProcess[] = [];
+  const dataDirs: string[] = [];
+  beforeAll(async () => {
+    await promisify(execFile)('npx', ['tsc', '-b', 'apps/bot'], { cwd: repoRoot });
+  });
   afterAll(async () => {
-    child?.kill('SIGTERM');
-    if (child && child.exitCode === null)
-      await new Promise((resolve) => child!.once('exit', resolve));
-    await rm(dataDir, { recursive: true, force: true });
+    for (const child of children) {
+      if (child.exitCode !== null) continue;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it('serves the console on loopback when CONSOLE_PORT is set', async () => {
-    await promisify(execFile)('npx', ['tsc', '-b', 'apps/bot'], { cwd: repoRoot });
-    dataDir = await mkdtemp(join(tmpdir(), 'wikipulse-console-http-'));
-    child = spawn(process.execPath, ['apps/bot/dist/main.js'], {
+  /** Starts `node apps/bot/dist/main.js` and returns the port its log says the console took. */
+  async function startBot(env: Record<string, string>): Promise<number> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'wikipulse-console-http-'));
+    dataDirs.push(dataDir);
+    const child = spawn(process.execPath, ['apps/bot/dist/main.js'], {
       cwd: repoRoot,
       env: {
         ...process.env,
-        BOT_ROLE: 'worker',
-        // The worker only uses the token to reply to Discord commands, which this test sends none of.
-        DISCORD_TOKEN: 'console-test-token',
-        DISCORD_API_URL: 'http://127.0.0.1:9/api',
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        BOT_COMMANDS_TOPIC: uniqueName('bot_commands'),
-        BOT_WORKER_GROUP: uniqueName('bot_workers'),
-        BOT_WATCH_ENABLED: 'false',
+        DISCORD_TOKEN: '',
+        KAFKA_BROKERS: '',
         CLICKHOUSE_URL: '',
         CLICKHOUSE_PATH: dataDir,
         OPS_PORT: '0',
         CONSOLE_PORT: '0',
         LOG_LEVEL: 'info',
+        ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
-    let port = 0;
-    for await (const line of createInterface({ input: child.stderr! })) {
+    children.push(child);
+    const lines = createInterface({ input: child.stderr! });
+    for await (const line of lines) {
       const entry = JSON.parse(line) as { msg?: string; host?: string; port?: number };
       if (entry.msg === 'console listening') {
         expect(entry.host).toBe('127.0.0.1');
-        port = entry.port!;
-        break;
+        child.stderr!.resume();
+        return entry.port!;
       }
     }
-    expect(port).toBeGreaterThan(0);
+    throw new Error(`the bot exited (${child.exitCode}) before its console listened`);
+  }
+
+  async function say(port: number, line: string, user: string): Promise<string> {
     const response = await fetch(`http://127.0.0.1:${port}/console`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/plain' },
-      body: JSON.stringify({ line: 'setLang pt', user: 'dev' }),
+      body: JSON.stringify({ line, user }),
     });
-    expect(await response.text()).toBe('Your default language is now pt.\n');
+    return response.text();
+  }
+
+  it('as a worker serves the console on loopback when CONSOLE_PORT is set', async () => {
+    // The gateway creates the commands topic; a worker started without it stops.
+    const topic = uniqueName('bot_commands');
+    const bus = testBus('wikipulse-console-test');
+    await bus.ensureTopics([{ topic, partitions: 1 }]);
+    const port = await startBot({
+      BOT_ROLE: 'worker',
+      // The worker only uses the token to reply to Discord commands, which this test sends none of.
+      DISCORD_TOKEN: 'console-test-token',
+      DISCORD_API_URL: 'http://127.0.0.1:9/api',
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      BOT_COMMANDS_TOPIC: topic,
+      BOT_WORKER_GROUP: uniqueName('bot_workers'),
+      BOT_WATCH_ENABLED: 'false',
+    });
+    expect(await say(port, 'setLang pt', 'dev')).toBe('Your default language is now pt.\n');
+  });
+
+  it('in the console role needs neither Discord nor Kafka', async () => {
+    const port = await startBot({ BOT_ROLE: 'console' });
+    expect(await say(port, 'setLang nl', 'dev')).toBe('Your default language is now nl.\n');
+    expect(await say(port, 'recent 3', 'dev')).toBe('No changes stored for nl yet.\n');
   });
 });
