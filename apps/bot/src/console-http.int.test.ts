@@ -183,12 +183,12 @@ describe('the bot process', () => {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     children.push(child);
-    const lines = createInterface({ input: child.stderr! });
+    const lines = createInterface({ input: child.stderr });
     for await (const line of lines) {
       const entry = JSON.parse(line) as { msg?: string; host?: string; port?: number };
       if (entry.msg === 'console listening') {
         expect(entry.host).toBe('127.0.0.1');
-        child.stderr!.resume();
+        child.stderr.resume();
         return entry.port!;
       }
     }
