@@ -1,7 +1,8 @@
 /*
- * The development Prometheus and Grafana exactly as `tilt up` applies them (the Tiltfile's own
- * output, with the generated rules and dashboards in their ConfigMaps), applied to a real API
- * server in a namespace that enforces the restricted Pod Security Standard.
+ * The development Prometheus, Grafana and console-only bot exactly as `tilt up` applies them
+ * (the Tiltfile's own output, with the generated rules and dashboards in their ConfigMaps),
+ * applied to a real API server in a namespace that enforces the restricted Pod Security
+ * Standard. The bot's image is left as named: kwok runs no container.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -68,14 +69,19 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('the development Prometheus and Grafana of the Tiltfile', () => {
+describe('the development Prometheus, Grafana and bot console of the Tiltfile', () => {
   it('are admitted under the restricted profile and become Available', async () => {
     // Grafana reads the ClickHouse credentials from the chart's Secret, part of the setup resource.
     const secret = objectsOf('wikipulse-setup').find(
       (o) => o['kind'] === 'Secret' && JSON.stringify(o).includes('clickhouse-credentials'),
     );
     expect(secret).toBeDefined();
-    const objects = [secret!, ...objectsOf('prometheus'), ...objectsOf('grafana')];
+    const objects = [
+      secret!,
+      ...objectsOf('prometheus'),
+      ...objectsOf('grafana'),
+      ...objectsOf('bot-console'),
+    ];
     for (const object of objects) {
       expect((object['metadata'] as { namespace: string }).namespace).toBe(namespace);
     }
@@ -85,7 +91,11 @@ describe('the development Prometheus and Grafana of the Tiltfile', () => {
     // kwok marks a pod ready only once the namespace's restricted policy admitted it.
     await vi.waitFor(
       async () => {
-        for (const name of ['wikipulse-dev-prometheus', 'wikipulse-dev-grafana']) {
+        for (const name of [
+          'wikipulse-dev-prometheus',
+          'wikipulse-dev-grafana',
+          'wikipulse-dev-bot-console',
+        ]) {
           const deployment = await apps.readNamespacedDeployment({ namespace, name });
           expect(deployment.status?.availableReplicas, name).toBe(1);
         }

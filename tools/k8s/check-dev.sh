@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The development Prometheus and Grafana that `tilt up` deploys (k8s/dev/, part of
-# npm run check:charts): the manifests validated like the chart's renders, the Prometheus
-# configuration checked by promtool together with the alert rules it loads, the restricted Pod
-# Security settings, and Grafana's ClickHouse credentials taken from the chart's Secret.
+# What `tilt up` deploys beside the chart (k8s/dev/: Prometheus, Grafana and the console-only
+# bot; part of npm run check:charts): the manifests validated like the chart's renders, the
+# Prometheus configuration checked by promtool together with the alert rules it loads, the
+# restricted Pod Security settings, and credentials read from keys of the chart's Secret.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -33,7 +33,7 @@ const load = (file) =>
   parseAllDocuments(readFileSync(file, 'utf8'))
     .map((d) => d.toJS())
     .filter(Boolean);
-const dev = [...load('k8s/dev/prometheus.yaml'), ...load('k8s/dev/grafana.yaml')];
+const dev = ['prometheus', 'grafana', 'bot-console'].flatMap((f) => load(`k8s/dev/${f}.yaml`));
 const chart = load(`${work}/chart.yaml`);
 const problems = [];
 
@@ -52,7 +52,9 @@ for (const deployment of dev.filter((o) => o.kind === 'Deployment')) {
     if (sc.allowPrivilegeEscalation !== false) problems.push(`${where}: allowPrivilegeEscalation`);
     if (sc.readOnlyRootFilesystem !== true) problems.push(`${where}: readOnlyRootFilesystem`);
     if (JSON.stringify(sc.capabilities?.drop) !== '["ALL"]') problems.push(`${where}: drop ALL`);
-    if (!/^[^:@]+:v?\d+\.\d+\.\d+$/.test(container.image)) {
+    // The Wikipulse image is the one Tilt builds; the others are pinned releases.
+    const built = container.image.startsWith('ghcr.io/wikipulse/wikipulse:');
+    if (!built && !/^[^:@]+:v?\d+\.\d+\.\d+$/.test(container.image)) {
       problems.push(`${where}: image ${container.image} is not pinned to a version`);
     }
   }
@@ -82,15 +84,24 @@ if (JSON.stringify(role?.rules) !== JSON.stringify([{ apiGroups: [''], resources
   problems.push('prometheus: its Role must grant get, list and watch on pods only');
 }
 
-// Grafana: the ClickHouse password and user come from the chart's Secret, never a literal.
+// Credentials come from the chart's Secret (a key it renders), never a literal.
+const secrets = new Map(chart.filter((o) => o.kind === 'Secret').map((s) => [s.metadata.name, s]));
+const secretVariables = new Set(['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_URL']);
+for (const deployment of dev.filter((o) => o.kind === 'Deployment')) {
+  for (const variable of deployment.spec.template.spec.containers.flatMap((c) => c.env ?? [])) {
+    const ref = variable.valueFrom?.secretKeyRef;
+    if (secretVariables.has(variable.name) && !ref) {
+      problems.push(`${deployment.metadata.name}: ${variable.name} is not read from a Secret`);
+    }
+    if (ref && !(ref.key in (secrets.get(ref.name)?.data ?? {}))) {
+      problems.push(`${deployment.metadata.name}: ${variable.name} reads ${ref.name}/${ref.key}, which the chart does not render`);
+    }
+  }
+}
 const grafana = dev.find((o) => o.kind === 'Deployment' && o.metadata.name === 'wikipulse-dev-grafana');
 const env = new Map(grafana.spec.template.spec.containers[0].env.map((e) => [e.name, e]));
-const secrets = new Map(chart.filter((o) => o.kind === 'Secret').map((s) => [s.metadata.name, s]));
 for (const variable of ['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD']) {
-  const ref = env.get(variable)?.valueFrom?.secretKeyRef;
-  if (!ref || !(ref.key in (secrets.get(ref.name)?.data ?? {}))) {
-    problems.push(`grafana: ${variable} does not read a key of a Secret the chart renders`);
-  }
+  if (!env.get(variable)?.valueFrom?.secretKeyRef) problems.push(`grafana: ${variable} missing`);
 }
 const provisioning = dev.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'wikipulse-dev-grafana');
 const datasources = parse(provisioning.data['datasources.yaml']).datasources;

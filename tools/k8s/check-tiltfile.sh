@@ -2,7 +2,8 @@
 # npm run check:tiltfile: evaluates the root Tiltfile with the Tilt CLI (no cluster, no image
 # build) and checks that it declares the image and the resources `tilt up` is meant to run,
 # with the apps waiting for Kafka and ClickHouse, each resource's label and forwarded ports,
-# the development Prometheus and Grafana reading the generated rules and dashboards, and every
+# the development Prometheus and Grafana reading the generated rules and dashboards, the bot
+# console forwarded from a bot that serves it, and every
 # object it would apply valid against the Kubernetes schemas (kubernetes-validate --strict).
 # It evaluates twice: with the developer's tilt-settings.yaml if any, and with settings that
 # turn the bot on, whose resources need a Discord token Secret.
@@ -73,7 +74,17 @@ const expected = {
     forwards: { Grafana: 3000 },
   },
 };
-if (run === 'bot' || manifests.has('wikipulse-bot-gateway') || manifests.has('wikipulse-bot-worker')) {
+const botOn =
+  run === 'bot' || manifests.has('wikipulse-bot-gateway') || manifests.has('wikipulse-bot-worker');
+if (!botOn) {
+  expected['bot-console'] = {
+    deps: ['wikipulse-clickhouse', 'wikipulse-sink'],
+    label: 'bot',
+    image: true,
+    forwards: { 'bot console': 9470 },
+  };
+}
+if (botOn) {
   expected['wikipulse-bot-gateway'] = {
     deps: ['wikipulse-kafka'],
     label: 'bot',
@@ -165,16 +176,17 @@ const binding = objects.get('RoleBinding/wikipulse-dev-prometheus');
 if (binding?.subjects?.[0]?.namespace !== namespace) {
   problems.push("the dev Prometheus' RoleBinding names another namespace's ServiceAccount");
 }
-// The console the Tiltfile forwards is the one the tilt values turn on.
-const worker = objects.get('Deployment/wikipulse-bot-worker');
-if (worker) {
-  const env = worker.spec.template.spec.containers[0].env ?? [];
-  if (env.find((e) => e.name === 'CONSOLE_PORT')?.value !== '9470') {
-    problems.push('the bot workers do not serve the console on port 9470 (CONSOLE_PORT)');
-  }
-  if (env.some((e) => e.name === 'CONSOLE_HOST')) {
-    problems.push('the bot console must stay on the pod loopback (no CONSOLE_HOST)');
-  }
+// The console the Tiltfile forwards is the one the bot workers (tilt values) or, without the
+// bot, the console-only bot serve, on the pod's loopback.
+const consoleServer = objects.get(
+  botOn ? 'Deployment/wikipulse-bot-worker' : 'Deployment/wikipulse-dev-bot-console',
+);
+const consoleEnv = consoleServer?.spec.template.spec.containers[0].env ?? [];
+if (consoleEnv.find((e) => e.name === 'CONSOLE_PORT')?.value !== '9470') {
+  problems.push('no bot serves the forwarded console on port 9470 (CONSOLE_PORT)');
+}
+if (consoleEnv.some((e) => e.name === 'CONSOLE_HOST')) {
+  problems.push('the bot console must stay on the pod loopback (no CONSOLE_HOST)');
 }
 
 writeFileSync(
