@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '@wikipulse/testing';
 import {
@@ -144,6 +145,42 @@ describe('HTTP console', () => {
     expect(await rawGet('/', `localhost:${server.port}`)).toBe(200);
     expect(await rawGet('/', `[::1]:${server.port}`)).toBe(200);
     expect(await rawGet('/', `attacker.example:${server.port}`)).toBe(403);
+  });
+});
+
+describe('the console page in a browser', () => {
+  let browser: Browser | undefined;
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('runs commands as the typed user and shows replies as text, never as HTML', async () => {
+    const { stdout } = await promisify(execFile)('bash', [
+      join(repoRoot, 'tools/browser/install.sh'),
+    ]);
+    browser = await chromium.launch({
+      executablePath: stdout.trim(),
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+    const page = await browser.newPage();
+    // The way a port-forward is opened: by localhost.
+    await page.goto(`http://localhost:${server.port}/`);
+    const user = uniqueName('carol');
+    await page.fill('#user', user);
+    await page.fill('#line', 'setLang ja');
+    await page.press('#line', 'Enter');
+    await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('ja.'));
+    await page.fill('#line', '<b>x</b>');
+    await page.press('#line', 'Enter');
+    await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('!<b>'));
+    const log = page.locator('#log');
+    expect(await log.locator('b').count()).toBe(0);
+    expect(await log.textContent()).toContain('> setLang ja\nYour default language is now ja.');
+    // The page remembers the user for the next visit.
+    await page.reload();
+    expect(await page.inputValue('#user')).toBe(user);
+    const response = await run({ line: 'setLang', user });
+    expect(((await response.json()) as { text: string }).text).toContain('Yours: ja');
   });
 });
 
