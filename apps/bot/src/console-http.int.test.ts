@@ -167,13 +167,13 @@ describe('the console page in a browser', () => {
     await page.goto(`http://localhost:${server.port}/`);
     const user = uniqueName('carol');
     await page.fill('#user', user);
+    const log = page.locator('#log');
     await page.fill('#line', 'setLang ja');
     await page.press('#line', 'Enter');
-    await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('ja.'));
+    await log.filter({ hasText: 'now ja.' }).waitFor();
     await page.fill('#line', '<b>x</b>');
     await page.press('#line', 'Enter');
-    await page.waitForFunction(() => document.querySelector('#log')?.textContent?.includes('!<b>'));
-    const log = page.locator('#log');
+    await log.filter({ hasText: 'Unknown command !<b>x</b>' }).waitFor();
     expect(await log.locator('b').count()).toBe(0);
     expect(await log.textContent()).toContain('> setLang ja\nYour default language is now ja.');
     // The page remembers the user for the next visit.
