@@ -11,7 +11,7 @@ export default defineConfig({
   test: {
     name: 'k8s',
     reporters: ['default', './packages/testing/src/summary-reporter.ts'],
-    include: ['{apps,packages}/*/src/**/*.k8s.test.ts'],
+    include: ['{apps,packages}/*/src/**/*.k8s.test.ts', 'grafana/src/**/*.k8s.test.ts'],
     exclude: ['**/node_modules/**'],
     globalSetup: [
       './packages/testing/src/global-setup.ts',

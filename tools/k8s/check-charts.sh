@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The chart checks CI runs (npm run check:charts): helm lint, and every ci/*-values.yaml
 # rendered with helm template and validated against the Kubernetes API schemas of the version
-# the tests run (kubernetes-validate --strict rejects unknown fields too).
+# the tests run (kubernetes-validate --strict rejects unknown fields too); then the development
+# Prometheus and Grafana of k8s/dev (tools/k8s/check-dev.sh).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -98,4 +99,5 @@ for chart in charts/*/; do
     fi
   done
 done
+bash tools/k8s/check-dev.sh || status=1
 exit "$status"

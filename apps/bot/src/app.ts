@@ -8,11 +8,15 @@ import { DiscordResponder } from './discord/responder.js';
 import type { BotEnv } from './env.js';
 import type { BotMetrics } from './metrics.js';
 
-/** The command service with the configured prefix, history and rate limits. */
+/**
+ * The command service with the configured prefix, history and rate limits; the consoles run
+ * without the limits, as their users are the developers themselves.
+ */
 export async function createCommandService(
   env: BotEnv,
   store: Store,
   log: Logger,
+  { rateLimited = true }: { rateLimited?: boolean } = {},
 ): Promise<CommandService> {
   return new CommandService({
     store,
@@ -20,7 +24,9 @@ export async function createCommandService(
     log,
     prefix: env.BOT_PREFIX,
     retentionDays: env.RETENTION_DAYS,
-    rateLimit: { burst: env.BOT_RATE_BURST, refillMs: env.BOT_RATE_REFILL_MS },
+    ...(rateLimited
+      ? { rateLimit: { burst: env.BOT_RATE_BURST, refillMs: env.BOT_RATE_REFILL_MS } }
+      : {}),
   });
 }
 

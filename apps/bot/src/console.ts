@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { CommandService } from './core/service.js';
+import type { CommandService, Handled } from './core/service.js';
 import { renderText } from './reply/text.js';
 
 /**
@@ -21,14 +21,7 @@ export async function runConsole(
       onLineDone();
       continue;
     }
-    const text = line.startsWith(service.prefix) ? line : `${service.prefix}${line}`;
-    const result = await service.handle({
-      text,
-      userId: 'console',
-      guildId: null,
-      channelId: 'console',
-      canManageGuild: false,
-    });
+    const result = await runConsoleLine(service, line);
     if (result !== null) {
       handled += 1;
       const ok = output.write(`${renderText(result.reply)}\n\n`);
@@ -37,4 +30,26 @@ export async function runConsole(
     onLineDone();
   }
   return handled;
+}
+
+/** The user the stdin console runs commands as; the HTTP console's default user too. */
+export const CONSOLE_USER = 'console';
+
+/**
+ * One console command through the same service Discord's commands go through, outside any
+ * server (no guild, no Manage Server). The leading prefix may be left out.
+ */
+export function runConsoleLine(
+  service: CommandService,
+  line: string,
+  userId: string = CONSOLE_USER,
+): Promise<Handled | null> {
+  const trimmed = line.trim();
+  return service.handle({
+    text: trimmed.startsWith(service.prefix) ? trimmed : `${service.prefix}${trimmed}`,
+    userId,
+    guildId: null,
+    channelId: 'console',
+    canManageGuild: false,
+  });
 }

@@ -7,11 +7,12 @@ const optional = <T extends z.ZodType>(schema: T) =>
 /**
  * The bot's configuration. Roles: `standalone` (one process: Discord gateway and command
  * handling), `gateway` (Discord gateway; forwards commands to Kafka), `worker` (runs commands
- * from Kafka and replies through Discord's REST API; also delivers page watches).
+ * from Kafka and replies through Discord's REST API; also delivers page watches), `console`
+ * (the HTTP console alone: no Discord, no Kafka).
  */
 export const botEnvSchema = z
   .object({
-    BOT_ROLE: z.enum(['standalone', 'gateway', 'worker']).default('standalone'),
+    BOT_ROLE: z.enum(['standalone', 'gateway', 'worker', 'console']).default('standalone'),
     DISCORD_TOKEN: optional(z.string().min(1)),
     /** Discord's REST base; a local Discord double in tests. */
     DISCORD_API_URL: z.url().default('https://discord.com/api'),
@@ -45,14 +46,28 @@ export const botEnvSchema = z
     BOT_MIGRATE: envVar.boolean(false),
     RETENTION_DAYS: envVar.positiveInt(30),
     OPS_PORT: envVar.port(9464),
+    /** The HTTP console (worker, standalone and console roles); off when unset. */
+    CONSOLE_PORT: optional(z.coerce.number().int().min(0).max(65535)),
+    /** Loopback by default: in a pod, only `kubectl port-forward` reaches it (README, bot). */
+    CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: envVar.logLevel(),
   })
   .superRefine((env, ctx) => {
-    if (env.BOT_ROLE !== 'standalone' && env.KAFKA_BROKERS.length === 0) {
+    if (
+      (env.BOT_ROLE === 'gateway' || env.BOT_ROLE === 'worker') &&
+      env.KAFKA_BROKERS.length === 0
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['KAFKA_BROKERS'],
         message: `required for BOT_ROLE=${env.BOT_ROLE}`,
+      });
+    }
+    if (env.BOT_ROLE === 'console' && env.CONSOLE_PORT === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CONSOLE_PORT'],
+        message: 'required for BOT_ROLE=console',
       });
     }
   });

@@ -1,7 +1,13 @@
 /** The bot's public entry points, for a process that composes several Wikipulse apps. */
 export { createCommandProcessor, createCommandService, createRest } from './app.js';
 export { loadCommands } from './commands/index.js';
-export { runConsole } from './console.js';
+export { CONSOLE_USER, runConsole, runConsoleLine } from './console.js';
+export {
+  CONSOLE_USER_PATTERN,
+  startConsoleServer,
+  type ConsoleServer,
+  type ConsoleServerOptions,
+} from './console-http.js';
 export { CommandService, type CommandInput, type Handled } from './core/service.js';
 export { startGateway, type GatewayOptions } from './discord/gateway.js';
 export {

@@ -2,12 +2,13 @@ import { KafkaBus } from '@wikipulse/kafka';
 import { installShutdown } from '@wikipulse/lifecycle';
 import { createLogger } from '@wikipulse/logger';
 import { createRegistry, startOpsServer } from '@wikipulse/metrics';
-import { createCommandProcessor } from './app.js';
+import { createCommandProcessor, createCommandService } from './app.js';
+import { startConsoleServer } from './console-http.js';
 import { startGateway } from './discord/gateway.js';
 import { encodeRequest, type CommandRequest } from './discord/request.js';
 import { readBotEnv } from './env.js';
 import { createBotMetrics } from './metrics.js';
-import { openBotStore } from './store.js';
+import { openBotStore, type OpenedStore } from './store.js';
 import { startCommandWorker } from './worker/commands.js';
 import { startWatchNotifier } from './worker/watches.js';
 
@@ -16,8 +17,8 @@ const log = createLogger({ name: 'bot', level: env.LOG_LEVEL });
 const shutdown = installShutdown({ log, deadlineMs: 20_000 });
 const registry = createRegistry('bot');
 const metrics = createBotMetrics(registry);
-const token = env.DISCORD_TOKEN;
-if (token === undefined) {
+const token = env.DISCORD_TOKEN ?? '';
+if (token === '' && env.BOT_ROLE !== 'console') {
   log.fatal('DISCORD_TOKEN is required to connect to Discord');
   process.exit(2);
 }
@@ -32,7 +33,7 @@ log.info({ role: env.BOT_ROLE }, 'starting');
 
 // Standalone needs Kafka only to deliver page watches, and only when brokers are named.
 const bus =
-  env.KAFKA_BROKERS.length === 0
+  env.KAFKA_BROKERS.length === 0 || env.BOT_ROLE === 'console'
     ? undefined
     : new KafkaBus({ brokers: env.KAFKA_BROKERS, clientId: `wikipulse-bot-${env.BOT_ROLE}`, log });
 
@@ -48,7 +49,22 @@ const gateway = (submit: (request: CommandRequest) => Promise<void>) =>
     submit,
   });
 
-if (env.BOT_ROLE === 'gateway') {
+async function serveConsole(store: OpenedStore): Promise<void> {
+  if (env.CONSOLE_PORT === undefined) return;
+  const server = await startConsoleServer({
+    service: await createCommandService(env, store, log, { rateLimited: false }),
+    port: env.CONSOLE_PORT,
+    host: env.CONSOLE_HOST,
+    log,
+  });
+  shutdown.add('console server', () => server.close());
+}
+
+if (env.BOT_ROLE === 'console') {
+  const store = await openBotStore(env);
+  shutdown.add('clickhouse', () => store.close());
+  await serveConsole(store);
+} else if (env.BOT_ROLE === 'gateway') {
   await bus!.ensureTopics([
     {
       topic: env.BOT_COMMANDS_TOPIC,
@@ -66,6 +82,7 @@ if (env.BOT_ROLE === 'gateway') {
   const store = await openBotStore(env);
   shutdown.add('clickhouse', () => store.close());
   const { process: run, responder } = await createCommandProcessor(env, store, token, log, metrics);
+  await serveConsole(store);
   if (env.BOT_ROLE === 'worker') {
     const worker = await startCommandWorker({
       bus: bus!,
