@@ -8,7 +8,7 @@ import {
   type EventStreamsServer,
 } from '@wikipulse/testing';
 import { join } from 'node:path';
-import { StreamClient, type ReconnectReason } from './stream.js';
+import { StreamClient, pieces, type ReconnectReason } from './stream.js';
 
 const lines = readRecording(join(recordingsDir, 'multiwiki-2026-09-17-24.jsonl'));
 const log = createLogger({ name: 'stream-test', level: 'silent' });
@@ -133,5 +133,33 @@ describe('StreamClient', () => {
     });
     expect(server.requests[1]!.lastEventId).toBe(sseId(50_034));
     expect(JSON.parse(received[0]!.id)[0].timestamp).toBe(50_015);
+  });
+});
+
+describe('pieces', () => {
+  const text = (parts: { bytes: Buffer }[]) => parts.map((p) => p.bytes.toString());
+
+  it('end on event boundaries, keep the unfinished rest, and split an event larger than a piece', () => {
+    const event = (n: number, size = 100) => `id: ${n}\ndata: ${'x'.repeat(size)}\n\n`;
+    const body = Buffer.from(
+      Array.from({ length: 400 }, (_, n) => event(n)).join('') + 'id: 400\nda',
+    );
+    const parts = [...pieces(body)];
+    expect(parts.every((p) => p.bytes.length <= 16 * 1024)).toBe(true);
+    expect(parts.slice(0, -1).every((p) => p.complete && p.bytes.toString().endsWith('\n\n'))).toBe(
+      true,
+    );
+    expect(parts.at(-1)).toMatchObject({ complete: false });
+    expect(parts.at(-1)!.bytes.toString()).toBe('id: 400\nda');
+    expect(text(parts).join('')).toBe(body.toString());
+
+    const huge = Buffer.from(event(1, 40_000) + event(2));
+    const hugeParts = [...pieces(huge)];
+    expect(hugeParts.length).toBeGreaterThan(2);
+    expect(hugeParts.every((p) => p.complete)).toBe(true);
+    expect(text(hugeParts).join('')).toBe(huge.toString());
+    expect([...pieces(Buffer.from(':ok\n\n'))]).toEqual([
+      { bytes: Buffer.from(':ok\n\n'), complete: true },
+    ]);
   });
 });

@@ -8,6 +8,9 @@ import type { Logger } from '@wikipulse/logger';
 import { Backoff, retryAfterMs } from './backoff.js';
 import { withSince } from './position.js';
 
+/** Largest piece of the body handed to the SSE parser at once (see `pieces`). */
+const PIECE_BYTES = 16 * 1024;
+
 export type ReconnectReason = 'closed' | 'error' | 'stall' | 'http_429' | 'http_error';
 
 export interface StreamClientOptions {
@@ -150,6 +153,8 @@ export class StreamClient {
     if (response.status !== 200 || !response.body) return response;
     const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
     const options = this.#options;
+    /** The bytes after the chunk's last complete event, held until the next chunk. */
+    let carry: Buffer | undefined;
     const body = new ReadableStream<Uint8Array>(
       {
         pull: async (controller) => {
@@ -159,14 +164,30 @@ export class StreamClient {
             await wait;
             attempt.gated = false;
           }
-          const chunk = await reader.read();
-          attempt.lastActivity = Date.now();
-          if (chunk.done) {
-            controller.close();
-            return;
+          // Reads until a complete piece can be handed on: a pull that enqueues nothing is
+          // not called again.
+          for (;;) {
+            const chunk = await reader.read();
+            attempt.lastActivity = Date.now();
+            if (chunk.done) {
+              if (carry) controller.enqueue(carry);
+              carry = undefined;
+              controller.close();
+              return;
+            }
+            options.onBytes?.(chunk.value.byteLength);
+            const bytes = carry ? Buffer.concat([carry, chunk.value]) : toBuffer(chunk.value);
+            carry = undefined;
+            let handedOn = false;
+            for (const piece of pieces(bytes)) {
+              if (!piece.complete) carry = piece.bytes;
+              else {
+                controller.enqueue(piece.bytes);
+                handedOn = true;
+              }
+            }
+            if (handedOn) return;
           }
-          options.onBytes?.(chunk.value.byteLength);
-          controller.enqueue(chunk.value);
         },
         cancel: (reason) => reader.cancel(reason),
       },
@@ -242,3 +263,37 @@ export class StreamClient {
     attempt.controller.abort();
   }
 }
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Cuts the body into pieces of at most `PIECE_BYTES` that end where an event ends (a blank
+ * line), plus the incomplete rest (`complete: false`) for the next chunk to continue. Each
+ * piece becomes one string in the SSE parser, and every event read from it is a view into
+ * that string. Ending pieces on event boundaries leaves the parser holding no unfinished text
+ * between reads, so a piece's string dies with its events, young, even when reading waits for
+ * Kafka; and a string of more than 64k characters would be a "large object" to V8, promoted
+ * to the old generation by the first young-generation collection that finds it alive. Pieces
+ * are views, not copies. An event larger than a piece is handed on in parts.
+ */
+export function* pieces(bytes: Buffer): Generator<{ bytes: Buffer; complete: boolean }> {
+  let start = 0;
+  while (start < bytes.length) {
+    const limit = Math.min(start + PIECE_BYTES, bytes.length);
+    const boundary = limit - start >= 2 ? bytes.lastIndexOf(EVENT_END, limit - 2) : -1;
+    if (boundary >= start) {
+      yield { bytes: bytes.subarray(start, boundary + 2), complete: true };
+      start = boundary + 2;
+    } else if (limit < bytes.length) {
+      yield { bytes: bytes.subarray(start, limit), complete: true };
+      start = limit;
+    } else {
+      yield { bytes: bytes.subarray(start), complete: false };
+      return;
+    }
+  }
+}
+
+const EVENT_END = Buffer.from('\n\n');
