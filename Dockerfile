@@ -26,18 +26,27 @@ COPY apps/sink/package.json apps/sink/
 RUN npm ci --no-audit --no-fund
 COPY packages packages
 COPY apps apps
-RUN npx tsc -b
+# The deployable apps and what they import; the root tsconfig.json also names grafana and
+# apps/local, which the image does not need (and the build context leaves out).
+RUN npx tsc -b apps/ingestor apps/sink apps/bot apps/operator
 
-# The built workspaces with production dependencies only: sources, test files and the build's
-# dev dependencies stay behind.
+# The built workspaces with production dependencies only. The local mode (apps/local) and the
+# test kit (packages/testing) stay behind, and with them testcontainers and the embedded
+# ClickHouse engine (chdb, about 540 MB; only an optional peer of @wikipulse/store, as a cluster
+# always sets CLICKHOUSE_URL); so do sources, tests, benchmarks, source maps and declarations.
+# npm ci installs the workspaces that are present and skips the lockfile's missing ones.
+# tools/image/check.sh replays this stage and checks the result (npm run check:image).
 FROM node:20-bookworm AS deps
 WORKDIR /src
 COPY --from=build /src/package.json /src/package-lock.json ./
 COPY --from=build /src/packages packages
 COPY --from=build /src/apps apps
-RUN find packages apps -mindepth 2 -maxdepth 2 \
-    ! -name package.json ! -name dist ! -name fixtures ! -name schema -exec rm -rf {} + \
-  && find packages apps -path '*/dist/*' \( -name '*.test.*' -o -name '*.map' \) -delete \
+RUN rm -rf apps/local packages/testing \
+  && find packages apps -mindepth 2 -maxdepth 2 ! -name package.json ! -name dist ! -name schema \
+    -exec rm -rf {} + \
+  && rm -rf apps/*/dist/bench apps/*/dist/bench.* apps/*/dist/test \
+  && find packages apps -path '*/dist/*' \
+    \( -name '*.test.*' -o -name '*.map' -o -name '*.d.ts' \) -delete \
   && npm ci --omit=dev --no-audit --no-fund \
   && npm cache clean --force
 

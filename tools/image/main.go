@@ -3,9 +3,8 @@
 //
 //	dockerfile-check lint FILE TARGET...  the `docker build --check` rules (any warning fails),
 //	                                      then each TARGET converted to LLB
-//	dockerfile-check plan FILE TARGET     the stages TARGET is built from, in build order, with
-//	                                      their instructions as JSON (for tools/image/reproduce.mjs)
-//	dockerfile-check context DIR          the build context's files after .dockerignore, one a line
+//	dockerfile-check replay FILE TARGET CONTEXT WORKDIR
+//	                                      the filesystem TARGET builds, without Docker (replay.go)
 package main
 
 import (
@@ -30,21 +29,21 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
+const usage = "usage: dockerfile-check lint FILE TARGET... | replay FILE TARGET CONTEXT WORKDIR"
+
 func main() {
 	if len(os.Args) < 3 {
-		fail("usage: dockerfile-check lint FILE TARGET... | plan FILE TARGET | context DIR")
+		fail(usage)
 	}
 	var err error
 	switch os.Args[1] {
 	case "lint":
 		err = lint(os.Args[2], os.Args[3:])
-	case "plan":
-		if len(os.Args) != 4 {
-			fail("usage: dockerfile-check plan FILE TARGET")
+	case "replay":
+		if len(os.Args) != 6 {
+			fail(usage)
 		}
-		err = plan(os.Args[2], os.Args[3])
-	case "context":
-		err = listContext(os.Args[2])
+		err = replay(os.Args[2], os.Args[3], os.Args[4], os.Args[5])
 	default:
 		fail("unknown command " + os.Args[1])
 	}
@@ -176,136 +175,23 @@ func parseStages(dt []byte) ([]instructions.Stage, []instructions.ArgCommand, er
 	return instructions.Parse(ast.AST, nil)
 }
 
-type step struct {
-	Kind    string   `json:"kind"`
-	Line    int      `json:"line"`
-	Sources []string `json:"sources,omitempty"`
-	Dest    string   `json:"dest,omitempty"`
-	From    string   `json:"from,omitempty"`
-	Chown   string   `json:"chown,omitempty"`
-	Shell   string   `json:"shell,omitempty"`
-	Path    string   `json:"path,omitempty"`
-	Env     []string `json:"env,omitempty"`
-	User    string   `json:"user,omitempty"`
-	// Set for an instruction the plan does not model, so the reader can refuse it.
-	Original string `json:"original,omitempty"`
-}
-
-type stage struct {
-	Name  string `json:"name"`
-	Base  string `json:"base"`
-	Steps []step `json:"steps"`
-}
-
-// plan lists the stages TARGET depends on (through FROM and COPY --from) in Dockerfile order,
-// with ARGs expanded the way BuildKit expands them.
-func plan(file, target string) error {
-	dt, err := os.ReadFile(file)
-	if err != nil {
-		return err
-	}
-	stages, metaArgs, err := parseStages(dt)
-	if err != nil {
-		return err
-	}
-	args := map[string]string{}
-	for _, meta := range metaArgs {
-		for _, a := range meta.Args {
-			if a.Value != nil {
-				args[a.Key] = *a.Value
-			}
-		}
-	}
-	expand := func(s string) string {
-		return os.Expand(s, func(k string) string { return args[k] })
-	}
-	byName := map[string]int{}
-	for i, s := range stages {
-		byName[strings.ToLower(s.Name)] = i
-	}
-	needed := map[int]bool{}
-	var visit func(i int)
-	visit = func(i int) {
-		if needed[i] {
-			return
-		}
-		needed[i] = true
-		if j, ok := byName[strings.ToLower(stages[i].BaseName)]; ok {
-			visit(j)
-		}
-		for _, c := range stages[i].Commands {
-			if cp, ok := c.(*instructions.CopyCommand); ok && cp.From != "" {
-				if j, ok := byName[strings.ToLower(cp.From)]; ok {
-					visit(j)
-				}
-			}
-		}
-	}
-	t, ok := byName[strings.ToLower(target)]
-	if !ok {
-		return fmt.Errorf("no stage %q", target)
-	}
-	visit(t)
-
-	var out []stage
-	for i, s := range stages {
-		if !needed[i] {
-			continue
-		}
-		st := stage{Name: s.Name, Base: expand(s.BaseName)}
-		for _, c := range s.Commands {
-			line := 0
-			if loc := c.Location(); len(loc) > 0 {
-				line = loc[0].Start.Line
-			}
-			switch c := c.(type) {
-			case *instructions.CopyCommand:
-				st.Steps = append(st.Steps, step{Kind: "copy", Line: line, Sources: c.SourcePaths, Dest: c.DestPath, From: c.From, Chown: c.Chown})
-			case *instructions.RunCommand:
-				if !c.PrependShell || len(c.FlagsUsed) > 0 || len(c.Files) > 0 {
-					st.Steps = append(st.Steps, step{Kind: "unsupported", Line: line, Original: c.String()})
-					continue
-				}
-				st.Steps = append(st.Steps, step{Kind: "run", Line: line, Shell: strings.Join(c.CmdLine, " ")})
-			case *instructions.WorkdirCommand:
-				st.Steps = append(st.Steps, step{Kind: "workdir", Line: line, Path: c.Path})
-			case *instructions.EnvCommand:
-				var env []string
-				for _, kv := range c.Env {
-					env = append(env, kv.Key+"="+kv.Value)
-				}
-				st.Steps = append(st.Steps, step{Kind: "env", Line: line, Env: env})
-			case *instructions.UserCommand:
-				st.Steps = append(st.Steps, step{Kind: "user", Line: line, User: c.User})
-			case *instructions.CmdCommand, *instructions.ExposeCommand, *instructions.EntrypointCommand, *instructions.LabelCommand:
-				st.Steps = append(st.Steps, step{Kind: "metadata", Line: line, Original: c.(fmt.Stringer).String()})
-			default:
-				st.Steps = append(st.Steps, step{Kind: "unsupported", Line: line, Original: fmt.Sprint(c)})
-			}
-		}
-		out = append(out, st)
-	}
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
-}
-
-// listContext prints the files BuildKit would send as the build context of DIR: everything
-// not excluded by DIR/.dockerignore.
-func listContext(dir string) error {
+// contextFiles lists the files BuildKit would send as the build context of DIR: everything not
+// excluded by DIR/.dockerignore, as slash-separated relative paths.
+func contextFiles(dir string) ([]string, error) {
 	var patterns []string
 	if f, err := os.Open(filepath.Join(dir, ".dockerignore")); err == nil {
 		patterns, err = ignorefile.ReadAll(f)
 		f.Close()
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
 	pm, err := patternmatcher.New(patterns)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	var files []string
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -326,8 +212,9 @@ func listContext(dir string) error {
 			return nil
 		}
 		if !excluded {
-			fmt.Println(rel)
+			files = append(files, rel)
 		}
 		return nil
 	})
+	return files, err
 }

@@ -44,7 +44,8 @@ export const botEnvSchema = z
     /** Applies the schema at start (always on for the embedded engine). */
     BOT_MIGRATE: envVar.boolean(false),
     RETENTION_DAYS: envVar.positiveInt(30),
-    OPS_PORT: envVar.port(9464),
+    METRICS_PORT: envVar.port(9464),
+    METRICS_HOST: z.string().min(1).default('0.0.0.0'),
     LOG_LEVEL: envVar.logLevel(),
   })
   .superRefine((env, ctx) => {
