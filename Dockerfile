@@ -2,7 +2,10 @@
 # One image for every Wikipulse app; the entrypoint picks the app:
 #   node apps/ingestor/dist/main.js | apps/sink/dist/main.js | apps/bot/dist/main.js | apps/operator/dist/main.js
 # The chart sets the command per Deployment. Nothing secret is baked in: configuration comes
-# from the environment at run time.
+# from the environment at run time. Without a Docker engine, `npm run check:image`
+# (tools/image/check.sh) lints this file with BuildKit's own rules, replays the runtime target
+# into a directory and starts every entrypoint from it: the replay follows these instructions
+# as written, so a step it cannot model (RUN --mount, ADD, COPY --link...) fails the check.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -23,12 +26,14 @@ COPY apps/ingestor/package.json apps/ingestor/
 COPY apps/local/package.json apps/local/
 COPY apps/operator/package.json apps/operator/
 COPY apps/sink/package.json apps/sink/
+COPY grafana/package.json grafana/
 RUN npm ci --no-audit --no-fund
 COPY packages packages
 COPY apps apps
-# The deployable apps and what they import; the root tsconfig.json also names grafana and
-# apps/local, which the image does not need (and the build context leaves out).
-RUN npx tsc -b apps/ingestor apps/sink apps/bot apps/operator
+# The dashboards' code too: the root tsconfig.json builds it, here and in Tilt's live update of
+# the dev stage.
+COPY grafana grafana
+RUN npx tsc -b
 
 # The built workspaces with production dependencies only. The local mode (apps/local) and the
 # test kit (packages/testing) stay behind, and with them testcontainers and the embedded
