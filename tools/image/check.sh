@@ -32,6 +32,19 @@ if [[ ! -x "$bin" || "$(cat "$cache/stamp" 2>/dev/null)" != "$key" ]]; then
   echo "$key" >"$cache/stamp"
 fi
 
+# The checker must catch what it is here for: a rule of `docker build --check` and a COPY --from
+# naming no stage.
+selftest="$(mktemp -d)"
+printf 'FROM node:20 as build\nCMD node main.js\n' >"$selftest/lint.Dockerfile"
+printf 'FROM node:20 AS build\nFROM node:20 AS runtime\nCOPY --from=biuld /src /app\n' >"$selftest/stage.Dockerfile"
+for bad in lint stage; do
+  if "$bin" lint "$selftest/$bad.Dockerfile" runtime >/dev/null 2>&1; then
+    echo "check:image: tools/image passed a Dockerfile it must refuse ($bad)" >&2
+    exit 1
+  fi
+done
+rm -rf "$selftest"
+
 "$bin" lint Dockerfile build deps dev runtime
 
 config="$cache/runtime.json"
@@ -60,6 +73,8 @@ done
 for dir in apps/local packages/testing; do
   [[ ! -e "$app/$dir" ]] || problem "$dir is in the image"
 done
+found="$(find "$app" -perm -0002 ! -type l -print -quit)"
+[[ -z "$found" ]] || problem "writable by anyone: ${found#"$app/"}"
 found="$(find "$app/apps" "$app/packages" -name node_modules -prune -o \
   \( -name '*.ts' -o -name '*.map' -o -name '*.test.*' -o -name src \) -print -quit)"
 [[ -z "$found" ]] || problem "sources, tests or source maps are in the image: ${found#"$app/"}"
@@ -116,6 +131,8 @@ JS
 # user (uid:gid from USER), a read-only tree with no node_modules above it (Node would look
 # there for a module the image lacks). As root, in a private mount namespace: the tree mounted
 # read-only on /srv, the process as USER. Otherwise a copy in a temporary directory, as this user.
+# The image's processes get no checkout tools (an outer `npm run` puts node_modules/.bin on PATH).
+clean_path="$(tr ':' '\n' <<<"$PATH" | grep -v node_modules | paste -sd:)"
 free_port() { node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'; }
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
@@ -133,7 +150,7 @@ fi
 start() {
   local name="$1"
   shift
-  local command=(env -i "PATH=$PATH" HOME=/nonexistent "${image_env[@]}" "$@")
+  local command=(env -i "PATH=$clean_path" HOME=/nonexistent "${image_env[@]}" "$@")
   if $isolated; then
     # shellcheck disable=SC2016 # expanded by the inner shell
     command=(unshare -m sh -c 'mount --bind "$0" /srv && mount -o remount,bind,ro /srv && cd /srv &&

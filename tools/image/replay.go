@@ -308,7 +308,7 @@ func (st *replayStage) run(line int, script, snapshot string) error {
 	}
 	cmd := exec.Command("/bin/sh", "-c", script)
 	cmd.Dir = st.path(st.dir)
-	cmd.Env = append(append(os.Environ(), "npm_config_cache="+st.npmCache), st.env...)
+	cmd.Env = append(append(hostEnv(), "npm_config_cache="+st.npmCache), st.env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("line %d: RUN failed: %w", line, err)
@@ -322,6 +322,30 @@ func (st *replayStage) run(line int, script, snapshot string) error {
 		return err
 	}
 	return os.Rename(tmp, snapshot)
+}
+
+// hostEnv is this machine's environment as a RUN step sees it: without what an outer
+// `npm run` adds (its npm_* settings, and node_modules/.bin folders on PATH, which would lend
+// the checkout's tools to a stage that lacks them).
+func hostEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		key, value, _ := strings.Cut(kv, "=")
+		switch {
+		case strings.HasPrefix(strings.ToLower(key), "npm_"), key == "INIT_CWD":
+		case key == "PATH":
+			var dirs []string
+			for _, dir := range filepath.SplitList(value) {
+				if !strings.Contains(dir, "node_modules") {
+					dirs = append(dirs, dir)
+				}
+			}
+			env = append(env, "PATH="+strings.Join(dirs, string(os.PathListSeparator)))
+		default:
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // restore replaces the stage directory with the cached snapshot it stands at, if any. Cached
