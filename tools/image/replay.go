@@ -40,6 +40,7 @@ type replayStage struct {
 	key      string
 	env      []string
 	dir      string
+	config   ImageConfig
 }
 
 // ImageConfig is what the target's image would run with, for the entrypoint checks.
@@ -101,7 +102,6 @@ func replay(file, target, contextDir, workDir string) error {
 	}
 	used := map[string]bool{}
 	built := map[string]*replayStage{}
-	config := ImageConfig{Skipped: []string{}}
 	for i, s := range stages {
 		if !needed[i] {
 			continue
@@ -124,16 +124,24 @@ func replay(file, target, contextDir, workDir string) error {
 				return err
 			}
 			st.key, st.env, st.dir = parent.key, append([]string(nil), parent.env...), parent.dir
+			st.config = parent.config
+			st.config.Skipped = append([]string{}, parent.config.Skipped...)
 		} else {
 			if err := os.MkdirAll(st.root, 0o755); err != nil {
 				return err
 			}
 			st.key = digestOf("base", base, string(tools))
-			config = ImageConfig{Skipped: []string{}}
+			st.config.Skipped = []string{}
 		}
 		logf("stage %s (from %s)", s.Name, base)
 		for _, c := range s.Commands {
 			line := c.Location()[0].Start.Line
+			// Variables would need the base image's environment, which the replay does not have.
+			if code, ok := c.(fmt.Stringer); ok && strings.Contains(code.String(), "$") {
+				if _, isRun := c.(*instructions.RunCommand); !isRun {
+					return fmt.Errorf("line %d: a variable outside RUN is not replayed: %s", line, code)
+				}
+			}
 			switch c := c.(type) {
 			case *instructions.WorkdirCommand:
 				st.dir = resolvePath(st.dir, c.Path)
@@ -166,10 +174,16 @@ func replay(file, target, contextDir, workDir string) error {
 					return fmt.Errorf("line %d: only the shell form of RUN without flags is replayed", line)
 				}
 				script := strings.Join(c.CmdLine, " ")
-				if fields := strings.Fields(script); len(fields) > 0 && systemCommands[fields[0]] {
+				if administersSystem(script) {
 					logf("  line %d: skipped (base image administration): %s", line, firstLine(script))
-					config.Skipped = append(config.Skipped, script)
+					st.config.Skipped = append(st.config.Skipped, script)
 					continue
+				}
+				// On this machine an absolute path is outside the stage directory.
+				for _, word := range strings.Fields(script) {
+					if strings.HasPrefix(word, "/") {
+						return fmt.Errorf("line %d: RUN names the absolute path %s, which the replay cannot map", line, word)
+					}
 				}
 				st.key = digestOf(st.key, "RUN", script)
 				used[st.key] = true
@@ -177,9 +191,9 @@ func replay(file, target, contextDir, workDir string) error {
 					return err
 				}
 			case *instructions.UserCommand:
-				config.User = c.User
+				st.config.User = c.User
 			case *instructions.CmdCommand:
-				config.Cmd = c.CmdLine
+				st.config.Cmd = c.CmdLine
 			case *instructions.ExposeCommand, *instructions.LabelCommand:
 			default:
 				return fmt.Errorf("line %d: %s is not replayed", line, c.Name())
@@ -188,15 +202,26 @@ func replay(file, target, contextDir, workDir string) error {
 		if err := st.restore(); err != nil {
 			return err
 		}
+		st.config.Root, st.config.WorkingDir, st.config.Env = st.root, st.dir, st.env
 		built[strings.ToLower(s.Name)] = st
-		config.Root, config.WorkingDir, config.Env = st.root, st.dir, st.env
 	}
 	if err := pruneLayers(layers, used); err != nil {
 		return err
 	}
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
-	return enc.Encode(config)
+	return enc.Encode(built[strings.ToLower(target)].config)
+}
+
+// administersSystem tells whether every command of a `a && b` chain is one of systemCommands.
+func administersSystem(script string) bool {
+	for _, command := range strings.Split(script, "&&") {
+		fields := strings.Fields(command)
+		if len(fields) == 0 || !systemCommands[fields[0]] {
+			return false
+		}
+	}
+	return true
 }
 
 // neededStages marks the stages target is built from, through FROM and COPY --from.
