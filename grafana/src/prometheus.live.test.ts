@@ -171,6 +171,7 @@ beforeAll(async () => {
     CLICKHOUSE_DATABASE: uniqueName('obs'),
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     METRICS_PORT: String(sinkPort),
+    METRICS_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   });
 
@@ -184,7 +185,8 @@ beforeAll(async () => {
     CLICKHOUSE_DATABASE: uniqueName('obs_bot'),
     BOT_MIGRATE: 'true',
     BOT_WATCH_ENABLED: 'false',
-    OPS_PORT: String(botPort),
+    METRICS_PORT: String(botPort),
+    METRICS_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
   });
 

@@ -212,7 +212,7 @@ describe('the bot process', () => {
         KAFKA_BROKERS: '',
         CLICKHOUSE_URL: '',
         CLICKHOUSE_PATH: dataDir,
-        OPS_PORT: '0',
+        METRICS_PORT: '0',
         CONSOLE_PORT: '0',
         LOG_LEVEL: 'info',
         ...env,

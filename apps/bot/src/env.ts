@@ -45,7 +45,8 @@ export const botEnvSchema = z
     /** Applies the schema at start (always on for the embedded engine). */
     BOT_MIGRATE: envVar.boolean(false),
     RETENTION_DAYS: envVar.positiveInt(30),
-    OPS_PORT: envVar.port(9464),
+    METRICS_PORT: envVar.port(9464),
+    METRICS_HOST: z.string().min(1).default('0.0.0.0'),
     /** The HTTP console (worker, standalone and console roles); off when unset. */
     CONSOLE_PORT: optional(z.coerce.number().int().min(0).max(65535)),
     /** Loopback by default: in a pod, only `kubectl port-forward` reaches it (README, bot). */

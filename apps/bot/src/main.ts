@@ -25,7 +25,8 @@ if (token === '' && env.BOT_ROLE !== 'console') {
 let ready = false;
 const ops = await startOpsServer({
   registry,
-  port: env.OPS_PORT,
+  port: env.METRICS_PORT,
+  host: env.METRICS_HOST,
   readiness: { started: () => ready },
 });
 shutdown.add('ops server', () => ops.close());

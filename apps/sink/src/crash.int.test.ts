@@ -125,6 +125,7 @@ describe('sink killed with SIGKILL between insert and commit', () => {
       BATCH_MAX_WAIT_MS: '200',
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
       LOG_LEVEL: 'debug',
     };
     if (service.kind === 'server') {

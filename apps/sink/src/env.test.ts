@@ -15,6 +15,7 @@ describe('loadEnv', () => {
       BATCH_MAX_ROWS: 5_000,
       BATCH_MAX_WAIT_MS: 200,
       METRICS_PORT: 9464,
+      METRICS_HOST: '0.0.0.0',
     });
     expect(env.clickhousePath).toMatch(/\/\.data\/clickhouse$/);
   });

@@ -24,6 +24,7 @@ const schema = z.object({
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000),
   RETRY_MAX_MS: envVar.positiveInt(30_000),
   METRICS_PORT: envVar.port(9464),
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   SHUTDOWN_DEADLINE_MS: envVar.positiveInt(25_000),
   LOG_LEVEL: envVar.logLevel(),
   /**

@@ -48,6 +48,7 @@ const sink = new Sink({
 const ops = await startOpsServer({
   registry,
   port: env.METRICS_PORT,
+  host: env.METRICS_HOST,
   readiness: {
     kafka: () => sink.readiness().kafka,
     clickhouse: () => sink.readiness().clickhouse,

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
+import type { createChdbConnection } from 'chdb/connection';
 
 export type { ClickHouseClient };
 
@@ -21,7 +22,8 @@ export const CLICKHOUSE_SETTINGS = {
 
 /**
  * Opens a `@clickhouse/client` on either target. The embedded engine (chdb) allows one data
- * path per process at a time.
+ * path per process at a time; it is an optional dependency (about 540 MB), loaded only here,
+ * so a deployment that sets `CLICKHOUSE_URL` runs without it.
  */
 export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
   if (target.kind === 'server') {
@@ -35,7 +37,7 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
   return createClient({
     // chdb implements the same Connection contract against its own copy of
     // @clickhouse/client-common, so the two declarations differ only in name.
-    connection: createChdbConnection({ path: target.path }) as unknown as ClientConnection,
+    connection: loadChdb()({ path: target.path }) as unknown as ClientConnection,
     clickhouse_settings: CLICKHOUSE_SETTINGS,
   });
 }
@@ -47,4 +49,32 @@ export function clickHouseTargetFromEnv(
 ): ClickHouseTarget {
   if (env.CLICKHOUSE_URL) return { kind: 'server', url: env.CLICKHOUSE_URL };
   return { kind: 'embedded', path: env.CLICKHOUSE_PATH ?? defaultPath };
+}
+
+/**
+ * Loads the embedded engine on first use. `require` rather than `import()` keeps
+ * `openClickHouse` synchronous for its callers; chdb ships a CommonJS build of this entry point.
+ */
+function loadChdb(): typeof createChdbConnection {
+  const require = createRequire(import.meta.url);
+  try {
+    return (require('chdb/connection') as { createChdbConnection: typeof createChdbConnection })
+      .createChdbConnection;
+  } catch (error) {
+    if (isMissing(error, 'chdb')) {
+      throw new Error(
+        'The embedded ClickHouse engine is not installed: install chdb (npm install chdb) or set CLICKHOUSE_URL to a ClickHouse server',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+function isMissing(error: unknown, pkg: string): boolean {
+  return (
+    error instanceof Error &&
+    (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' &&
+    error.message.includes(`'${pkg}`)
+  );
 }

@@ -87,6 +87,7 @@ async function runSink(bus: KafkaBus, topic: string, dataPath: string): Promise<
       CLICKHOUSE_PATH: dataPath,
       BATCH_MAX_ROWS: String(batchRows),
       METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
       LOG_LEVEL: 'debug',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
