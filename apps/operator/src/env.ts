@@ -13,6 +13,7 @@ const schema = z
     APP_IMAGE_PULL_POLICY: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
     APP_METRICS_PORT: envVar.port(9464),
     METRICS_PORT: envVar.port(9464),
+    METRICS_HOST: z.string().min(1).default('0.0.0.0'),
     LOG_LEVEL: envVar.logLevel(),
   })
   .refine(

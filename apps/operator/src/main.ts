@@ -57,6 +57,7 @@ shutdown.add('operator', () => operator.stop());
 const ops = await startOpsServer({
   registry,
   port: env.METRICS_PORT,
+  host: env.METRICS_HOST,
   readiness: { watching: () => operator.watching },
 });
 shutdown.add('ops server', () => ops.close());
