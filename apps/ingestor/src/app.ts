@@ -105,6 +105,7 @@ export async function createIngestorApp(
     maxInFlight: env.MAX_IN_FLIGHT,
     checkpointIntervalMs: env.CHECKPOINT_INTERVAL_MS,
     checkpointIds: env.OUTPUT === 'stdout' ? Math.min(FILE_CHECKPOINT_IDS, env.DEDUP_WINDOW) : 0,
+    parseWorker: env.PARSE_WORKER,
   };
   const ingestor = new Ingestor({
     settings,

@@ -1,26 +1,79 @@
-import { isCanary, parseEvent, type RecentChange, type RejectReason } from '@wikipulse/events';
-import type { DedupWindow } from './dedup.js';
-import type { EventFilter } from './filters.js';
+import type { RejectReason } from '@wikipulse/events';
 
 export type DropReason = 'canary' | 'duplicate' | 'filtered';
 
-export type Outcome =
-  | { kind: 'accept'; event: RecentChange }
-  | { kind: 'dead'; reason: RejectReason; detail: string }
-  | { kind: 'drop'; reason: DropReason };
+/**
+ * Verdicts travel as one flat array per batch of events, a tag followed by its fields, because
+ * a worker thread sends them back: an array of strings and numbers is much cheaper to copy
+ * between threads than an object per event.
+ *
+ * - `ACCEPT, metaId, key, wiki | null, dtMs` (dtMs: `meta.dt` in epoch ms, NaN if unparsable)
+ * - `CANARY`, `FILTERED`
+ * - `DEAD, reason, detail`
+ */
+export const VERDICT = { accept: 0, canary: 1, filtered: 2, dead: 3 } as const;
+
+export type Verdicts = (string | number | null)[];
 
 /**
- * What happens to one SSE `data` payload, in order: refuse what is invalid (it goes to the
- * dead-letter topic), drop canaries, drop what the filters exclude, then drop a repeat of a
- * recently accepted `meta.id`. Filtering before deduplication keeps unwanted ids out of the
- * window, so a filtered pipeline remembers further back.
+ * What the ingestor does with each verdict, called in stream order. `value` is the event's
+ * `data` exactly as received, as UTF-8 bytes: encoded by the thread that judged it, so that
+ * the Kafka encoder only copies them.
  */
-export function classify(data: string, dedup: DedupWindow, filter: EventFilter): Outcome {
-  const parsed = parseEvent(data);
-  if (!parsed.ok) return { kind: 'dead', reason: parsed.reason, detail: parsed.detail };
-  const event = parsed.event;
-  if (isCanary(event)) return { kind: 'drop', reason: 'canary' };
-  if (!filter(event)) return { kind: 'drop', reason: 'filtered' };
-  if (!dedup.add(event.meta.id)) return { kind: 'drop', reason: 'duplicate' };
-  return { kind: 'accept', event };
+export interface VerdictHandler {
+  accept(
+    value: Buffer,
+    id: string,
+    receivedAt: number,
+    metaId: string,
+    key: string,
+    wiki: string | undefined,
+    dtMs: number,
+  ): void;
+  drop(id: string, receivedAt: number, reason: 'canary' | 'filtered'): void;
+  dead(value: Buffer, id: string, receivedAt: number, reason: RejectReason, detail: string): void;
+}
+
+/** Hands each event's verdict to the handler, in order; `values`, `ids` and `times` are per event. */
+export function applyVerdicts(
+  verdicts: Verdicts,
+  values: readonly Buffer[],
+  ids: readonly string[],
+  times: readonly number[],
+  handler: VerdictHandler,
+): void {
+  let at = 0;
+  for (let i = 0; i < ids.length; i += 1) {
+    const tag = verdicts[at];
+    if (tag === VERDICT.accept) {
+      const wiki = verdicts[at + 3] as string | null;
+      handler.accept(
+        values[i]!,
+        ids[i]!,
+        times[i]!,
+        verdicts[at + 1] as string,
+        verdicts[at + 2] as string,
+        wiki ?? undefined,
+        verdicts[at + 4] as number,
+      );
+      at += 5;
+    } else if (tag === VERDICT.dead) {
+      handler.dead(
+        values[i]!,
+        ids[i]!,
+        times[i]!,
+        verdicts[at + 1] as RejectReason,
+        verdicts[at + 2] as string,
+      );
+      at += 3;
+    } else if (tag === VERDICT.canary || tag === VERDICT.filtered) {
+      handler.drop(ids[i]!, times[i]!, tag === VERDICT.canary ? 'canary' : 'filtered');
+      at += 1;
+    } else {
+      throw new Error(`malformed verdicts: tag ${String(tag)} at ${at} for event ${i}`);
+    }
+  }
+  if (at !== verdicts.length) {
+    throw new Error(`malformed verdicts: ${verdicts.length - at} values left over`);
+  }
 }

@@ -35,6 +35,7 @@ export const envSchema = z
     WIKIS: envVar.list(),
     LANGS: envVar.list(),
     DEDUP_WINDOW: envVar.positiveInt(100_000),
+    PARSE_WORKER: envVar.boolean(true),
     RESTART_LOOKBACK_MS: envVar.nonNegativeInt(60_000),
     STALL_TIMEOUT_MS: envVar.positiveInt(30_000),
     RECONNECT_MIN_MS: envVar.positiveInt(500),

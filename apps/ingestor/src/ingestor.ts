@@ -1,10 +1,9 @@
 import type { Logger } from '@wikipulse/logger';
 import { Batcher, type AckedMark } from './batcher.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
-import { classify } from './classify.js';
+import { builtWorker, Classifier } from './classifier.js';
 import { DedupWindow } from './dedup.js';
-import { createFilter } from './filters.js';
-import { deadLetterMessage, eventMessage } from './message.js';
+import { acceptedMessage, deadLetterMessage } from './message.js';
 import type { IngestorMetrics } from './metrics.js';
 import type { Output } from './output.js';
 import { positionTime } from './position.js';
@@ -28,6 +27,8 @@ export interface IngestorSettings {
   checkpointIntervalMs: number;
   /** How many recent ids a checkpoint carries (file checkpoints; 0 for Kafka). */
   checkpointIds: number;
+  /** Parse and validate on a worker thread (when the built worker script is there). */
+  parseWorker: boolean;
 }
 
 export interface IngestorParts {
@@ -55,6 +56,7 @@ export class Ingestor {
   readonly #parts: IngestorParts;
   readonly #dedup: DedupWindow;
   readonly #batcher: Batcher;
+  readonly #classifier: Classifier;
   readonly #stream: StreamClient;
   #checkpointTimer: NodeJS.Timeout | undefined;
   #saving: Promise<void> | undefined;
@@ -68,7 +70,6 @@ export class Ingestor {
     this.#dedup = new DedupWindow(settings.dedupWindow);
     for (const id of parts.seenIds) this.#dedup.add(id);
     this.#savedPosition = parts.resumeFrom?.position;
-    const filter = createFilter({ wikis: settings.wikis, langs: settings.langs });
     this.#batcher = new Batcher({
       writer: output,
       maxEvents: settings.batchMaxEvents,
@@ -81,6 +82,42 @@ export class Ingestor {
         if (mark) stats.positionSeconds = (positionTime(mark.position) ?? 0) / 1000;
       },
       onError: (error) => parts.onFatal(error),
+    });
+    const batcher = this.#batcher;
+    const dedup = this.#dedup;
+    const mark = (id: string, receivedAt: number) => {
+      if (id !== '') batcher.mark({ position: id, receivedAt, dedupMark: dedup.added });
+    };
+    // Verdicts arrive in stream order; deduplication and the position stay on this thread.
+    this.#classifier = new Classifier({
+      filter: { wikis: settings.wikis, langs: settings.langs },
+      worker: settings.parseWorker ? builtWorker() : undefined,
+      onError: (error) => parts.onFatal(error),
+      handler: {
+        accept: (value, id, receivedAt, metaId, key, wiki, dtMs) => {
+          if (!dedup.add(metaId)) stats.dropped.duplicate += 1;
+          else {
+            batcher.add(acceptedMessage(metaId, key, wiki, value), value.length);
+            if (++this.#sinceLag >= LAG_SAMPLE_EVERY || stats.lagSeconds === 0) {
+              this.#sinceLag = 0;
+              if (!Number.isNaN(dtMs)) stats.lagSeconds = (receivedAt - dtMs) / 1000;
+            }
+          }
+          mark(id, receivedAt);
+        },
+        drop: (id, receivedAt, reason) => {
+          stats.dropped[reason] += 1;
+          mark(id, receivedAt);
+        },
+        dead: (value, id, receivedAt, reason, detail) => {
+          batcher.addDeadLetter(
+            deadLetterMessage(value, reason, detail, id, receivedAt),
+            value.length,
+          );
+          stats.deadLettered.set(reason, (stats.deadLettered.get(reason) ?? 0) + 1);
+          mark(id, receivedAt);
+        },
+      },
     });
     const resume = settings.since === undefined ? parts.resumeFrom?.position : undefined;
     this.#stream = new StreamClient({
@@ -98,29 +135,15 @@ export class Ingestor {
       onReconnect: (reason) => {
         stats.reconnects.set(reason, (stats.reconnects.get(reason) ?? 0) + 1);
       },
-      writable: () => this.#batcher.writable(),
+      // Reading waits for the batcher's room and for the worker to catch up: memory stays
+      // bounded either way.
+      writable: () => {
+        const classifying = this.#classifier.writable();
+        return classifying ? classifying.then(() => batcher.writable()) : batcher.writable();
+      },
       onMessage: (data, id) => {
-        const now = Date.now();
         stats.received += 1;
-        const outcome = classify(data, this.#dedup, filter);
-        if (outcome.kind === 'accept') {
-          this.#batcher.add(eventMessage(outcome.event, data), data.length);
-          if (++this.#sinceLag >= LAG_SAMPLE_EVERY || stats.lagSeconds === 0) {
-            this.#sinceLag = 0;
-            const dt = Date.parse(outcome.event.meta.dt);
-            if (!Number.isNaN(dt)) stats.lagSeconds = (now - dt) / 1000;
-          }
-        } else if (outcome.kind === 'dead') {
-          this.#batcher.addDeadLetter(
-            deadLetterMessage(data, outcome.reason, outcome.detail, id, now),
-            data.length,
-          );
-          stats.deadLettered.set(outcome.reason, (stats.deadLettered.get(outcome.reason) ?? 0) + 1);
-        } else {
-          stats.dropped[outcome.reason] += 1;
-        }
-        if (id !== '')
-          this.#batcher.mark({ position: id, receivedAt: now, dedupMark: this.#dedup.added });
+        this.#classifier.submit(data, id, Date.now());
       },
     });
   }
@@ -159,13 +182,21 @@ export class Ingestor {
     }, settings.checkpointIntervalMs);
   }
 
-  /** Stops reading, waits for every batch to be acknowledged, saves the final checkpoint. */
+  /**
+   * Stops reading, waits for the verdicts of everything read and for every batch to be
+   * acknowledged, saves the final checkpoint.
+   */
   async stop(): Promise<void> {
     this.#stream.stop();
     if (this.#checkpointTimer) clearInterval(this.#checkpointTimer);
-    await this.#batcher.drain();
-    await this.#saving;
-    await this.#checkpoint();
+    try {
+      await this.#classifier.idle();
+      await this.#batcher.drain();
+      await this.#saving;
+      await this.#checkpoint();
+    } finally {
+      await this.#classifier.close();
+    }
   }
 
   #checkpoint(): Promise<void> {

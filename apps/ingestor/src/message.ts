@@ -37,9 +37,20 @@ export const HEADER = {
  * restart logic needs when it looks events up by time, and cheaper than a timestamp per message.
  */
 export function eventMessage(event: RecentChange, raw: string): OutgoingMessage {
-  const headers: Record<string, string> = { [HEADER.metaId]: event.meta.id };
-  if (typeof event.wiki === 'string') headers[HEADER.wiki] = event.wiki;
-  return { key: messageKey(event), value: raw, headers };
+  const wiki = typeof event.wiki === 'string' ? event.wiki : undefined;
+  return acceptedMessage(event.meta.id, messageKey(event), wiki, raw);
+}
+
+/** `eventMessage` from what a verdict carries: the event itself was parsed on another thread. */
+export function acceptedMessage(
+  metaId: string,
+  key: string,
+  wiki: string | undefined,
+  raw: string | Buffer,
+): OutgoingMessage {
+  const headers: Record<string, string> = { [HEADER.metaId]: metaId };
+  if (wiki !== undefined) headers[HEADER.wiki] = wiki;
+  return { key, value: raw, headers };
 }
 
 /** Dead-letter header names: why the event was refused, and where it came from. */
@@ -52,7 +63,7 @@ export const DEAD_LETTER_HEADER = {
 
 /** The dead-letter message: the raw data exactly as received, the reason in headers. */
 export function deadLetterMessage(
-  raw: string,
+  raw: string | Buffer,
   reason: string,
   detail: string,
   position: string,

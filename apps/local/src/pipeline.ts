@@ -144,6 +144,7 @@ export async function startPipeline(
         maxInFlight: ingestorEnv.MAX_IN_FLIGHT,
         checkpointIntervalMs: ingestorEnv.CHECKPOINT_INTERVAL_MS,
         checkpointIds: 20_000,
+        parseWorker: ingestorEnv.PARSE_WORKER,
       },
       output,
       checkpoints,

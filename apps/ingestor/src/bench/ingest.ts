@@ -5,7 +5,8 @@
  *
  * BENCH_SECONDS (default 20) measured after BENCH_WARMUP_SECONDS (default 5);
  * KAFKA_BROKERS (default 127.0.0.1:19092); BENCH_CPU_PROF=<dir> writes a V8 CPU profile of
- * the ingestor there; BENCH_NODE_FLAGS replaces the ingestor's Node flags. Other ingestor
+ * the ingestor there; BENCH_NODE_FLAGS replaces the ingestor's Node flags, MALLOC_ARENA_MAX
+ * (default 2) its malloc arenas. Other ingestor
  * variables (COMPRESSION, BATCH_MAX_EVENTS, …) pass through.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -30,6 +31,8 @@ const nodeFlags = (
 )
   .split(' ')
   .filter((flag) => flag !== '');
+/** As `npm run ingest` and the chart set it: see the README's performance notes. */
+const mallocArenaMax = process.env['MALLOC_ARENA_MAX'] ?? '2';
 
 const lines = readdirSync(recordingsDir)
   .filter((f) => f.endsWith('.jsonl'))
@@ -59,6 +62,7 @@ const child = spawn(
       METRICS_PORT: String(metricsPort),
       METRICS_HOST: '127.0.0.1',
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
+      MALLOC_ARENA_MAX: mallocArenaMax,
     },
   },
 );
@@ -121,6 +125,7 @@ process.stdout.write(
     eventsInKafka: inTopic,
     compression: process.env['COMPRESSION'] ?? 'none',
     nodeFlags: nodeFlags.join(' '),
+    mallocArenaMax,
     ingestorExitCode: exitCode,
   })}\n`,
 );

@@ -1,0 +1,110 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, takeFreshEvents } from '@wikipulse/testing';
+import { Classifier, type ClassifierOptions } from './classifier.js';
+import type { VerdictHandler } from './classify.js';
+import type { FilterOptions } from './filters.js';
+import { messageKey } from './message.js';
+import type { RecentChange } from '@wikipulse/events';
+
+const builtWorker = pathToFileURL(join(repoRoot, 'apps', 'ingestor', 'dist', 'classify-worker.js'));
+const open: Classifier[] = [];
+
+beforeAll(() => {
+  // The worker thread runs the built script, as the deployed ingestor does.
+  execFileSync('npx', ['tsc', '-b', 'apps/ingestor'], { cwd: repoRoot, stdio: 'inherit' });
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+
+type Call =
+  | { kind: 'accept'; id: string; at: number; value: string; metaId: string; key: string }
+  | { kind: 'drop'; id: string; at: number; reason: string }
+  | { kind: 'dead'; id: string; at: number; value: string; reason: string };
+
+function start(
+  worker: URL | undefined,
+  filter: FilterOptions,
+  extra: Partial<ClassifierOptions> = {},
+): { classifier: Classifier; calls: Call[]; errors: unknown[] } {
+  const calls: Call[] = [];
+  const errors: unknown[] = [];
+  const handler: VerdictHandler = {
+    accept: (value, id, at, metaId, key) =>
+      calls.push({ kind: 'accept', id, at, value: value.toString('utf8'), metaId, key }),
+    drop: (id, at, reason) => calls.push({ kind: 'drop', id, at, reason }),
+    dead: (value, id, at, reason) =>
+      calls.push({ kind: 'dead', id, at, value: value.toString('utf8'), reason }),
+  };
+  const classifier = new Classifier({
+    filter,
+    worker,
+    handler,
+    batchEvents: 64,
+    // Not the test runner's flags, which resolve workspace packages to their TypeScript.
+    execArgv: [],
+    onError: (error) => errors.push(error),
+    ...extra,
+  });
+  open.push(classifier);
+  return { classifier, calls, errors };
+}
+
+describe.each([
+  ['on the calling thread', undefined],
+  ['on the built worker thread', builtWorker],
+])('Classifier %s', (_name, worker) => {
+  it('applies every verdict in submission order, with the text exactly as received', async () => {
+    const events = takeFreshEvents(500) as unknown as RecentChange[];
+    const texts = events.map((e) => JSON.stringify(e));
+    texts[10] = '{"meta":';
+    texts[70] = JSON.stringify({ ...events[70], meta: { ...events[70]!.meta, domain: 'canary' } });
+    texts[200] = JSON.stringify({ ...events[200], meta: { ...events[200]!.meta, id: 'x' } });
+    const { classifier, calls, errors } = start(worker, { wikis: [], langs: [] });
+    texts.forEach((text, i) => classifier.submit(text, `p${i}`, i));
+    await classifier.idle();
+
+    expect(errors).toEqual([]);
+    expect(classifier.pending).toBe(0);
+    expect(calls.map((c) => c.id)).toEqual(texts.map((_, i) => `p${i}`));
+    expect(calls.map((c) => c.at)).toEqual(texts.map((_, i) => i));
+    expect(calls[10]).toMatchObject({ kind: 'dead', reason: 'invalid_json', value: texts[10] });
+    expect(calls[70]).toMatchObject({ kind: 'drop', reason: 'canary' });
+    expect(calls[200]).toMatchObject({ kind: 'dead', reason: 'missing_id', value: texts[200] });
+    const accepted = calls.flatMap((c, i) => (c.kind === 'accept' ? [[c, i] as const] : []));
+    expect(accepted).toHaveLength(497);
+    for (const [call, i] of accepted) {
+      expect(call.value).toBe(texts[i]);
+      expect(call.metaId).toBe(events[i]!.meta.id);
+      expect(call.key).toBe(messageKey(events[i]!));
+    }
+  });
+
+  it('drops what the filters exclude', async () => {
+    const events = takeFreshEvents(300) as unknown as RecentChange[];
+    const { classifier, calls } = start(worker, { wikis: ['enwiki'], langs: [] });
+    events.forEach((e, i) => classifier.submit(JSON.stringify(e), `p${i}`, i));
+    await classifier.idle();
+    const kinds = calls.map((c) => (c.kind === 'drop' ? c.reason : c.kind));
+    expect(kinds).toEqual(events.map((e) => (e.wiki === 'enwiki' ? 'accept' : 'filtered')));
+    expect(kinds).toContain('accept');
+    expect(kinds).toContain('filtered');
+  });
+
+  it('holds the stream back while too many events wait for their verdicts', async () => {
+    const texts = takeFreshEvents(150).map((e) => JSON.stringify(e));
+    const { classifier, calls } = start(worker, { wikis: [], langs: [] }, { maxPending: 100 });
+    texts.slice(0, 99).forEach((text, i) => classifier.submit(text, `p${i}`, i));
+    expect(classifier.writable()).toBeUndefined();
+    texts.slice(99).forEach((text, i) => classifier.submit(text, `p${i + 99}`, i + 99));
+    const room = classifier.writable();
+    expect(room).toBeInstanceOf(Promise);
+    await room;
+    expect(classifier.pending).toBeLessThan(100);
+    await classifier.idle();
+    expect(calls).toHaveLength(150);
+  });
+});

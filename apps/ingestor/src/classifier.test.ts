@@ -1,0 +1,33 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Classifier } from './classifier.js';
+
+const open: Classifier[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+
+describe('Classifier', () => {
+  it('reports a worker that dies as a failure, and does not wait for its verdicts', async () => {
+    const script =
+      "import { parentPort } from 'node:worker_threads';" +
+      "parentPort.on('message', () => { throw new Error('worker broke'); });";
+    const errors: unknown[] = [];
+    const applied: string[] = [];
+    const classifier = new Classifier({
+      filter: { wikis: [], langs: [] },
+      worker: new URL(`data:text/javascript,${encodeURIComponent(script)}`),
+      handler: {
+        accept: (_value, id) => applied.push(id),
+        drop: (id) => applied.push(id),
+        dead: (_value, id) => applied.push(id),
+      },
+      onError: (error) => errors.push(error),
+    });
+    open.push(classifier);
+    classifier.submit('{}', 'p0', 0);
+    await classifier.idle();
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toMatch(/worker broke/);
+    expect(applied).toEqual([]);
+  });
+});

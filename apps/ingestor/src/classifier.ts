@@ -1,0 +1,206 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { applyVerdicts, type VerdictHandler } from './classify.js';
+import type { FilterOptions } from './filters.js';
+import type { Judgement } from './judge.js';
+
+export interface ClassifierOptions {
+  filter: FilterOptions;
+  /** The worker script; undefined judges on the calling thread. */
+  worker: URL | undefined;
+  handler: VerdictHandler;
+  /** Events per batch (a batch also goes at the end of the current turn of the event loop). */
+  batchEvents?: number;
+  /** Events submitted but not yet applied above which `writable()` makes the stream wait. */
+  maxPending?: number;
+  /** The worker's Node flags; the process's own by default. */
+  execArgv?: string[];
+  /** Judging failed (the worker died): the verdicts of what it held will never come. */
+  onError(error: unknown): void;
+}
+
+interface Batch {
+  data: string[];
+  ids: string[];
+  times: number[];
+}
+
+/** A batch being judged: its text went with it. */
+type Sent = Omit<Batch, 'data'>;
+
+const WORKER_FILE = new URL('./classify-worker.js', import.meta.url);
+
+/**
+ * The compiled worker script next to this module, if there is one. Tests run the TypeScript
+ * sources, which a worker thread cannot load; they judge on their own thread instead.
+ */
+export function builtWorker(): URL | undefined {
+  if (!import.meta.url.endsWith('.js')) return undefined;
+  return existsSync(fileURLToPath(WORKER_FILE)) ? WORKER_FILE : undefined;
+}
+
+/**
+ * Parses, validates and filters events, on a worker thread when one is given, and hands the
+ * verdicts to the handler in exactly the order the events were submitted, on the submitting
+ * thread. JSON.parse and the schema check are a quarter of the ingestor's work at full speed;
+ * on their own thread they no longer compete with reading the stream and encoding for Kafka.
+ *
+ * Events go in batches (`batchEvents`, or whatever arrived by the end of the current turn of
+ * the event loop); answers come batch by batch in order, so a FIFO of sent batches pairs each
+ * answer with its events. Without a worker the same batches are judged on this thread, one
+ * turn later, through the same path. The schema validator (about 15 MB) is loaded only by the
+ * thread that judges.
+ */
+export class Classifier {
+  readonly #options: ClassifierOptions;
+  readonly #batchEvents: number;
+  readonly #maxPending: number;
+  readonly #worker: Worker | undefined;
+  readonly #inline: Promise<(batch: string[]) => Judgement> | undefined;
+  readonly #sent: Sent[] = [];
+  #current: Batch = emptyBatch();
+  #scheduled = false;
+  #pending = 0;
+  #failed = false;
+  #closing = false;
+  #roomWaiters: (() => void)[] = [];
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: ClassifierOptions) {
+    this.#options = options;
+    this.#batchEvents = options.batchEvents ?? 128;
+    this.#maxPending = options.maxPending ?? 4096;
+    if (options.worker === undefined) {
+      this.#inline = loadInline(options.filter);
+      // A judge that cannot load fails the first batch; this keeps the rejection handled.
+      this.#inline.catch(() => undefined);
+      return;
+    }
+    const worker = new Worker(options.worker, {
+      workerData: { wikis: [...options.filter.wikis], langs: [...options.filter.langs] },
+      ...(options.execArgv ? { execArgv: options.execArgv } : {}),
+      // The worker's garbage is short-lived (parsed events die within their batch): a small
+      // young generation keeps its share of the RSS small.
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
+    });
+    worker.on('message', (answer: Judgement) => this.#onAnswer(answer));
+    worker.on('error', (error) => this.#fail(error));
+    worker.on('exit', (code) => {
+      if (!this.#closing) this.#fail(new Error(`the classification worker exited (code ${code})`));
+    });
+    this.#worker = worker;
+  }
+
+  /** Events submitted whose verdicts have not been applied yet. */
+  get pending(): number {
+    return this.#pending + this.#current.data.length;
+  }
+
+  submit(data: string, id: string, receivedAt: number): void {
+    if (this.#failed) return;
+    const current = this.#current;
+    current.data.push(data);
+    // The position is a view into the network text it was read from (V8 keeps substrings
+    // as views): held while the batch is judged, it would keep that whole text alive long
+    // enough to be promoted to the old generation.
+    current.ids.push(ownCopy(id));
+    current.times.push(receivedAt);
+    if (current.data.length >= this.#batchEvents) this.#send();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        this.#send();
+      });
+    }
+  }
+
+  /** Undefined while few enough events are pending; otherwise resolves when they are. */
+  writable(): Promise<void> | undefined {
+    if (this.pending < this.#maxPending) return undefined;
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  /** Resolves once every verdict submitted so far has been applied, or judging failed. */
+  idle(): Promise<void> {
+    this.#send();
+    if (this.#pending === 0 || this.#failed) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.#worker?.terminate();
+  }
+
+  #send(): void {
+    const batch = this.#current;
+    if (batch.data.length === 0 || this.#failed) return;
+    this.#current = emptyBatch();
+    this.#sent.push({ ids: batch.ids, times: batch.times });
+    this.#pending += batch.ids.length;
+    if (this.#worker) this.#worker.postMessage(batch.data);
+    else {
+      this.#inline!.then(
+        (judge) => this.#onAnswer(judge(batch.data)),
+        (error: unknown) => this.#fail(error),
+      );
+    }
+  }
+
+  #onAnswer({ verdicts, bytes, ends }: Judgement): void {
+    if (this.#failed) return;
+    const batch = this.#sent.shift();
+    if (!batch || ends.length !== batch.ids.length) {
+      this.#fail(new Error('a judgement does not match the batch it answers'));
+      return;
+    }
+    const text = Buffer.from(bytes);
+    const values: Buffer[] = [];
+    let start = 0;
+    for (const end of ends) {
+      values.push(text.subarray(start, end));
+      start = end;
+    }
+    try {
+      applyVerdicts(verdicts, values, batch.ids, batch.times, this.#options.handler);
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    this.#pending -= batch.ids.length;
+    if (this.pending < this.#maxPending) wake(this.#roomWaiters);
+    if (this.#pending === 0) wake(this.#idleWaiters);
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    wake(this.#idleWaiters);
+    this.#options.onError(error);
+  }
+}
+
+async function loadInline(options: FilterOptions): Promise<(batch: string[]) => Judgement> {
+  const [{ createFilter }, { judgeBatch }] = await Promise.all([
+    import('./filters.js'),
+    import('./judge.js'),
+  ]);
+  const filter = createFilter(options);
+  return (batch) => judgeBatch(batch, filter);
+}
+
+function emptyBatch(): Batch {
+  return { data: [], ids: [], times: [] };
+}
+
+function wake(waiters: (() => void)[]): void {
+  const all = waiters.splice(0);
+  for (const resolve of all) resolve();
+}
+
+/** A string of its own rather than a view into a larger one (see `Batcher`'s `ownCopy`). */
+function ownCopy(text: string): string {
+  return `${text} `.slice(0, -1);
+}

@@ -1,0 +1,61 @@
+import { isCanary, parseEvent } from '@wikipulse/events';
+import { VERDICT, type Verdicts } from './classify.js';
+import type { EventFilter } from './filters.js';
+import { messageKey } from './message.js';
+
+/**
+ * Judges one SSE `data` payload, in order: refuse what is invalid (it goes to the dead-letter
+ * topic), drop canaries, drop what the filters exclude. Deduplication is not part of it: the
+ * window lives on the thread that applies the verdicts in stream order, and filtering first
+ * keeps unwanted ids out of the window, so a filtered pipeline remembers further back.
+ */
+export function judge(out: Verdicts, data: string, filter: EventFilter): void {
+  const parsed = parseEvent(data);
+  if (!parsed.ok) {
+    out.push(VERDICT.dead, parsed.reason, parsed.detail);
+    return;
+  }
+  const event = parsed.event;
+  if (isCanary(event)) out.push(VERDICT.canary);
+  else if (!filter(event)) out.push(VERDICT.filtered);
+  else {
+    const wiki = typeof event.wiki === 'string' ? event.wiki : null;
+    out.push(VERDICT.accept, event.meta.id, messageKey(event), wiki, Date.parse(event.meta.dt));
+  }
+}
+
+/** A batch's verdicts, and the UTF-8 bytes of the events that are kept. */
+export interface Judgement {
+  verdicts: Verdicts;
+  /** The kept (accepted or dead-lettered) events' bytes, back to back. */
+  bytes: ArrayBuffer;
+  /** Where each event's bytes end in `bytes`; an event that is not kept has none. */
+  ends: Uint32Array;
+}
+
+/**
+ * Judges a batch and encodes the kept events' text as UTF-8 into one buffer of its own (not
+ * a slice of Node's shared pool, so that a worker thread can transfer it without a copy): the
+ * thread that produces them then neither keeps the text alive while it waits nor encodes it.
+ */
+export function judgeBatch(batch: readonly string[], filter: EventFilter): Judgement {
+  const verdicts: Verdicts = [];
+  const ends = new Uint32Array(batch.length);
+  const kept: string[] = [];
+  let total = 0;
+  for (let i = 0; i < batch.length; i += 1) {
+    const data = batch[i]!;
+    const at = verdicts.length;
+    judge(verdicts, data, filter);
+    const tag = verdicts[at];
+    if (tag === VERDICT.accept || tag === VERDICT.dead) {
+      total += Buffer.byteLength(data);
+      kept.push(data);
+    }
+    ends[i] = total;
+  }
+  const bytes = Buffer.allocUnsafeSlow(total);
+  let offset = 0;
+  for (const data of kept) offset += bytes.write(data, offset, 'utf8');
+  return { verdicts, bytes: bytes.buffer, ends };
+}
