@@ -70,7 +70,7 @@ export class Classifier {
   constructor(options: ClassifierOptions) {
     this.#options = options;
     this.#batchEvents = options.batchEvents ?? 128;
-    this.#maxPending = options.maxPending ?? 4096;
+    this.#maxPending = options.maxPending ?? 2048;
     if (options.worker === undefined) {
       this.#inline = loadInline(options.filter);
       // A judge that cannot load fails the first batch; this keeps the rejection handled.
