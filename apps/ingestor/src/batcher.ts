@@ -100,7 +100,6 @@ export class Batcher {
     const batch = this.#current;
     if (batch.events.length === 0 && batch.dead.length === 0 && batch.mark === undefined) return;
     this.#current = emptyBatch();
-    if (batch.mark) batch.mark = { ...batch.mark, position: ownCopy(batch.mark.position) };
     this.#inFlight.push(batch);
     const started = this.#now();
     batch.eventCount = batch.events.length;
@@ -176,14 +175,4 @@ function emptyBatch(): Batch {
     mark: undefined,
     done: false,
   };
-}
-
-/**
- * A string of its own. V8 keeps substrings (of 13 characters or more) as views into their
- * source: a position read from the stream would keep the whole network chunk it came from
- * alive while its batch waits for the acknowledgement, long enough for the chunk to be promoted
- * to the old generation, one chunk per batch. Concatenating makes V8 flatten a new string.
- */
-function ownCopy(text: string): string {
-  return `${text} `.slice(0, -1);
 }

@@ -3,6 +3,7 @@ import { BrokerConnection, BrokerConnectionError } from './connection.js';
 import { partitionForKey } from './murmur2.js';
 import {
   API,
+  ERROR,
   KafkaProtocolError,
   Writer,
   decodeApiVersions,
@@ -316,7 +317,8 @@ class WireProducer implements Producer {
           if (!batch) continue;
           byId.delete(`${result.topic}\u0000${result.partition}`);
           // A duplicate is a batch the broker already has from an earlier attempt.
-          if (result.errorCode === 0 || result.errorCode === 46) continue;
+          if (result.errorCode === ERROR.none || result.errorCode === ERROR.duplicateSequenceNumber)
+            continue;
           const error = new KafkaProtocolError(
             result.errorCode,
             `producing to ${result.topic}[${result.partition}]`,
@@ -397,8 +399,11 @@ class WireProducer implements Producer {
           return;
         }
         const refusal =
-          unknown.errorCode === 3
-            ? new KafkaProtocolError(3, `topic ${unknown.name} does not exist`)
+          unknown.errorCode === ERROR.unknownTopicOrPartition
+            ? new KafkaProtocolError(
+                ERROR.unknownTopicOrPartition,
+                `topic ${unknown.name} does not exist`,
+              )
             : new KafkaProtocolError(unknown.errorCode, `metadata of ${unknown.name}`);
         if (!refusal.retriable) throw refusal;
         error = refusal;
