@@ -21,9 +21,10 @@ afterEach(async () => {
 });
 
 type Call =
-  | { kind: 'accept'; id: string; at: number; value: string; metaId: string; key: string }
-  | { kind: 'drop'; id: string; at: number; reason: string }
-  | { kind: 'dead'; id: string; at: number; value: string; reason: string };
+  | { kind: 'accept'; value: string; metaId: string; key: string; at: number }
+  | { kind: 'drop'; reason: string }
+  | { kind: 'dead'; value: string; reason: string; position: string; at: number }
+  | { kind: 'passed'; position: string; at: number };
 
 function start(
   worker: URL | undefined,
@@ -33,11 +34,12 @@ function start(
   const calls: Call[] = [];
   const errors: unknown[] = [];
   const handler: VerdictHandler = {
-    accept: (value, id, at, metaId, key) =>
-      calls.push({ kind: 'accept', id, at, value: value.toString('utf8'), metaId, key }),
-    drop: (id, at, reason) => calls.push({ kind: 'drop', id, at, reason }),
-    dead: (value, id, at, reason) =>
-      calls.push({ kind: 'dead', id, at, value: value.toString('utf8'), reason }),
+    accept: (value, metaId, key, _wiki, _dtMs, at) =>
+      calls.push({ kind: 'accept', value: value.toString('utf8'), metaId, key, at }),
+    drop: (reason) => calls.push({ kind: 'drop', reason }),
+    dead: (value, reason, _detail, position, at) =>
+      calls.push({ kind: 'dead', value: value.toString('utf8'), reason, position, at }),
+    passed: (position, at) => calls.push({ kind: 'passed', position, at }),
   };
   const classifier = new Classifier({
     filter,
@@ -63,17 +65,45 @@ describe.each([
     texts[10] = '{"meta":';
     texts[70] = JSON.stringify({ ...events[70], meta: { ...events[70]!.meta, domain: 'canary' } });
     texts[200] = JSON.stringify({ ...events[200], meta: { ...events[200]!.meta, id: 'x' } });
-    const { classifier, calls, errors } = start(worker, { wikis: [], langs: [] });
-    texts.forEach((text, i) => classifier.submit(text, `p${i}`, i));
+    const { classifier, calls: all, errors } = start(worker, { wikis: [], langs: [] });
+    const before = Date.now();
+    texts.forEach((text, i) => classifier.submit(text, `p${i}`));
     await classifier.idle();
 
     expect(errors).toEqual([]);
     expect(classifier.pending).toBe(0);
-    expect(calls.map((c) => c.id)).toEqual(texts.map((_, i) => `p${i}`));
-    expect(calls.map((c) => c.at)).toEqual(texts.map((_, i) => i));
-    expect(calls[10]).toMatchObject({ kind: 'dead', reason: 'invalid_json', value: texts[10] });
+    // After each batch of 64, the position after its last event.
+    const passed = all.filter((c) => c.kind === 'passed');
+    expect(passed.map((c) => c.position)).toEqual(
+      texts.flatMap((_, i) => (i % 64 === 63 || i === texts.length - 1 ? [`p${i}`] : [])),
+    );
+    // A batch's position comes right after its last verdict.
+    let handled = 0;
+    for (const call of all) {
+      if (call.kind === 'passed') expect(call.position).toBe(`p${handled - 1}`);
+      else handled += 1;
+    }
+    const calls = all.filter((c) => c.kind !== 'passed');
+    expect(calls).toHaveLength(texts.length);
+    for (const call of all) {
+      if (call.kind === 'accept' || call.kind === 'dead' || call.kind === 'passed') {
+        expect(call.at).toBeGreaterThanOrEqual(before);
+        expect(call.at).toBeLessThanOrEqual(Date.now());
+      }
+    }
+    expect(calls[10]).toMatchObject({
+      kind: 'dead',
+      reason: 'invalid_json',
+      value: texts[10],
+      position: 'p10',
+    });
     expect(calls[70]).toMatchObject({ kind: 'drop', reason: 'canary' });
-    expect(calls[200]).toMatchObject({ kind: 'dead', reason: 'missing_id', value: texts[200] });
+    expect(calls[200]).toMatchObject({
+      kind: 'dead',
+      reason: 'missing_id',
+      value: texts[200],
+      position: 'p200',
+    });
     const accepted = calls.flatMap((c, i) => (c.kind === 'accept' ? [[c, i] as const] : []));
     expect(accepted).toHaveLength(497);
     for (const [call, i] of accepted) {
@@ -86,9 +116,11 @@ describe.each([
   it('drops what the filters exclude', async () => {
     const events = takeFreshEvents(300) as unknown as RecentChange[];
     const { classifier, calls } = start(worker, { wikis: ['enwiki'], langs: [] });
-    events.forEach((e, i) => classifier.submit(JSON.stringify(e), `p${i}`, i));
+    events.forEach((e, i) => classifier.submit(JSON.stringify(e), `p${i}`));
     await classifier.idle();
-    const kinds = calls.map((c) => (c.kind === 'drop' ? c.reason : c.kind));
+    const kinds = calls
+      .filter((c) => c.kind !== 'passed')
+      .map((c) => (c.kind === 'drop' ? c.reason : c.kind));
     expect(kinds).toEqual(events.map((e) => (e.wiki === 'enwiki' ? 'accept' : 'filtered')));
     expect(kinds).toContain('accept');
     expect(kinds).toContain('filtered');
@@ -97,14 +129,14 @@ describe.each([
   it('holds the stream back while too many events wait for their verdicts', async () => {
     const texts = takeFreshEvents(150).map((e) => JSON.stringify(e));
     const { classifier, calls } = start(worker, { wikis: [], langs: [] }, { maxPending: 100 });
-    texts.slice(0, 99).forEach((text, i) => classifier.submit(text, `p${i}`, i));
+    texts.slice(0, 99).forEach((text, i) => classifier.submit(text, `p${i}`));
     expect(classifier.writable()).toBeUndefined();
-    texts.slice(99).forEach((text, i) => classifier.submit(text, `p${i + 99}`, i + 99));
+    texts.slice(99).forEach((text, i) => classifier.submit(text, `p${i + 99}`));
     const room = classifier.writable();
     expect(room).toBeInstanceOf(Promise);
     await room;
     expect(classifier.pending).toBeLessThan(100);
     await classifier.idle();
-    expect(calls).toHaveLength(150);
+    expect(calls.filter((c) => c.kind !== 'passed')).toHaveLength(150);
   });
 });

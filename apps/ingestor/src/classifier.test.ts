@@ -17,14 +17,15 @@ describe('Classifier', () => {
       filter: { wikis: [], langs: [] },
       worker: new URL(`data:text/javascript,${encodeURIComponent(script)}`),
       handler: {
-        accept: (_value, id) => applied.push(id),
-        drop: (id) => applied.push(id),
-        dead: (_value, id) => applied.push(id),
+        accept: (_value, metaId) => applied.push(metaId),
+        drop: (reason) => applied.push(reason),
+        dead: (_value, reason) => applied.push(reason),
+        passed: (position) => applied.push(position),
       },
       onError: (error) => errors.push(error),
     });
     open.push(classifier);
-    classifier.submit('{}', 'p0', 0);
+    classifier.submit('{}', 'p0');
     await classifier.idle();
     expect(errors).toHaveLength(1);
     expect(String(errors[0])).toMatch(/worker broke/);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { applyVerdicts, type VerdictHandler } from './classify.js';
 import type { FilterOptions } from './filters.js';
-import type { Judgement } from './judge.js';
+import type { Judgement, Submission } from './judge.js';
 
 export interface ClassifierOptions {
   filter: FilterOptions;
@@ -22,12 +22,19 @@ export interface ClassifierOptions {
 
 interface Batch {
   data: string[];
+  /** Each event's position: views into the network text, held only until the batch goes. */
   ids: string[];
-  times: number[];
+  /** When the batch's first event arrived. */
+  receivedAt: number;
 }
 
-/** A batch being judged: its text went with it. */
-type Sent = Omit<Batch, 'data'>;
+/** A batch being judged: its text and positions went with it. */
+interface Sent {
+  count: number;
+  /** The position after its last event, a string of its own (see `ownCopy`). */
+  position: string;
+  receivedAt: number;
+}
 
 const WORKER_FILE = new URL('./classify-worker.js', import.meta.url);
 
@@ -57,7 +64,7 @@ export class Classifier {
   readonly #batchEvents: number;
   readonly #maxPending: number;
   readonly #worker: Worker | undefined;
-  readonly #inline: Promise<(batch: string[]) => Judgement> | undefined;
+  readonly #inline: Promise<(batch: Submission) => Judgement> | undefined;
   readonly #sent: Sent[] = [];
   #current: Batch = emptyBatch();
   #scheduled = false;
@@ -97,15 +104,13 @@ export class Classifier {
     return this.#pending + this.#current.data.length;
   }
 
-  submit(data: string, id: string, receivedAt: number): void {
+  /** One SSE message and the stream position after it. */
+  submit(data: string, id: string): void {
     if (this.#failed) return;
     const current = this.#current;
+    if (current.data.length === 0) current.receivedAt = Date.now();
     current.data.push(data);
-    // The position is a view into the network text it was read from (V8 keeps substrings
-    // as views): held while the batch is judged, it would keep that whole text alive long
-    // enough to be promoted to the old generation.
-    current.ids.push(ownCopy(id));
-    current.times.push(receivedAt);
+    current.ids.push(id);
     if (current.data.length >= this.#batchEvents) this.#send();
     else if (!this.#scheduled) {
       this.#scheduled = true;
@@ -138,12 +143,21 @@ export class Classifier {
     const batch = this.#current;
     if (batch.data.length === 0 || this.#failed) return;
     this.#current = emptyBatch();
-    this.#sent.push({ ids: batch.ids, times: batch.times });
-    this.#pending += batch.ids.length;
-    if (this.#worker) this.#worker.postMessage(batch.data);
+    const count = batch.data.length;
+    // The positions go with the text (dead letters carry theirs); only the batch's last stays
+    // here, copied: a view would keep the network text it was read from alive while the batch
+    // is judged, long enough to be promoted to the old generation.
+    this.#sent.push({
+      count,
+      position: ownCopy(batch.ids[count - 1]!),
+      receivedAt: batch.receivedAt,
+    });
+    this.#pending += count;
+    const submission: Submission = { data: batch.data, positions: batch.ids.join('\n') };
+    if (this.#worker) this.#worker.postMessage(submission);
     else {
       this.#inline!.then(
-        (judge) => this.#onAnswer(judge(batch.data)),
+        (judge) => this.#onAnswer(judge(submission)),
         (error: unknown) => this.#fail(error),
       );
     }
@@ -152,7 +166,7 @@ export class Classifier {
   #onAnswer({ verdicts, bytes, ends }: Judgement): void {
     if (this.#failed) return;
     const batch = this.#sent.shift();
-    if (!batch || ends.length !== batch.ids.length) {
+    if (!batch || ends.length !== batch.count) {
       this.#fail(new Error('a judgement does not match the batch it answers'));
       return;
     }
@@ -163,13 +177,15 @@ export class Classifier {
       values.push(text.subarray(start, end));
       start = end;
     }
+    const handler = this.#options.handler;
     try {
-      applyVerdicts(verdicts, values, batch.ids, batch.times, this.#options.handler);
+      applyVerdicts(verdicts, values, batch.count, batch.receivedAt, handler);
+      if (batch.position !== '') handler.passed(batch.position, batch.receivedAt);
     } catch (error) {
       this.#fail(error);
       return;
     }
-    this.#pending -= batch.ids.length;
+    this.#pending -= batch.count;
     if (this.pending < this.#maxPending) wake(this.#roomWaiters);
     if (this.#pending === 0) wake(this.#idleWaiters);
   }
@@ -182,7 +198,7 @@ export class Classifier {
   }
 }
 
-async function loadInline(options: FilterOptions): Promise<(batch: string[]) => Judgement> {
+async function loadInline(options: FilterOptions): Promise<(batch: Submission) => Judgement> {
   const [{ createFilter }, { judgeBatch }] = await Promise.all([
     import('./filters.js'),
     import('./judge.js'),
@@ -192,7 +208,7 @@ async function loadInline(options: FilterOptions): Promise<(batch: string[]) => 
 }
 
 function emptyBatch(): Batch {
-  return { data: [], ids: [], times: [] };
+  return { data: [], ids: [], receivedAt: 0 };
 }
 
 function wake(waiters: (() => void)[]): void {

@@ -4,13 +4,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createFilter, type FilterOptions } from './filters.js';
-import { judgeBatch } from './judge.js';
+import { judgeBatch, type Submission } from './judge.js';
 
 const port = parentPort;
 if (!port) throw new Error('classify-worker.js runs as a worker thread only');
 const filter = createFilter(workerData as FilterOptions);
 
-port.on('message', (batch: string[]) => {
+port.on('message', (batch: Submission) => {
   const judgement = judgeBatch(batch, filter);
   port.postMessage(judgement, [judgement.bytes, judgement.ends.buffer as ArrayBuffer]);
 });

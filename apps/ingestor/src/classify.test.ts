@@ -18,10 +18,14 @@ const base = {
 };
 const all = createFilter({ wikis: [], langs: [] });
 
+function submission(data: string[]): { data: string[]; positions: string } {
+  return { data, positions: data.map((_, i) => `p${i}`).join('\n') };
+}
+
 describe('judgeBatch', () => {
   it('accepts a valid event with its key, wiki and time, and keeps its UTF-8 bytes', () => {
     const text = JSON.stringify(base);
-    const { verdicts, bytes, ends } = judgeBatch([text], all);
+    const { verdicts, bytes, ends } = judgeBatch(submission([text]), all);
     expect(verdicts).toEqual([
       VERDICT.accept,
       base.meta.id,
@@ -33,24 +37,32 @@ describe('judgeBatch', () => {
     expect([...ends]).toEqual([Buffer.byteLength(text)]);
   });
 
-  it('sends invalid events to the dead letters with the reason, bytes kept', () => {
+  it('sends invalid events to the dead letters with the reason and position, bytes kept', () => {
     const texts = [
       '{"meta":',
+      JSON.stringify(base),
       JSON.stringify({ ...base, namespace: 'Talk' }),
       JSON.stringify({ ...base, meta: { ...base.meta, id: 'nope' } }),
     ];
-    const { verdicts, bytes } = judgeBatch(texts, all);
-    expect(verdicts.filter((v) => v === VERDICT.dead)).toHaveLength(3);
-    expect(verdicts).toContain('invalid_json');
-    expect(verdicts).toContain('schema');
-    expect(verdicts).toContain('missing_id');
+    const { verdicts, bytes } = judgeBatch(submission(texts), all);
+    const dead = verdicts.flatMap((v, i) =>
+      v === VERDICT.dead ? [[verdicts[i + 1], verdicts[i + 3]]] : [],
+    );
+    expect(dead).toEqual([
+      ['invalid_json', 'p0'],
+      ['schema', 'p2'],
+      ['missing_id', 'p3'],
+    ]);
     expect(Buffer.from(bytes).toString('utf8')).toBe(texts.join(''));
   });
 
   it('drops canaries and filtered events without keeping their text', () => {
     const canary = JSON.stringify({ ...base, meta: { ...base.meta, domain: 'canary' } });
     const onlyDe = createFilter({ wikis: [], langs: ['de'] });
-    const { verdicts, bytes, ends } = judgeBatch([canary, JSON.stringify(base)], onlyDe);
+    const { verdicts, bytes, ends } = judgeBatch(
+      submission([canary, JSON.stringify(base)]),
+      onlyDe,
+    );
     expect(verdicts).toEqual([VERDICT.canary, VERDICT.filtered]);
     expect(bytes.byteLength).toBe(0);
     expect([...ends]).toEqual([0, 0]);
@@ -58,32 +70,38 @@ describe('judgeBatch', () => {
 });
 
 describe('applyVerdicts', () => {
-  it('hands every verdict on in order with its event, position and receipt time', () => {
+  it('hands every verdict on in order with its event and the receipt time', () => {
     const calls: unknown[] = [];
     const handler: VerdictHandler = {
-      accept: (value, id, at, metaId, key, wiki, dtMs) =>
-        calls.push(['accept', value.toString(), id, at, metaId, key, wiki, dtMs]),
-      drop: (id, at, reason) => calls.push(['drop', id, at, reason]),
-      dead: (value, id, at, reason, detail) =>
-        calls.push(['dead', value.toString(), id, at, reason, detail]),
+      accept: (value, metaId, key, wiki, dtMs, at) =>
+        calls.push(['accept', value.toString(), metaId, key, wiki, dtMs, at]),
+      drop: (reason) => calls.push(['drop', reason]),
+      dead: (value, reason, detail, position, at) =>
+        calls.push(['dead', value.toString(), reason, detail, position, at]),
+      passed: () => calls.push(['passed']),
     };
     applyVerdicts(
-      [VERDICT.dead, 'schema', 'bad', VERDICT.canary, VERDICT.accept, 'm', 'k', null, 7],
+      [VERDICT.dead, 'schema', 'bad', 'p1', VERDICT.canary, VERDICT.accept, 'm', 'k', null, 7],
       [Buffer.from('x'), Buffer.alloc(0), Buffer.from('y')],
-      ['p1', 'p2', 'p3'],
-      [1, 2, 3],
+      3,
+      42,
       handler,
     );
     expect(calls).toEqual([
-      ['dead', 'x', 'p1', 1, 'schema', 'bad'],
-      ['drop', 'p2', 2, 'canary'],
-      ['accept', 'y', 'p3', 3, 'm', 'k', undefined, 7],
+      ['dead', 'x', 'schema', 'bad', 'p1', 42],
+      ['drop', 'canary'],
+      ['accept', 'y', 'm', 'k', undefined, 7, 42],
     ]);
   });
 
   it('refuses verdicts that do not match the events', () => {
-    const handler: VerdictHandler = { accept: () => {}, drop: () => {}, dead: () => {} };
-    expect(() => applyVerdicts([VERDICT.canary], [], [], [], handler)).toThrow(/left over/);
-    expect(() => applyVerdicts([9], [Buffer.alloc(0)], ['p'], [1], handler)).toThrow(/tag 9/);
+    const handler: VerdictHandler = {
+      accept: () => {},
+      drop: () => {},
+      dead: () => {},
+      passed: () => {},
+    };
+    expect(() => applyVerdicts([VERDICT.canary], [], 0, 1, handler)).toThrow(/left over/);
+    expect(() => applyVerdicts([9], [Buffer.alloc(0)], 1, 1, handler)).toThrow(/tag 9/);
   });
 });

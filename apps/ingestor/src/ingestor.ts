@@ -85,37 +85,35 @@ export class Ingestor {
     });
     const batcher = this.#batcher;
     const dedup = this.#dedup;
-    const mark = (id: string, receivedAt: number) => {
-      if (id !== '') batcher.mark({ position: id, receivedAt, dedupMark: dedup.added });
-    };
     // Verdicts arrive in stream order; deduplication and the position stay on this thread.
     this.#classifier = new Classifier({
       filter: { wikis: settings.wikis, langs: settings.langs },
       worker: settings.parseWorker ? builtWorker() : undefined,
       onError: (error) => parts.onFatal(error),
       handler: {
-        accept: (value, id, receivedAt, metaId, key, wiki, dtMs) => {
-          if (!dedup.add(metaId)) stats.dropped.duplicate += 1;
-          else {
-            batcher.add(acceptedMessage(metaId, key, wiki, value), value.length);
-            if (++this.#sinceLag >= LAG_SAMPLE_EVERY || stats.lagSeconds === 0) {
-              this.#sinceLag = 0;
-              if (!Number.isNaN(dtMs)) stats.lagSeconds = (receivedAt - dtMs) / 1000;
-            }
+        accept: (value, metaId, key, wiki, dtMs, receivedAt) => {
+          if (!dedup.add(metaId)) {
+            stats.dropped.duplicate += 1;
+            return;
           }
-          mark(id, receivedAt);
+          batcher.add(acceptedMessage(metaId, key, wiki, value), value.length);
+          if (++this.#sinceLag >= LAG_SAMPLE_EVERY || stats.lagSeconds === 0) {
+            this.#sinceLag = 0;
+            if (!Number.isNaN(dtMs)) stats.lagSeconds = (receivedAt - dtMs) / 1000;
+          }
         },
-        drop: (id, receivedAt, reason) => {
+        drop: (reason) => {
           stats.dropped[reason] += 1;
-          mark(id, receivedAt);
         },
-        dead: (value, id, receivedAt, reason, detail) => {
+        dead: (value, reason, detail, position, receivedAt) => {
           batcher.addDeadLetter(
-            deadLetterMessage(value, reason, detail, id, receivedAt),
+            deadLetterMessage(value, reason, detail, position, receivedAt),
             value.length,
           );
           stats.deadLettered.set(reason, (stats.deadLettered.get(reason) ?? 0) + 1);
-          mark(id, receivedAt);
+        },
+        passed: (position, receivedAt) => {
+          batcher.mark({ position, receivedAt, dedupMark: dedup.added });
         },
       },
     });
@@ -143,7 +141,7 @@ export class Ingestor {
       },
       onMessage: (data, id) => {
         stats.received += 1;
-        this.#classifier.submit(data, id, Date.now());
+        this.#classifier.submit(data, id);
       },
     });
   }

@@ -9,10 +9,15 @@ import { messageKey } from './message.js';
  * window lives on the thread that applies the verdicts in stream order, and filtering first
  * keeps unwanted ids out of the window, so a filtered pipeline remembers further back.
  */
-export function judge(out: Verdicts, data: string, filter: EventFilter): void {
+export function judge(
+  out: Verdicts,
+  data: string,
+  filter: EventFilter,
+  position: () => string,
+): void {
   const parsed = parseEvent(data);
   if (!parsed.ok) {
-    out.push(VERDICT.dead, parsed.reason, parsed.detail);
+    out.push(VERDICT.dead, parsed.reason, parsed.detail, position());
     return;
   }
   const event = parsed.event;
@@ -33,20 +38,32 @@ export interface Judgement {
   ends: Uint32Array;
 }
 
+/** A batch of SSE messages to judge. */
+export interface Submission {
+  data: string[];
+  /** Each message's stream position (SSE id), joined by newlines (an SSE id has none). */
+  positions: string;
+}
+
 /**
  * Judges a batch and encodes the kept events' text as UTF-8 into one buffer of its own (not
  * a slice of Node's shared pool, so that a worker thread can transfer it without a copy): the
  * thread that produces them then neither keeps the text alive while it waits nor encodes it.
  */
-export function judgeBatch(batch: readonly string[], filter: EventFilter): Judgement {
+export function judgeBatch({ data: batch, positions }: Submission, filter: EventFilter): Judgement {
   const verdicts: Verdicts = [];
+  // Positions are needed for dead letters only, which are rare: split on the first one.
+  let split: string[] | undefined;
+  let index = 0;
+  const position = () => (split ??= positions.split('\n'))[index] ?? '';
   const ends = new Uint32Array(batch.length);
   const kept: string[] = [];
   let total = 0;
   for (let i = 0; i < batch.length; i += 1) {
     const data = batch[i]!;
     const at = verdicts.length;
-    judge(verdicts, data, filter);
+    index = i;
+    judge(verdicts, data, filter, position);
     const tag = verdicts[at];
     if (tag === VERDICT.accept || tag === VERDICT.dead) {
       total += Buffer.byteLength(data);

@@ -7,8 +7,10 @@ import {
   startEventStreamsServer,
   type EventStreamsServer,
 } from '@wikipulse/testing';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { StreamClient, pieces, type ReconnectReason } from './stream.js';
+import { StreamClient, endOfFirstEvent, pieces, type ReconnectReason } from './stream.js';
 
 const lines = readRecording(join(recordingsDir, 'multiwiki-2026-09-17-24.jsonl'));
 const log = createLogger({ name: 'stream-test', level: 'silent' });
@@ -161,5 +163,57 @@ describe('pieces', () => {
     expect([...pieces(Buffer.from(':ok\n\n'))]).toEqual([
       { bytes: Buffer.from(':ok\n\n'), complete: true },
     ]);
+  });
+});
+
+describe('reading a body cut anywhere', () => {
+  it('delivers every event whole, however the network splits the bytes', async () => {
+    // Events with multi-byte characters, one larger than a piece, cut into chunks at every
+    // kind of place: inside a character, between the two newlines that end an event, inside
+    // lines, right after a boundary.
+    const events = Array.from({ length: 60 }, (_, n) =>
+      JSON.stringify({ n, title: n === 30 ? 'ü'.repeat(20_000) : `Zürich ✓ 東京 ${n}` }),
+    );
+    const body = Buffer.from(
+      ':ok\n\n' + events.map((data, n) => `event: message\nid: [${n}]\ndata: ${data}\n\n`).join(''),
+    );
+    const cuts: number[] = [];
+    for (let at = 7, step = 1; at < body.length; step = (step * 7 + 3) % 997, at += step) {
+      cuts.push(at);
+    }
+    const blank = body.indexOf('\n\n', 200);
+    cuts.push(blank + 1, blank + 2, body.indexOf('ü') + 1);
+    const sorted = [...new Set(cuts)].filter((c) => c > 0 && c < body.length).sort((a, b) => a - b);
+    const http = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let from = 0;
+      const next = (i: number) => {
+        if (i > sorted.length) return;
+        const to = sorted[i] ?? body.length;
+        res.write(body.subarray(from, to));
+        from = to;
+        setImmediate(() => next(i + 1));
+      };
+      next(0);
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = http.address() as AddressInfo;
+      const { received } = connect(`http://127.0.0.1:${port}/`);
+      await until(() => received.length >= events.length);
+      expect(received.map((r) => r.data)).toEqual(events);
+      expect(received.map((r) => r.id)).toEqual(events.map((_, n) => `[${n}]`));
+    } finally {
+      client?.stop();
+      client = undefined;
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    }
+  });
+
+  it('finds where the first event ends, even when its blank line starts in the carry', () => {
+    expect(endOfFirstEvent(Buffer.from('data: a\n'), Buffer.from('\nid: 2'))).toBe(1);
+    expect(endOfFirstEvent(Buffer.from('data: a'), Buffer.from('b\n\nid: 2'))).toBe(3);
+    expect(endOfFirstEvent(Buffer.from('data: a'), Buffer.from('bc\nid: 2'))).toBe(-1);
   });
 });

@@ -176,16 +176,27 @@ export class StreamClient {
               return;
             }
             options.onBytes?.(chunk.value.byteLength);
-            const bytes = carry ? Buffer.concat([carry, chunk.value]) : toBuffer(chunk.value);
-            carry = undefined;
+            let bytes = toBuffer(chunk.value);
             let handedOn = false;
-            for (const piece of pieces(bytes)) {
-              if (!piece.complete) carry = piece.bytes;
-              else {
-                controller.enqueue(piece.bytes);
-                handedOn = true;
+            const handOn = (buffer: Buffer) => {
+              for (const piece of pieces(buffer)) {
+                if (!piece.complete) carry = piece.bytes;
+                else {
+                  controller.enqueue(piece.bytes);
+                  handedOn = true;
+                }
               }
+            };
+            if (carry) {
+              // Only the event cut off at the end of the last chunk is copied, up to its end;
+              // the rest of this chunk is handed on as views.
+              const end = endOfFirstEvent(carry, bytes);
+              const head = Buffer.concat([carry, end < 0 ? bytes : bytes.subarray(0, end)]);
+              carry = undefined;
+              bytes = end < 0 ? bytes.subarray(bytes.length) : bytes.subarray(end);
+              handOn(head);
             }
+            handOn(bytes);
             if (handedOn) return;
           }
         },
@@ -297,3 +308,14 @@ export function* pieces(bytes: Buffer): Generator<{ bytes: Buffer; complete: boo
 }
 
 const EVENT_END = Buffer.from('\n\n');
+const LF = 0x0a;
+
+/**
+ * Where the first event ending in `bytes` ends (after its blank line), counting the case of
+ * `carry` ending with the first of the two newlines; -1 when no event ends in `bytes`.
+ */
+export function endOfFirstEvent(carry: Buffer, bytes: Buffer): number {
+  if (carry[carry.length - 1] === LF && bytes[0] === LF) return 1;
+  const at = bytes.indexOf(EVENT_END);
+  return at < 0 ? -1 : at + 2;
+}

@@ -6,7 +6,7 @@
  * BENCH_SECONDS (default 20) measured after BENCH_WARMUP_SECONDS (default 5);
  * KAFKA_BROKERS (default 127.0.0.1:19092); BENCH_CPU_PROF=<dir> writes a V8 CPU profile of
  * the ingestor there; BENCH_NODE_FLAGS replaces the ingestor's Node flags, MALLOC_ARENA_MAX
- * (default 2) its malloc arenas. Other ingestor
+ * (default 1) and MALLOC_MMAP_THRESHOLD_ (default 65536) its malloc settings. Other ingestor
  * variables (COMPRESSION, BATCH_MAX_EVENTS, …) pass through.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -27,12 +27,14 @@ const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
 const profileDir = process.env['BENCH_CPU_PROF'];
 /** The heap limits `npm run ingest` uses (see the README's performance notes). */
 const nodeFlags = (
-  process.env['BENCH_NODE_FLAGS'] ?? '--max-old-space-size=96 --max-semi-space-size=4'
+  process.env['BENCH_NODE_FLAGS'] ??
+  '--max-old-space-size=96 --max-semi-space-size=4 --heap-growing-percent=100'
 )
   .split(' ')
   .filter((flag) => flag !== '');
 /** As `npm run ingest` and the chart set it: see the README's performance notes. */
-const mallocArenaMax = process.env['MALLOC_ARENA_MAX'] ?? '2';
+const mallocArenaMax = process.env['MALLOC_ARENA_MAX'] ?? '1';
+const mallocMmapThreshold = process.env['MALLOC_MMAP_THRESHOLD_'] ?? '65536';
 
 const lines = readdirSync(recordingsDir)
   .filter((f) => f.endsWith('.jsonl'))
@@ -63,6 +65,7 @@ const child = spawn(
       METRICS_HOST: '127.0.0.1',
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
       MALLOC_ARENA_MAX: mallocArenaMax,
+      MALLOC_MMAP_THRESHOLD_: mallocMmapThreshold,
     },
   },
 );
@@ -96,6 +99,8 @@ const inTopic = [...(await bus.endOffsets(`${run}.events`)).values()].reduce(
   (sum, offset) => sum + Number(offset),
   0,
 );
+// A run writes about 1.5 GB; the broker removes the data of deleted topics.
+await bus.deleteTopics([`${run}.events`, `${run}.dead-letter`, `${run}.positions`]);
 
 const elapsed = (last.at - first.at) / 1000;
 const latency = subtractBuckets(last.buckets, first.buckets);
@@ -126,6 +131,7 @@ process.stdout.write(
     compression: process.env['COMPRESSION'] ?? 'none',
     nodeFlags: nodeFlags.join(' '),
     mallocArenaMax,
+    mallocMmapThreshold,
     ingestorExitCode: exitCode,
   })}\n`,
 );

@@ -6,7 +6,7 @@ A Wikipulse app Deployment and its Service. Arguments (a dict):
   replicas   replicas (omitted when an HPA owns them)
   recreate   true to stop the old pod before starting the new one
   opsPort    port of /metrics, /healthz and /readyz
-  values     the app's values (resources, extraEnv, nodeOptions, podAnnotations, scheduling)
+  values     the app's values (resources, extraEnv, nodeFlags, podAnnotations, scheduling)
   env        the app's own env entries, as YAML
 */}}
 {{- define "wikipulse.appDeployment" -}}
@@ -54,12 +54,14 @@ spec:
         - name: {{ .component }}
           image: {{ include "wikipulse.image" $root | quote }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-          command: [node, apps/{{ .app }}/dist/main.js]
-          env:
-            {{- with $v.nodeOptions }}
-            - name: NODE_OPTIONS
-              value: {{ . | quote }}
+          # Node's flags go on the command line: NODE_OPTIONS refuses V8's heap tuning flags.
+          command:
+            - node
+            {{- range $v.nodeFlags }}
+            - {{ . | quote }}
             {{- end }}
+            - apps/{{ .app }}/dist/main.js
+          env:
             {{- .env | nindent 12 }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}

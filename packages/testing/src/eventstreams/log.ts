@@ -45,6 +45,8 @@ export interface EventLogOptions {
 interface Template {
   /** Split around the placeholders for meta.id and meta.dt; null when the line is not JSON. */
   parts: readonly [string, string, string] | null;
+  /** `parts` as UTF-8. */
+  bytes: readonly [Buffer, Buffer, Buffer] | null;
   /** The `meta.id` position comes before `meta.dt` in this template. */
   idFirst: boolean;
 }
@@ -65,6 +67,8 @@ export class EventLog {
   readonly #canaryEvery: number;
   readonly #malformedEvery: number;
   readonly #seedHex: string;
+  /** The last `meta.dt` made, by timestamp: consecutive entries often share their millisecond. */
+  #dt = { timestamp: Number.NaN, text: '' };
 
   constructor(options: EventLogOptions) {
     if (options.lines.length === 0) throw new Error('the event log needs at least one line');
@@ -98,21 +102,64 @@ export class EventLog {
   entryAt(index: number): LogEntry | undefined {
     if (index < 0 || index >= this.limit) return undefined;
     const timestamp = this.timestampAt(index);
-    const slot = index + 1;
-    if (this.#canaryEvery > 0 && slot % this.#canaryEvery === 0) {
+    const kind = this.#kindAt(index);
+    if (kind === 'canary') {
       const metaId = this.#freshId(index);
-      return { index, kind: 'canary', timestamp, metaId, data: canary(metaId, timestamp) };
+      return { index, kind, timestamp, metaId, data: canary(metaId, timestamp) };
     }
-    if (this.#malformedEvery > 0 && slot % this.#malformedEvery === 0) {
-      const kind = MALFORMED_KINDS[Math.floor(slot / this.#malformedEvery) % 3]!;
-      const metaId = kind === 'missing_id' ? undefined : this.#freshId(index);
-      return { index, kind: 'malformed', timestamp, metaId, data: malformed(kind, metaId) };
+    if (kind === 'malformed') {
+      const variant = MALFORMED_KINDS[Math.floor((index + 1) / this.#malformedEvery) % 3]!;
+      const metaId = variant === 'missing_id' ? undefined : this.#freshId(index);
+      return { index, kind, timestamp, metaId, data: malformed(variant, metaId) };
     }
-    if (this.#duplicateEvery > 0 && slot % this.#duplicateEvery === 0 && index > 0) {
+    if (kind === 'duplicate') {
       const previous = this.#lastRealBefore(index);
-      if (previous) return { ...previous, index, kind: 'duplicate', timestamp };
+      if (previous) return { ...previous, index, kind, timestamp };
     }
     return this.#event(index, timestamp);
+  }
+
+  /**
+   * Writes entry `index`'s `data:` payload as UTF-8 into `out` from `at` and returns where it
+   * ends, or -1 when it does not fit. The bytes are those of `entryAt(index).data`; for the
+   * common entry (an event with fresh ids) they are copied from the template's bytes instead
+   * of building and encoding a string, which keeps a benchmark's server cheaper than the client.
+   * `index` must be below the limit.
+   */
+  writeData(index: number, out: Buffer, at: number): number {
+    const template = this.#kindAt(index) === 'event' ? this.#freshTemplate(index) : undefined;
+    if (!template?.bytes) {
+      const data = this.entryAt(index)!.data;
+      if (at + Buffer.byteLength(data) > out.length) return -1;
+      return at + out.write(data, at);
+    }
+    const [a, b, c] = template.bytes;
+    const id = this.#freshId(index);
+    const dt = this.#dtAt(this.timestampAt(index));
+    if (at + a.length + b.length + c.length + id.length + dt.length > out.length) return -1;
+    const [first, second] = template.idFirst ? [id, dt] : [dt, id];
+    let end = at + a.copy(out, at);
+    end += out.write(first, end, 'latin1');
+    end += b.copy(out, end);
+    end += out.write(second, end, 'latin1');
+    return end + c.copy(out, end);
+  }
+
+  /** What entry `index` is; a `duplicate` with no real event before it is played as an event. */
+  #kindAt(index: number): EntryKind {
+    const slot = index + 1;
+    if (this.#canaryEvery > 0 && slot % this.#canaryEvery === 0) return 'canary';
+    if (this.#malformedEvery > 0 && slot % this.#malformedEvery === 0) return 'malformed';
+    if (this.#duplicateEvery > 0 && slot % this.#duplicateEvery === 0 && index > 0) {
+      return 'duplicate';
+    }
+    return 'event';
+  }
+
+  /** The template event `index` is made from, unless it is played verbatim. */
+  #freshTemplate(index: number): Template | undefined {
+    if (this.#verbatim && index < this.#lines.length) return undefined;
+    return this.#templates[index % this.#lines.length];
   }
 
   #lastRealBefore(index: number): LogEntry | undefined {
@@ -124,21 +171,26 @@ export class EventLog {
   }
 
   #event(index: number, timestamp: number): LogEntry {
-    const n = this.#lines.length;
-    const position = index % n;
-    if (this.#verbatim && index < n) {
-      const data = this.#lines[position]!;
+    const template = this.#freshTemplate(index);
+    if (!template) {
+      const data = this.#lines[index]!;
       return { index, kind: 'event', timestamp, data, metaId: metaIdOf(data) };
     }
-    const template = this.#templates[position]!;
     if (!template.parts) {
-      return { index, kind: 'event', timestamp, data: this.#lines[position]!, metaId: undefined };
+      const data = this.#lines[index % this.#lines.length]!;
+      return { index, kind: 'event', timestamp, data, metaId: undefined };
     }
     const metaId = this.#freshId(index);
-    const dt = new Date(timestamp).toISOString();
+    const dt = this.#dtAt(timestamp);
     const [a, b, c] = template.parts;
     const data = template.idFirst ? a + metaId + b + dt + c : a + dt + b + metaId + c;
     return { index, kind: 'event', timestamp, data, metaId };
+  }
+
+  #dtAt(timestamp: number): string {
+    if (this.#dt.timestamp !== timestamp)
+      this.#dt = { timestamp, text: new Date(timestamp).toISOString() };
+    return this.#dt.text;
   }
 
   /** A UUID-shaped id unique per (seed, index), so a replay repeats the same id. */
@@ -153,10 +205,10 @@ function toTemplate(line: string): Template {
   try {
     value = JSON.parse(line);
   } catch {
-    return { parts: null, idFirst: true };
+    return { parts: null, bytes: null, idFirst: true };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { parts: null, idFirst: true };
+    return { parts: null, bytes: null, idFirst: true };
   }
   const event = value as Record<string, unknown>;
   const meta = (event['meta'] ?? {}) as Record<string, unknown>;
@@ -166,14 +218,12 @@ function toTemplate(line: string): Template {
   const idMark = JSON.stringify(ID_MARK);
   const dtMark = JSON.stringify(DT_MARK);
   // Keep the quotes around the values: only the characters inside them change.
-  if (idAt < dtAt) {
-    const [a, rest] = splitOnce(text, idMark);
-    const [b, c] = splitOnce(rest, dtMark);
-    return { parts: [`${a}"`, `"${b}"`, `"${c}`], idFirst: true };
-  }
-  const [a, rest] = splitOnce(text, dtMark);
-  const [b, c] = splitOnce(rest, idMark);
-  return { parts: [`${a}"`, `"${b}"`, `"${c}`], idFirst: false };
+  const idFirst = idAt < dtAt;
+  const [a, rest] = splitOnce(text, idFirst ? idMark : dtMark);
+  const [b, c] = splitOnce(rest, idFirst ? dtMark : idMark);
+  const parts = [`${a}"`, `"${b}"`, `"${c}`] as const;
+  const bytes = [Buffer.from(parts[0]), Buffer.from(parts[1]), Buffer.from(parts[2])] as const;
+  return { parts, bytes, idFirst };
 }
 
 function splitOnce(text: string, mark: string): [string, string] {

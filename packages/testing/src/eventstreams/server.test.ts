@@ -118,6 +118,28 @@ describe('EventLog', () => {
     expect(JSON.parse(log.entryAt(3)!.data)).toMatchObject({ meta: { domain: 'canary' } });
     expect(log.entryAt(12)).toBeUndefined();
   });
+  it("writes the same bytes as each entry's data, and nothing when they do not fit", () => {
+    const mixed = [...lines, 'not json', JSON.stringify({ meta: { id: 'c' }, title: 'Zürich ✓' })];
+    const log = new EventLog({
+      lines: mixed,
+      verbatimFirstPass: true,
+      limit: 40,
+      canaryEvery: 7,
+      malformedEvery: 5,
+      duplicateEvery: 3,
+      startMs: 1000,
+      stepMs: 0.3,
+    });
+    for (let i = 0; i < 40; i += 1) {
+      const expected = Buffer.from(log.entryAt(i)!.data);
+      const out = Buffer.alloc(expected.length + 10, 0xff);
+      expect(log.writeData(i, out, 3)).toBe(3 + expected.length);
+      expect(out.subarray(3, 3 + expected.length).equals(expected)).toBe(true);
+      expect(out[3 + expected.length]).toBe(0xff);
+      const small = Buffer.alloc(expected.length - 1 + 3);
+      expect(log.writeData(i, small, 3)).toBe(-1);
+    }
+  });
 });
 
 describe('EventStreamsServer', () => {

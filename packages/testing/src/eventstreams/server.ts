@@ -54,6 +54,9 @@ interface Connection {
   closed: boolean;
 }
 
+/** Bytes of one write of events; a larger event goes out alone. */
+const CHUNK_BYTES = 128 * 1024;
+
 const TOPICS = ['eqiad.mediawiki.recentchange', 'codfw.mediawiki.recentchange'] as const;
 
 /** The SSE id Wikimedia sends: one entry per topic-partition, timestamps for the active DC. */
@@ -100,6 +103,7 @@ export class EventStreamsServer {
   readonly #options: EventStreamsServerOptions;
   readonly #server: Server;
   readonly #open = new Set<Connection>();
+  #lastHeader: { timestamp: number; id: string; text: string } | undefined;
   #rejectNext = 0;
   #retryAfterSeconds = 1;
   #stallNext = false;
@@ -235,6 +239,15 @@ export class EventStreamsServer {
     void this.#play(connection, start);
   }
 
+  /** An event's first two lines, by timestamp: consecutive events often share their millisecond. */
+  #header(timestamp: number): { timestamp: number; id: string; text: string } {
+    if (this.#lastHeader?.timestamp !== timestamp) {
+      const id = sseId(timestamp);
+      this.#lastHeader = { timestamp, id, text: `event: message\nid: ${id}\ndata: ` };
+    }
+    return this.#lastHeader;
+  }
+
   async #play(connection: Connection, start: number): Promise<void> {
     const { rate, closeEveryEvents, closeEverySeconds } = this.#options;
     const opened = Date.now();
@@ -261,25 +274,39 @@ export class EventStreamsServer {
           continue;
         }
       }
-      let chunk = '';
-      let count = 0;
       const sentAt = Date.now();
+      let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      let end = 0;
+      let count = 0;
       while (count < allowed) {
         if (closeEveryEvents !== undefined && sentHere + count >= closeEveryEvents) break;
-        const entry = this.log.entryAt(index);
-        if (!entry) break;
-        const id = sseId(entry.timestamp);
-        chunk += `event: message\nid: ${id}\ndata: ${entry.data}\n\n`;
-        if (this.#options.record)
-          this.sent.push({ ...entry, id, connection: connection.number, sentAt });
+        if (index >= this.log.limit) break;
+        const timestamp = this.log.timestampAt(index);
+        const header = this.#header(timestamp);
+        const written = chunk.write(header.text, end, 'latin1');
+        const at =
+          written === header.text.length ? this.log.writeData(index, chunk, end + written) : -1;
+        if (at < 0 || at + 2 > chunk.length) {
+          // The chunk is full: send what it holds, or make room for one very large event.
+          if (count > 0) break;
+          const entry = this.log.entryAt(index)!;
+          chunk = Buffer.from(`${header.text}${entry.data}\n\n`);
+          end = chunk.length;
+        } else {
+          end = at + chunk.write('\n\n', at, 'latin1');
+        }
+        if (this.#options.record) {
+          const entry = this.log.entryAt(index)!;
+          this.sent.push({ ...entry, id: header.id, connection: connection.number, sentAt });
+        }
         index += 1;
         count += 1;
       }
       if (count > 0) {
         sentHere += count;
         this.counters.events += count;
-        this.counters.bytes += Buffer.byteLength(chunk);
-        if (!connection.res.write(chunk)) await drained(connection.res);
+        this.counters.bytes += end;
+        if (!connection.res.write(chunk.subarray(0, end))) await drained(connection.res);
       }
       if (closeEveryEvents !== undefined && sentHere >= closeEveryEvents) {
         this.#close(connection);
