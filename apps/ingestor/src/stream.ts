@@ -177,16 +177,19 @@ export class StreamClient {
             }
             options.onBytes?.(chunk.value.byteLength);
             let bytes = toBuffer(chunk.value);
-            let handedOn = false;
-            const handOn = (buffer: Buffer) => {
+            /** Enqueues the complete pieces of `buffer`, keeps the rest; true if it enqueued. */
+            const handOn = (buffer: Buffer): boolean => {
+              let enqueued = false;
               for (const piece of pieces(buffer)) {
                 if (!piece.complete) carry = piece.bytes;
                 else {
                   controller.enqueue(piece.bytes);
-                  handedOn = true;
+                  enqueued = true;
                 }
               }
+              return enqueued;
             };
+            let handedOn = false;
             if (carry) {
               // Only the event cut off at the end of the last chunk is copied, up to its end;
               // the rest of this chunk is handed on as views.
@@ -194,9 +197,9 @@ export class StreamClient {
               const head = Buffer.concat([carry, end < 0 ? bytes : bytes.subarray(0, end)]);
               carry = undefined;
               bytes = end < 0 ? bytes.subarray(bytes.length) : bytes.subarray(end);
-              handOn(head);
+              handedOn = handOn(head);
             }
-            handOn(bytes);
+            if (handOn(bytes)) handedOn = true;
             if (handedOn) return;
           }
         },
