@@ -9,15 +9,11 @@ import { messageKey } from './message.js';
  * window lives on the thread that applies the verdicts in stream order, and filtering first
  * keeps unwanted ids out of the window, so a filtered pipeline remembers further back.
  */
-export function judge(
-  out: Verdicts,
-  data: string,
-  filter: EventFilter,
-  position: () => string,
-): void {
+export function judge(out: Verdicts, data: string, filter: EventFilter): void {
   const parsed = parseEvent(data);
   if (!parsed.ok) {
-    out.push(VERDICT.dead, parsed.reason, parsed.detail, position());
+    // The position, the verdict's last field, is the batch's to add (`judgeBatch`).
+    out.push(VERDICT.dead, parsed.reason, parsed.detail);
     return;
   }
   const event = parsed.event;
@@ -54,17 +50,15 @@ export function judgeBatch({ data: batch, positions }: Submission, filter: Event
   const verdicts: Verdicts = [];
   // Positions are needed for dead letters only, which are rare: split on the first one.
   let split: string[] | undefined;
-  let index = 0;
-  const position = () => (split ??= positions.split('\n'))[index] ?? '';
   const ends = new Uint32Array(batch.length);
   const kept: string[] = [];
   let total = 0;
   for (let i = 0; i < batch.length; i += 1) {
     const data = batch[i]!;
     const at = verdicts.length;
-    index = i;
-    judge(verdicts, data, filter, position);
+    judge(verdicts, data, filter);
     const tag = verdicts[at];
+    if (tag === VERDICT.dead) verdicts.push((split ??= positions.split('\n'))[i] ?? '');
     if (tag === VERDICT.accept || tag === VERDICT.dead) {
       total += Buffer.byteLength(data);
       kept.push(data);
