@@ -7,9 +7,9 @@
 # into a directory and starts every entrypoint from it: the replay follows these instructions
 # as written, so a step it cannot model (RUN --mount, ADD, COPY --link...) fails the check.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
-FROM node:20-bookworm AS build
+FROM node:24-bookworm AS build
 WORKDIR /src
 # Manifests first, so the dependency layer is reused while only sources change.
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
@@ -41,7 +41,7 @@ RUN npx tsc -b
 # always sets CLICKHOUSE_URL); so do sources, tests, benchmarks, source maps and declarations.
 # npm ci installs the workspaces that are present and skips the lockfile's missing ones.
 # tools/image/check.sh replays this stage and checks the result (npm run check:image).
-FROM node:20-bookworm AS deps
+FROM node:24-bookworm AS deps
 WORKDIR /src
 COPY --from=build /src/package.json /src/package-lock.json ./
 COPY --from=build /src/packages packages

@@ -139,7 +139,7 @@ describe('helm install of charts/wikipulse into a real API server', () => {
     const hpa = await admin
       .makeApiClient(AutoscalingV2Api)
       .readNamespacedHorizontalPodAutoscaler({ namespace, name: 'pipeline-wikipulse-bot-worker' });
-    expect(hpa.spec?.metrics?.[0]?.resource?.name).toBe('cpu');
-    expect(hpa.spec?.scaleTargetRef.name).toBe('pipeline-wikipulse-bot-worker');
+    expect(hpa.spec.metrics?.[0]?.resource?.name).toBe('cpu');
+    expect(hpa.spec.scaleTargetRef.name).toBe('pipeline-wikipulse-bot-worker');
   });
 });
