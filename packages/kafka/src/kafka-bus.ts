@@ -7,6 +7,7 @@ import type {
   ConsumerOptions,
   Producer,
   ProducerOptions,
+  KafkaConnection,
   TopicSpec,
 } from './types.js';
 
@@ -18,8 +19,7 @@ export interface BusLogger {
   debug(obj: object, msg: string): void;
 }
 
-export interface KafkaBusOptions {
-  brokers: readonly string[];
+export interface KafkaBusOptions extends KafkaConnection {
   clientId: string;
   log?: BusLogger;
 }

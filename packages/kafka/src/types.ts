@@ -5,6 +5,33 @@
 
 export type Headers = Readonly<Record<string, string>>;
 
+/** TLS towards the brokers; present means TLS is on. PEM text, never file names. */
+export interface KafkaTls {
+  /** Trusted CA certificates; the system's store when absent. */
+  ca?: string;
+  /** Client certificate and key, for mutual TLS. */
+  cert?: string;
+  key?: string;
+}
+
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer';
+
+export interface KafkaSasl {
+  mechanism: SaslMechanism;
+  /** plain and scram-*. */
+  username?: string;
+  password?: string;
+  /** oauthbearer: a file holding the token, read again at every authentication (tokens expire). */
+  tokenFile?: string;
+}
+
+/** Where Kafka is and how to reach it: the part of a bus's options that deployments set. */
+export interface KafkaConnection {
+  brokers: readonly string[];
+  tls?: KafkaTls;
+  sasl?: KafkaSasl;
+}
+
 export interface OutgoingMessage {
   key?: string | null;
   value: Buffer | string;
