@@ -99,6 +99,7 @@ export async function createIngestorApp(
     dedupWindow: env.DEDUP_WINDOW,
     wikis: env.WIKIS,
     langs: env.LANGS,
+    maxEventBytes: env.MAX_EVENT_BYTES,
     batchMaxEvents: env.BATCH_MAX_EVENTS,
     batchMaxBytes: env.BATCH_MAX_BYTES,
     lingerMs: env.LINGER_MS,

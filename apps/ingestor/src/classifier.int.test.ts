@@ -42,7 +42,7 @@ function start(
     passed: (position, at) => calls.push({ kind: 'passed', position, at }),
   };
   const classifier = new Classifier({
-    filter,
+    rules: { ...filter, maxEventBytes: 1_000_000 },
     worker,
     handler,
     batchEvents: 64,

@@ -14,7 +14,7 @@ describe('Classifier', () => {
     const errors: unknown[] = [];
     const applied: string[] = [];
     const classifier = new Classifier({
-      filter: { wikis: [], langs: [] },
+      rules: { wikis: [], langs: [], maxEventBytes: 1_000_000 },
       worker: new URL(`data:text/javascript,${encodeURIComponent(script)}`),
       handler: {
         accept: (_value, metaId) => applied.push(metaId),

@@ -5,8 +5,14 @@ import { applyVerdicts, type VerdictHandler } from './classify.js';
 import type { FilterOptions } from './filters.js';
 import type { Judgement, Submission } from './judge.js';
 
+/** What events are judged against, as the worker thread receives it. */
+export interface ClassifierRules extends FilterOptions {
+  /** Larger events are dead-lettered, truncated (UTF-8 bytes). */
+  maxEventBytes: number;
+}
+
 export interface ClassifierOptions {
-  filter: FilterOptions;
+  rules: ClassifierRules;
   /** The worker script; undefined judges on the calling thread. */
   worker: URL | undefined;
   handler: VerdictHandler;
@@ -79,13 +85,17 @@ export class Classifier {
     this.#batchEvents = options.batchEvents ?? 128;
     this.#maxPending = options.maxPending ?? 2048;
     if (options.worker === undefined) {
-      this.#inline = loadInline(options.filter);
+      this.#inline = loadInline(options.rules);
       // A judge that cannot load fails the first batch; this keeps the rejection handled.
       this.#inline.catch(() => undefined);
       return;
     }
     const worker = new Worker(options.worker, {
-      workerData: { wikis: [...options.filter.wikis], langs: [...options.filter.langs] },
+      workerData: {
+        wikis: [...options.rules.wikis],
+        langs: [...options.rules.langs],
+        maxEventBytes: options.rules.maxEventBytes,
+      } satisfies ClassifierRules,
       ...(options.execArgv ? { execArgv: options.execArgv } : {}),
       // The worker's garbage is short-lived (parsed events die within their batch): a small
       // young generation keeps its share of the RSS small.
@@ -198,13 +208,13 @@ export class Classifier {
   }
 }
 
-async function loadInline(options: FilterOptions): Promise<(batch: Submission) => Judgement> {
+async function loadInline(rules: ClassifierRules): Promise<(batch: Submission) => Judgement> {
   const [{ createFilter }, { judgeBatch }] = await Promise.all([
     import('./filters.js'),
     import('./judge.js'),
   ]);
-  const filter = createFilter(options);
-  return (batch) => judgeBatch(batch, filter);
+  const judging = { filter: createFilter(rules), maxEventBytes: rules.maxEventBytes };
+  return (batch) => judgeBatch(batch, judging);
 }
 
 function emptyBatch(): Batch {

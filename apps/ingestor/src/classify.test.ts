@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyVerdicts, VERDICT, type VerdictHandler } from './classify.js';
 import { createFilter } from './filters.js';
-import { judgeBatch } from './judge.js';
+import { judgeBatch, TRUNCATED_BYTES, truncateUtf8 } from './judge.js';
 
 const base = {
   $schema: '/mediawiki/recentchange/1.0.0',
@@ -25,7 +25,10 @@ function submission(data: string[]): { data: string[]; positions: string } {
 describe('judgeBatch', () => {
   it('accepts a valid event with its key, wiki and time, and keeps its UTF-8 bytes', () => {
     const text = JSON.stringify(base);
-    const { verdicts, bytes, ends } = judgeBatch(submission([text]), all);
+    const { verdicts, bytes, ends } = judgeBatch(submission([text]), {
+      filter: all,
+      maxEventBytes: 1_000_000,
+    });
     expect(verdicts).toEqual([
       VERDICT.accept,
       base.meta.id,
@@ -44,7 +47,10 @@ describe('judgeBatch', () => {
       JSON.stringify({ ...base, namespace: 'Talk' }),
       JSON.stringify({ ...base, meta: { ...base.meta, id: 'nope' } }),
     ];
-    const { verdicts, bytes } = judgeBatch(submission(texts), all);
+    const { verdicts, bytes } = judgeBatch(submission(texts), {
+      filter: all,
+      maxEventBytes: 1_000_000,
+    });
     const dead = verdicts.flatMap((v, i) =>
       v === VERDICT.dead ? [[verdicts[i + 1], verdicts[i + 3]]] : [],
     );
@@ -56,13 +62,42 @@ describe('judgeBatch', () => {
     expect(Buffer.from(bytes).toString('utf8')).toBe(texts.join(''));
   });
 
+  it('dead-letters an event larger than the limit, keeping a truncated copy', () => {
+    // Large, multi-byte and valid: only its size is wrong.
+    const huge = JSON.stringify({ ...base, comment: 'Zürich 日本 '.repeat(20_000) });
+    const texts = [JSON.stringify(base), huge, JSON.stringify({ ...base, title: 'After' })];
+    const { verdicts, bytes, ends } = judgeBatch(submission(texts), {
+      filter: all,
+      maxEventBytes: 100_000,
+    });
+    expect(verdicts.filter((v) => typeof v === 'number' && v <= 3)).toEqual([
+      VERDICT.accept,
+      VERDICT.dead,
+      VERDICT.accept,
+    ]);
+    const at = verdicts.indexOf(VERDICT.dead);
+    expect(verdicts[at + 1]).toBe('too_large');
+    expect(verdicts[at + 2]).toContain(`${Buffer.byteLength(huge)} bytes`);
+    expect(verdicts[at + 3]).toBe('p1');
+    const kept = Buffer.from(bytes).subarray(ends[0], ends[1]).toString('utf8');
+    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(TRUNCATED_BYTES);
+    expect(huge.startsWith(kept)).toBe(true);
+    expect(kept.length).toBeGreaterThan(TRUNCATED_BYTES / 4);
+  });
+
+  it('truncates UTF-8 without cutting a character', () => {
+    expect(truncateUtf8('aé日b', 4)).toBe('aé');
+    expect(truncateUtf8('aé日b', 6)).toBe('aé日');
+    expect(truncateUtf8('abc', 10)).toBe('abc');
+  });
+
   it('drops canaries and filtered events without keeping their text', () => {
     const canary = JSON.stringify({ ...base, meta: { ...base.meta, domain: 'canary' } });
     const onlyDe = createFilter({ wikis: [], langs: ['de'] });
-    const { verdicts, bytes, ends } = judgeBatch(
-      submission([canary, JSON.stringify(base)]),
-      onlyDe,
-    );
+    const { verdicts, bytes, ends } = judgeBatch(submission([canary, JSON.stringify(base)]), {
+      filter: onlyDe,
+      maxEventBytes: 1_000_000,
+    });
     expect(verdicts).toEqual([VERDICT.canary, VERDICT.filtered]);
     expect(bytes.byteLength).toBe(0);
     expect([...ends]).toEqual([0, 0]);

@@ -27,6 +27,8 @@ export const envSchema = z
     COMPRESSION: z.enum(['none', 'gzip']).default('none'),
     BATCH_MAX_EVENTS: envVar.positiveInt(200),
     BATCH_MAX_BYTES: envVar.positiveInt(1_000_000),
+    // Below Kafka's default max.message.bytes (1 MiB) with room for the key and headers.
+    MAX_EVENT_BYTES: envVar.positiveInt(1_000_000),
     LINGER_MS: envVar.nonNegativeInt(1),
     MAX_IN_FLIGHT: envVar.positiveInt(8),
     CHECKPOINT_FILE: z.string().default(''),

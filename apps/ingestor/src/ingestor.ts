@@ -20,6 +20,8 @@ export interface IngestorSettings {
   dedupWindow: number;
   wikis: readonly string[];
   langs: readonly string[];
+  /** Larger events are dead-lettered, truncated. */
+  maxEventBytes: number;
   batchMaxEvents: number;
   batchMaxBytes: number;
   lingerMs: number;
@@ -87,7 +89,11 @@ export class Ingestor {
     const dedup = this.#dedup;
     // Verdicts arrive in stream order; deduplication and the position stay on this thread.
     this.#classifier = new Classifier({
-      filter: { wikis: settings.wikis, langs: settings.langs },
+      rules: {
+        wikis: settings.wikis,
+        langs: settings.langs,
+        maxEventBytes: settings.maxEventBytes,
+      },
       worker: settings.parseWorker ? builtWorker() : undefined,
       onError: (error) => parts.onFatal(error),
       handler: {

@@ -9,7 +9,24 @@ import { messageKey } from './message.js';
  * window lives on the thread that applies the verdicts in stream order, and filtering first
  * keeps unwanted ids out of the window, so a filtered pipeline remembers further back.
  */
-export function judge(out: Verdicts, data: string, filter: EventFilter): void {
+export function judge(
+  out: Verdicts,
+  data: string,
+  filter: EventFilter,
+  maxEventBytes: number,
+): void {
+  // A UTF-16 unit takes at most 3 UTF-8 bytes: most events need no byte count.
+  if (data.length * 3 > maxEventBytes) {
+    const bytes = Buffer.byteLength(data);
+    if (bytes > maxEventBytes) {
+      out.push(
+        VERDICT.dead,
+        TOO_LARGE,
+        `the event has ${bytes} bytes; at most ${maxEventBytes} are accepted (MAX_EVENT_BYTES, or the topic's max.message.bytes)`,
+      );
+      return;
+    }
+  }
   const parsed = parseEvent(data);
   if (!parsed.ok) {
     // The position, the verdict's last field, is the batch's to add (`judgeBatch`).
@@ -23,6 +40,28 @@ export function judge(out: Verdicts, data: string, filter: EventFilter): void {
     const wiki = typeof event.wiki === 'string' ? event.wiki : null;
     out.push(VERDICT.accept, event.meta.id, messageKey(event), wiki, Date.parse(event.meta.dt));
   }
+}
+
+/** The dead-letter reason of an event larger than the topic takes. */
+export const TOO_LARGE = 'too_large';
+
+/**
+ * How much of an oversized event its dead letter keeps: enough to see what it was, far below
+ * any topic's message limit.
+ */
+export const TRUNCATED_BYTES = 64 * 1024;
+
+/** The longest prefix of `text` whose UTF-8 form fits in `limit` bytes; no character is cut. */
+export function truncateUtf8(text: string, limit: number): string {
+  const { read } = new TextEncoder().encodeInto(text, new Uint8Array(limit));
+  return text.slice(0, read);
+}
+
+/** What an event is judged against. */
+export interface JudgeRules {
+  filter: EventFilter;
+  /** Larger events are dead-lettered, truncated (UTF-8 bytes). */
+  maxEventBytes: number;
 }
 
 /** A batch's verdicts, and the UTF-8 bytes of the events that are kept. */
@@ -46,7 +85,10 @@ export interface Submission {
  * a slice of Node's shared pool, so that a worker thread can transfer it without a copy): the
  * thread that produces them then neither keeps the text alive while it waits nor encodes it.
  */
-export function judgeBatch({ data: batch, positions }: Submission, filter: EventFilter): Judgement {
+export function judgeBatch(
+  { data: batch, positions }: Submission,
+  { filter, maxEventBytes }: JudgeRules,
+): Judgement {
   const verdicts: Verdicts = [];
   // Positions are needed for dead letters only, which are rare: split on the first one.
   let split: string[] | undefined;
@@ -56,12 +98,13 @@ export function judgeBatch({ data: batch, positions }: Submission, filter: Event
   for (let i = 0; i < batch.length; i += 1) {
     const data = batch[i]!;
     const at = verdicts.length;
-    judge(verdicts, data, filter);
+    judge(verdicts, data, filter, maxEventBytes);
     const tag = verdicts[at];
     if (tag === VERDICT.dead) verdicts.push((split ??= positions.split('\n'))[i] ?? '');
     if (tag === VERDICT.accept || tag === VERDICT.dead) {
-      total += Buffer.byteLength(data);
-      kept.push(data);
+      const text = verdicts[at + 1] === TOO_LARGE ? truncateUtf8(data, TRUNCATED_BYTES) : data;
+      total += Buffer.byteLength(text);
+      kept.push(text);
     }
     ends[i] = total;
   }

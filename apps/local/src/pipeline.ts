@@ -138,6 +138,7 @@ export async function startPipeline(
         dedupWindow: ingestorEnv.DEDUP_WINDOW,
         wikis: ingestorEnv.WIKIS,
         langs: ingestorEnv.LANGS,
+        maxEventBytes: ingestorEnv.MAX_EVENT_BYTES,
         batchMaxEvents: ingestorEnv.BATCH_MAX_EVENTS,
         batchMaxBytes: ingestorEnv.BATCH_MAX_BYTES,
         lingerMs: ingestorEnv.LINGER_MS,

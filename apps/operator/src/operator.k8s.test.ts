@@ -99,13 +99,7 @@ async function waitUntilGone(name: string): Promise<void> {
 }
 
 async function topicExists(topic: string): Promise<boolean> {
-  const admin = bus.kafka.admin();
-  await admin.connect();
-  try {
-    return (await admin.listTopics()).includes(topic);
-  } finally {
-    await admin.disconnect();
-  }
+  return (await bus.listTopics()).includes(topic);
 }
 
 async function eventReasons(uid: string): Promise<string[]> {

@@ -92,10 +92,7 @@ describe('sink killed with SIGKILL between insert and commit', () => {
     await bus.ensureTopics([{ topic, partitions: 3 }]);
     // About 130 MB on the broker's disk.
     cleanup.push(async () => {
-      const admin = bus.kafka.admin();
-      await admin.connect();
-      await admin.deleteTopics({ topics: [topic] });
-      await admin.disconnect();
+      await bus.deleteTopics([topic]);
     });
 
     const events = takeFreshEvents(EVENTS, {

@@ -121,10 +121,7 @@ describe('sink on real Kafka and the real ClickHouse engine', () => {
 
     // Redelivery: the group is moved back to the start of partition 0, as after a crash that
     // lost every commit of that partition.
-    const admin = bus.kafka.admin();
-    await admin.connect();
-    await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '0' }] });
-    await admin.disconnect();
+    await bus.setCommittedOffsets(groupId, topic, new Map([[0, '0']]));
     const second = startSink(topic, groupId, deadLetterTopic, new Registry());
     await second.start();
     await waitForCommit(bus, groupId, topic);
@@ -229,14 +226,11 @@ describe('sink on real Kafka and the real ClickHouse engine', () => {
     const sinks = registries.map((r) => startSink(topic, groupId, uniqueName('dead'), r));
     await Promise.all(sinks.map((s) => s.start()));
     // Both members hold partitions before any message exists, so neither drains the topic alone.
-    const admin = bus.kafka.admin();
-    await admin.connect();
     for (;;) {
-      const { groups } = await admin.describeGroups([groupId]);
-      if (groups[0]?.state === 'Stable' && groups[0].members.length === 2) break;
+      const group = await bus.describeGroup(groupId);
+      if (group.state === 'Stable' && group.members === 2) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    await admin.disconnect();
     const producer = await bus.producer();
     for (let i = 0; i < events.length; i += 500) {
       await producer.send(

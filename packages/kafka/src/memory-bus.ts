@@ -62,6 +62,7 @@ export class MemoryBus implements Bus {
       }
     };
     return Promise.resolve({
+      isHealthy: () => true,
       send: (topic: string, messages: readonly OutgoingMessage[]) => {
         append(topic, messages);
         this.#wake();

@@ -5,6 +5,14 @@
 
 export type Headers = Readonly<Record<string, string>>;
 
+/** The part of a pino logger the bus logs through. */
+export interface BusLogger {
+  error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  debug(obj: object, msg: string): void;
+}
+
 /** TLS towards the brokers; present means TLS is on. PEM text, never file names. */
 export interface KafkaTls {
   /** Trusted CA certificates; the system's store when absent. */
@@ -108,6 +116,8 @@ export interface TopicMessages {
 }
 
 export interface Producer {
+  /** False from a failed write until a write succeeds again: readiness reports it. */
+  isHealthy(): boolean;
   send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
   /**
    * Several topics in one produce request per broker. Resolves when every message is

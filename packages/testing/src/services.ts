@@ -73,13 +73,9 @@ export async function provideKafka(): Promise<RunningService<string[]>> {
  * until then offset commits fail. Asking for a group's description waits for the coordinator.
  */
 async function waitForGroupCoordinator(brokers: string[]): Promise<void> {
-  const admin = new KafkaBus({ brokers, clientId: 'wikipulse-test-setup' }).kafka.admin();
-  await admin.connect();
-  try {
-    await admin.describeGroups(['wikipulse-readiness']);
-  } finally {
-    await admin.disconnect();
-  }
+  await new KafkaBus({ brokers, clientId: 'wikipulse-test-setup' }).describeGroup(
+    'wikipulse-readiness',
+  );
 }
 
 /**

@@ -60,15 +60,8 @@ async function worker(name: 'a' | 'b') {
 }
 
 async function groupMembers(): Promise<number> {
-  const admin = bus.kafka.admin();
-  await admin.connect();
-  try {
-    const { groups } = await admin.describeGroups([groupId]);
-    const group = groups[0];
-    return group?.state === 'Stable' ? group.members.length : 0;
-  } finally {
-    await admin.disconnect();
-  }
+  const group = await bus.describeGroup(groupId);
+  return group.state === 'Stable' ? group.members : 0;
 }
 
 beforeAll(async () => {

@@ -329,10 +329,7 @@ async function deleteTopics(topics: string[]): Promise<void> {
     clientId: 'wikipulse-bench-e2e-admin',
     log,
   });
-  const admin = bus.kafka.admin();
-  await admin.connect();
-  await admin.deleteTopics({ topics }).catch(() => undefined);
-  await admin.disconnect();
+  await bus.deleteTopics(topics).catch(() => undefined);
 }
 
 const lines = readdirSync(recordingsDir)
