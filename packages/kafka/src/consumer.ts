@@ -49,14 +49,18 @@ export function decodeHeadersList(
   return out;
 }
 
+/** A record without a key or value arrives without one, whatever the client's types say. */
+function orNull(bytes: Buffer | undefined): Buffer | null {
+  return bytes ?? null;
+}
+
 export function toIncoming(m: Message): IncomingMessage {
   return {
     topic: m.topic,
     partition: m.partition,
     offset: m.offset.toString(),
-    // A record without a key or value arrives without one, whatever the types say.
-    key: (m.key as Buffer | undefined) ?? null,
-    value: (m.value as Buffer | undefined) ?? null,
+    key: orNull(m.key),
+    value: orNull(m.value),
     headers: decodeHeadersList(m.headers),
     timestamp: Number(m.timestamp),
   };
