@@ -8,6 +8,15 @@ export {
   type RunningService,
 } from './services.js';
 export {
+  kafkaSecureConnection,
+  parseKafkaSecureInfo,
+  provideKafkaSecure,
+  type KafkaSecureFacts,
+  type KafkaSecureInfo,
+  type KafkaSecureUser,
+  type KafkaSecureUserName,
+} from './kafka-secure.js';
+export {
   freshEvents,
   readRecording,
   recordedEvents,

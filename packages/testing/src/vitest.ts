@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { KafkaBus } from '@wikipulse/kafka';
 import { openClickHouse, type ClickHouseClient, type ClickHouseTarget } from '@wikipulse/store';
+import type { KafkaSecureInfo } from './kafka-secure.js';
 
 /** A name no other test or run uses: topics, groups, databases. */
 export function uniqueName(prefix: string): string {
@@ -13,6 +14,21 @@ export function uniqueName(prefix: string): string {
 
 export function kafkaBrokers(): string[] {
   return inject('kafkaBrokers');
+}
+
+/**
+ * The SASL_SSL listener of the tests' Kafka, or undefined where the test kit knows none; a
+ * test then skips with the reason: `const info = kafkaSecure() ?? skip(kafkaSecureMissing())`.
+ */
+export function kafkaSecure(): KafkaSecureInfo | undefined {
+  const facts = inject('kafkaSecure');
+  return 'info' in facts ? facts.info : undefined;
+}
+
+/** Why `kafkaSecure()` is undefined. */
+export function kafkaSecureMissing(): string | undefined {
+  const facts = inject('kafkaSecure');
+  return 'missing' in facts ? facts.missing : undefined;
 }
 
 export function testBus(clientId = 'wikipulse-test'): KafkaBus {
