@@ -15,10 +15,16 @@ import { parseArgs } from 'node:util';
 import type { RecentChange } from '@wikipulse/events';
 import { KafkaBus } from '@wikipulse/kafka';
 import { migrate, openClickHouse, toChangeRow } from '@wikipulse/store';
-import { freshEvents, percentile, repoRoot, round } from '@wikipulse/testing';
+import {
+  freshEvents,
+  percentile,
+  repoRoot,
+  round,
+  storedDistinctIds,
+  waitForCommit,
+} from '@wikipulse/testing';
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../retry.js';
-import { storedDistinctIds, waitForCommit } from '../verify.js';
 
 const { values: args } = parseArgs({
   options: {
