@@ -13,7 +13,13 @@ import {
   toChangeRow,
   type ClickHouseTarget,
 } from '@wikipulse/store';
-import { freshEvents, recordedEvents } from '@wikipulse/testing';
+import {
+  freshEvents,
+  recordedEvents,
+  reportBench,
+  storedDistinctIds,
+  storedMismatch,
+} from '@wikipulse/testing';
 import { DiscordDouble } from '@wikipulse/testing/discord';
 import { loadCommands } from './commands/index.js';
 import { CommandService } from './core/service.js';
@@ -25,7 +31,8 @@ import { DiscordResponder } from './discord/responder.js';
  * `npm run bench:bot`: server-side command latency of one worker, from "command received"
  * to "reply accepted by Discord" (a local Discord double over loopback HTTP), for `!recent`
  * and `!stats` at a fixed open-loop rate over a store of N real-shaped events spread over the
- * last day. Prints one JSON object on stdout; progress goes to stderr.
+ * day before the run. Prints one JSON object on stdout; progress goes to stderr. Exits 1 when
+ * the store holds other than the events seeded, each once.
  */
 const { values } = parseArgs({
   options: {
@@ -78,6 +85,7 @@ const now = Date.now();
 const stepMs = Math.max(1, Math.floor(86_400_000 / Math.max(1, eventCount)));
 const source = freshEvents({ templates, startMs: now - eventCount * stepMs, stepMs });
 const BATCH = 50_000;
+let seeded = 0;
 for (let done = 0; done < eventCount;) {
   const rows = [];
   const n = Math.min(BATCH, eventCount - done);
@@ -86,6 +94,7 @@ for (let done = 0; done < eventCount;) {
     if (parsed.ok) rows.push(toChangeRow(parsed.event));
   }
   await client.insert({ table: `${database}.changes`, values: rows, format: 'JSONEachRow' });
+  seeded += rows.length;
   done += n;
   if (done % 200_000 === 0 || done === eventCount) log.info({ done }, 'seeded');
 }
@@ -93,6 +102,7 @@ for (let done = 0; done < eventCount;) {
 await client.command({ query: `OPTIMIZE TABLE ${database}.changes FINAL` });
 await client.command({ query: `OPTIMIZE TABLE ${database}.daily_counts FINAL` });
 const seedSeconds = (performance.now() - seedStart) / 1000;
+const stored = await storedDistinctIds(client, database);
 global.gc?.();
 const afterSeed = process.memoryUsage();
 
@@ -193,6 +203,9 @@ const result = {
   store:
     target.kind === 'embedded' ? 'embedded ClickHouse (chdb, in-process)' : 'ClickHouse server',
   events: eventCount,
+  seeded_rows: seeded,
+  stored_rows: stored.total,
+  stored_distinct: stored.distinct,
   seed_seconds: Math.round(seedSeconds * 10) / 10,
   rate_per_s: rate,
   achieved_rate_per_s: Math.round((sentCount / elapsed) * 10) / 10,
@@ -217,7 +230,7 @@ const result = {
   },
   targets: { p99_ms: 50, heap_mb: 150 },
 };
-process.stdout.write(`${JSON.stringify(result)}\n`);
+reportBench('bot', result, [storedMismatch('ClickHouse', seeded, stored)]);
 await discord.close();
 await client.close();
 await rm(dataDir, { recursive: true, force: true });

@@ -7,14 +7,9 @@ import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { RecentChange } from '@wikipulse/events';
 import { openClickHouse, toChangeRow, type ClickHouseTarget } from '@wikipulse/store';
-import { repoRoot, takeFreshEvents } from '@wikipulse/testing';
+import { repoRoot, storedDistinctIds, takeFreshEvents, waitForCommit } from '@wikipulse/testing';
 import { kafkaBrokers, testBus, uniqueName } from '@wikipulse/testing/vitest';
-import {
-  expectedDailyCounts,
-  storedDailyCounts,
-  storedDistinctIds,
-  waitForCommit,
-} from './verify.js';
+import { expectedDailyCounts, storedDailyCounts } from './verify.js';
 
 const EVENTS = 100_000;
 const KILLS = 6;

@@ -15,6 +15,11 @@ export function createSinkMetrics(registry: Registry) {
       help: 'Rows inserted into ClickHouse, redeliveries included.',
       registers,
     }),
+    rowsPastRetention: new Counter({
+      name: 'wikipulse_sink_rows_past_retention_total',
+      help: 'Rows ClickHouse dropped at insert because their event time was already past the table retention (TTL); also in rows_inserted_total.',
+      registers,
+    }),
     batches: new Counter({
       name: 'wikipulse_sink_batches_total',
       help: 'Batches written to ClickHouse and committed to Kafka.',

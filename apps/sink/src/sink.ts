@@ -1,11 +1,17 @@
 import type { Bus, BatchContext, Consumer, MessageBatch, Producer } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
-import type { ClickHouseClient } from '@wikipulse/store';
+import {
+  changesRetentionDays,
+  retentionCutoff,
+  type ChangeRow,
+  type ClickHouseClient,
+} from '@wikipulse/store';
 import { deadLetterMessage } from './dead-letter.js';
 import type { SinkMetrics } from './metrics.js';
 import { PendingBatch, insertToken } from './pending.js';
+import { pastRetention } from './retention.js';
 import { backoffMs, sleep } from './retry.js';
-import { ChangeWriter } from './writer.js';
+import { ChangeWriter, type Refused } from './writer.js';
 
 export interface SinkOptions {
   bus: Bus;
@@ -59,6 +65,8 @@ export class Sink {
   #flushing: Promise<void> | undefined;
   #stopping = false;
   #failed = false;
+  /** The `changes` TTL in days, read at start; undefined when the table has none the sink knows. */
+  #retentionDays: number | undefined;
 
   constructor(options: SinkOptions) {
     this.#o = options;
@@ -74,6 +82,13 @@ export class Sink {
 
   async start(): Promise<void> {
     const o = this.#o;
+    this.#retentionDays = await changesRetentionDays(o.client, o.database);
+    if (this.#retentionDays === undefined) {
+      o.log.warn(
+        { database: o.database },
+        'the changes table has no retention TTL the sink recognises; rows it drops at insert are not counted',
+      );
+    }
     await o.bus.ensureTopics([
       { topic: o.topic, partitions: o.topicPartitions },
       { topic: o.deadLetterTopic, partitions: 1 },
@@ -172,6 +187,12 @@ export class Sink {
     const o = this.#o;
     const dead = [...batch.dead];
     if (batch.rows.length > 0) {
+      // Taken just before the insert: ClickHouse applies the TTL with its clock at insert time.
+      // Exact to the second, unless retries carry the insert across the cutoff.
+      const cutoff =
+        this.#retentionDays === undefined
+          ? undefined
+          : retentionCutoff(this.#retentionDays, Date.now());
       const started = performance.now();
       const refused = await this.#writer.write(
         batch.rows,
@@ -189,6 +210,7 @@ export class Sink {
         { rows: batch.rows.length - refused.length, refused: refused.length, ms },
         'batch inserted',
       );
+      if (cutoff !== undefined) this.#reportPastRetention(batch.rows, cutoff, refused);
       o.afterInsert?.();
     }
     if (dead.length > 0) await this.#sendDeadLetters(dead);
@@ -212,6 +234,26 @@ export class Sink {
       );
     }
     o.log.debug({ messages: batch.messages, offsets }, 'batch committed');
+  }
+
+  /**
+   * Counts and logs the rows of an insert that ClickHouse dropped for being past retention: a
+   * backfill older than the retention would otherwise store nothing without a word. Refused
+   * rows were not stored at all; they go to the dead-letter topic.
+   */
+  #reportPastRetention(rows: readonly ChangeRow[], cutoff: string, refused: readonly Refused[]) {
+    const past = pastRetention(rows, cutoff, new Set(refused.map((r) => r.index)));
+    if (past.rows === 0) return;
+    this.#o.metrics.rowsPastRetention.inc(past.rows);
+    this.#o.log.warn(
+      {
+        rows: past.rows,
+        oldestEventTime: past.oldest && isoTime(past.oldest),
+        cutoff: isoTime(cutoff),
+        retentionDays: this.#retentionDays,
+      },
+      'ClickHouse dropped rows already past retention at insert',
+    );
   }
 
   async #sendDeadLetters(dead: PendingBatch['dead']): Promise<void> {
@@ -242,4 +284,9 @@ export class Sink {
       );
     }
   }
+}
+
+/** `YYYY-MM-DD hh:mm:ss.sss` (UTC, as rows hold it) as ISO-8601, so a log reader sees the zone. */
+function isoTime(text: string): string {
+  return `${text.replace(' ', 'T')}Z`;
 }

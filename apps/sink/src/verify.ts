@@ -1,45 +1,6 @@
-import type { Bus } from '@wikipulse/kafka';
 import type { ChangeRow, ClickHouseClient } from '@wikipulse/store';
-import { sleep } from './retry.js';
 
-/**
- * Checks of what a drained topic should look like in storage, shared by the integration tests
- * and the benchmark.
- */
-
-/** Resolves once the group has committed every partition up to its end offset. */
-export async function waitForCommit(
-  bus: Bus,
-  groupId: string,
-  topic: string,
-  timeoutMs = 120_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const end = await bus.endOffsets(topic);
-  for (;;) {
-    const committed = await bus.committedOffsets(groupId, topic);
-    if ([...end].every(([p, offset]) => committed.get(p) === offset)) return;
-    if (Date.now() > deadline) {
-      throw new Error(
-        `group ${groupId} did not reach the end of ${topic}: committed ${JSON.stringify([...committed])}, end ${JSON.stringify([...end])}`,
-      );
-    }
-    await sleep(100);
-  }
-}
-
-/** Rows read with FINAL, and the distinct event ids among them (64-bit counts come as numbers). */
-export async function storedDistinctIds(
-  client: ClickHouseClient,
-  database: string,
-): Promise<{ total: number; distinct: number }> {
-  const result = await client.query({
-    query: `SELECT count() AS total, uniqExact(event_id) AS distinct FROM ${database}.changes FINAL`,
-    format: 'JSONEachRow',
-  });
-  const [row] = await result.json<{ total: number; distinct: number }>();
-  return { total: row?.total ?? 0, distinct: row?.distinct ?? 0 };
-}
+/** Checks of what a drained topic should look like in storage, for the integration tests. */
 
 export interface DayCount {
   day: string;

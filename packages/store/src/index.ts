@@ -16,4 +16,5 @@ export {
   type SchemaOptions,
 } from './schema.js';
 export { clickHouseTime, toChangeRow, type ChangeRow } from './rows.js';
+export { changesRetentionDays, retentionCutoff } from './retention.js';
 export * from './queries/index.js';

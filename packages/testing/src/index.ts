@@ -24,5 +24,18 @@ export {
   takeFreshEvents,
   type FreshEventsOptions,
 } from './recordings.js';
-export { MemorySampler, percentile, round } from './bench.js';
+export {
+  BenchSetupError,
+  MemorySampler,
+  benchKafka,
+  exitOnSetupError,
+  percentile,
+  reportBench,
+  round,
+  storedDistinctIds,
+  storedMismatch,
+  waitForCommit,
+  type BenchKafka,
+  type StoredCount,
+} from './bench.js';
 export * from './eventstreams/index.js';

@@ -1,29 +1,45 @@
 /**
  * `npm run bench:ingest`: the local EventStreams server sends as fast as it can, the built
  * ingestor (a child process, as deployed) produces to a real Kafka broker with acks=all, and
- * one JSON object goes to stdout: events/s, MB/s, produce latency p50/p99, peak RSS.
+ * one JSON object goes to stdout: events/s, MB/s, produce latency p50/p99, peak RSS. Once the
+ * ingestor has stopped, the topic is read back: it must hold, once each, every event the server
+ * sent up to the last one it holds (the ingestor reads the stream in order, so what it stored
+ * is a prefix of what was sent); otherwise the run exits 1, after the JSON.
  *
- * BENCH_SECONDS (default 20) measured after BENCH_WARMUP_SECONDS (default 5);
- * KAFKA_BROKERS (default 127.0.0.1:19092); BENCH_CPU_PROF=<dir> writes a V8 CPU profile of
+ * BENCH_SECONDS (default 20) measured after BENCH_WARMUP_SECONDS (default 5); KAFKA_BROKERS
+ * (the project's broker on 127.0.0.1:19092 when unset, started if none answers: see
+ * `benchKafka`); BENCH_CPU_PROF=<dir> writes a V8 CPU profile of
  * the ingestor there; BENCH_NODE_FLAGS replaces the ingestor's Node flags, MALLOC_ARENA_MAX
  * (default 1) and MALLOC_MMAP_THRESHOLD_ (default 65536) its malloc settings. Other ingestor
  * variables (COMPRESSION, BATCH_MAX_EVENTS, …) pass through.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { KafkaBus } from '@wikipulse/kafka';
+import { KafkaBus, readTail } from '@wikipulse/kafka';
 import {
+  benchKafka,
+  exitOnSetupError,
   readRecording,
   recordingsDir,
   repoRoot,
+  reportBench,
   startEventStreamsServer,
+  storedMismatch,
+  type EventStreamsServer,
 } from '@wikipulse/testing';
+import { VERDICT, type Verdicts } from '../classify.js';
+import { loadEnv } from '../env.js';
+import { createFilter } from '../filters.js';
+import { judge } from '../judge.js';
+import { HEADER } from '../message.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
 const warmup = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
-const brokers = (process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092').split(',');
+const progress = (msg: string) => process.stderr.write(`[bench:ingest] ${msg}\n`);
+const kafka = await benchKafka(progress).catch(exitOnSetupError('ingest'));
+const brokers = kafka.brokers;
 const profileDir = process.env['BENCH_CPU_PROF'];
 /** The heap limits `npm run ingest` uses (see the README's performance notes). */
 const nodeFlags = (
@@ -40,7 +56,8 @@ const lines = readdirSync(recordingsDir)
   .filter((f) => f.endsWith('.jsonl'))
   .sort()
   .flatMap((f) => readRecording(join(recordingsDir, f)));
-const server = await startEventStreamsServer({ lines, stepMs: 0.02 });
+// Dated from a minute before the run: 50 events share a millisecond, so a minute lasts the run.
+const server = await startEventStreamsServer({ lines, stepMs: 0.02, startMs: Date.now() - 60_000 });
 const run = `bench_ingest_${Date.now().toString(36)}`;
 const metricsPort = await freePort();
 
@@ -76,7 +93,7 @@ const rssTimer = setInterval(() => {
 
 await waitForSample(metricsPort, (s) => s.produced > 0, 60_000);
 await sleep(warmup * 1000);
-const brokerPid = localBrokerPid();
+const brokerPid = kafka.pid;
 const first = await sample(metricsPort);
 const firstCpu = cpuSeconds(child.pid!);
 const firstServerCpu = process.cpuUsage();
@@ -99,13 +116,19 @@ const inTopic = [...(await bus.endOffsets(`${run}.events`)).values()].reduce(
   (sum, offset) => sum + Number(offset),
   0,
 );
+progress(`reading the ${inTopic} events back from Kafka to check them against what was sent`);
+const checkStarted = performance.now();
+const check = await checkStored(bus, server);
+progress(`checked in ${((performance.now() - checkStarted) / 1000).toFixed(1)} s`);
 // A run writes about 1.5 GB; the broker removes the data of deleted topics.
 await bus.deleteTopics([`${run}.events`, `${run}.dead-letter`, `${run}.positions`]);
+await kafka.stop();
 
 const elapsed = (last.at - first.at) / 1000;
 const latency = subtractBuckets(last.buckets, first.buckets);
-process.stdout.write(
-  `${JSON.stringify({
+reportBench(
+  'ingest',
+  {
     benchmark: 'ingest',
     seconds: round(elapsed, 1),
     eventsPerSecond: Math.round((last.produced - first.produced) / elapsed),
@@ -128,13 +151,72 @@ process.stdout.write(
     brokerCpuCores: brokerPid ? round((lastBrokerCpu - firstBrokerCpu) / elapsed, 2) : null,
     eventsProduced: last.produced,
     eventsInKafka: inTopic,
+    check: {
+      sentUpToLastStored: check.expected,
+      distinctInKafka: check.stored.distinct,
+      missing: check.missing,
+      notSent: check.notSent,
+    },
     compression: process.env['COMPRESSION'] ?? 'none',
     nodeFlags: nodeFlags.join(' '),
     mallocArenaMax,
     mallocMmapThreshold,
     ingestorExitCode: exitCode,
-  })}\n`,
+  },
+  [
+    exitCode !== 0 ? `the ingestor exited with ${exitCode}` : undefined,
+    storedMismatch('Kafka', check.expected, check.stored),
+    check.notSent > 0 ? `Kafka: ${check.notSent} event ids the server never sent` : undefined,
+  ],
 );
+
+/**
+ * What the events topic holds against what the server sent. The ingestor reads the stream in
+ * order and was stopped cleanly, so the topic must hold exactly the events of the server's log
+ * it accepts (the ingestor's own verdict: valid, not a canary, not filtered) up to the last one
+ * the topic holds, each once.
+ */
+async function checkStored(
+  bus: KafkaBus,
+  server: EventStreamsServer,
+): Promise<{
+  expected: number;
+  stored: { total: number; distinct: number };
+  missing: number;
+  notSent: number;
+}> {
+  const ids = new Set<string>();
+  const total = await readTail(
+    bus,
+    { topic: `${run}.events`, maxPerPartition: Number.MAX_SAFE_INTEGER, timeoutMs: 10 * 60_000 },
+    (message) => {
+      const id = message.headers[HEADER.metaId];
+      if (id !== undefined) ids.add(id);
+    },
+  );
+  // The server cycles the recordings with fresh ids and times, so one cycle's verdicts hold
+  // for every cycle.
+  const env = loadEnv([], { ...process.env, KAFKA_BROKERS: brokers.join(',') });
+  const filter = createFilter({ wikis: env.WIKIS, langs: env.LANGS });
+  const accepted = lines.map((_, i) => {
+    const verdicts: Verdicts = [];
+    judge(verdicts, server.log.entryAt(i)!.data, filter, env.MAX_EVENT_BYTES);
+    return verdicts[0] === VERDICT.accept;
+  });
+  let expected = 0;
+  let found = 0;
+  for (let i = 0; found < ids.size && i < server.counters.events; i += 1) {
+    if (!accepted[i % lines.length]) continue;
+    expected += 1;
+    if (ids.has(server.log.entryAt(i)!.metaId!)) found += 1;
+  }
+  return {
+    expected,
+    stored: { total, distinct: ids.size },
+    missing: expected - found,
+    notSent: ids.size - found,
+  };
+}
 
 interface Sample {
   at: number;
@@ -210,20 +292,6 @@ function quantile(buckets: [number, number][], q: number): number {
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** The pid of the broker `tools/kafka/kafka.sh` runs, when the benchmark uses that one. */
-function localBrokerPid(): number | undefined {
-  if (brokers.join(',') !== '127.0.0.1:19092') return undefined;
-  try {
-    const status = execFileSync('bash', [join(repoRoot, 'tools', 'kafka', 'kafka.sh'), 'status'], {
-      encoding: 'utf8',
-    });
-    const match = /\(pid (\d+)\)/.exec(status);
-    return match ? Number(match[1]) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function rssKb(pid: number): number {

@@ -6,7 +6,9 @@
  * ClickHouse engine (a fresh temporary data folder), and a poller runs the bot's `recent` query
  * (`recentChanges`) until each event shows up. Latency = first poll that returned the event −
  * the moment the server wrote it to the socket. Prints one JSON object on stdout; progress and
- * warnings go to stderr.
+ * warnings go to stderr. After each rate the ingestor is stopped and the sink drains the topic:
+ * the run exits 1 when ClickHouse holds other than the events the ingestor produced, each once,
+ * or lacks a measured event the server sent; 2 when no Kafka broker can be had.
  *
  * Flags: --seconds N measured per rate (default 25), --warmup N seconds sent before measuring
  * (default 2), --rates 50,1000, --batch-wait-ms N (the sink's BATCH_MAX_WAIT_MS, default 100),
@@ -28,6 +30,7 @@ import { Sink, createSinkMetrics, loadEnv as loadSinkEnv, type SinkEnv } from '@
 import {
   RECENT_MAX_LIMIT,
   RECENT_MAX_OFFSET,
+  assertIdentifier,
   migrate,
   openClickHouse,
   recentChanges,
@@ -36,12 +39,19 @@ import {
   type Store,
 } from '@wikipulse/store';
 import {
+  benchKafka,
+  exitOnSetupError,
   percentile,
   readRecording,
   recordingsDir,
+  reportBench,
   round,
   startEventStreamsServer,
+  storedDistinctIds,
+  storedMismatch,
+  waitForCommit,
   type EventStreamsServer,
+  type StoredCount,
 } from '@wikipulse/testing';
 
 const { values: args } = parseArgs({
@@ -60,13 +70,14 @@ const rates = args.rates.split(',').map((r) => positive(r, '--rates'));
 const batchWaitMs = positive(args['batch-wait-ms'], '--batch-wait-ms');
 const lingerMs = Number(args['linger-ms']);
 const pollMs = Number(args['poll-ms']);
-const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
 /** How long events still unseen after the window may take before they count as missing. */
 const DRAIN_TIMEOUT_MS = 15_000;
 const TARGET = { p50Ms: 300, p99Ms: 1000 };
 
 const log = createLogger({ name: 'bench-e2e', level: 'warn' });
 const progress = (msg: string) => process.stderr.write(`[bench:e2e] ${msg}\n`);
+const kafka = await benchKafka(progress).catch(exitOnSetupError('e2e'));
+const brokers = kafka.brokers.join(',');
 const unique = (prefix: string) =>
   `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 
@@ -122,6 +133,10 @@ class VisibilityPoller {
     let n = 0;
     for (const ids of this.#waiting.values()) n += ids.size;
     return n;
+  }
+
+  unseenIds(): string[] {
+    return [...this.#waiting.values()].flatMap((ids) => [...ids.keys()]);
   }
 
   /** One round: take newly sent entries, then query each language that has unseen events. */
@@ -186,7 +201,20 @@ interface RateResult {
   missing: number;
   latencyMs: { min: number; p50: number; p90: number; p99: number; max: number; mean: number };
   poll: { rounds: number; queries: number; roundMsP50: number; roundMsP99: number };
+  /**
+   * Everything the ingestor produced in this rate's run, measured or not, and where it landed;
+   * and the measured events not stored at all (`missing` counts those not seen in time).
+   */
+  stored: {
+    produced: number;
+    inKafka: number;
+    rows: number;
+    distinct: number;
+    measuredNotStored: number;
+  };
   target: { met: boolean };
+  /** Where what was stored differs from what was sent; empty when it agrees. */
+  problems: string[];
 }
 
 async function runRate(
@@ -209,8 +237,10 @@ async function runRate(
   void failure.catch(() => undefined);
 
   const sinkMetrics = createSinkMetrics(new Registry());
+  const bus = new KafkaBus({ brokers: brokers.split(','), clientId: 'wikipulse-bench-e2e', log });
+  const storedBefore = await storedDistinctIds(client, database);
   const sink = new Sink({
-    bus: new KafkaBus({ brokers: brokers.split(','), clientId: 'wikipulse-bench-e2e-sink', log }),
+    bus,
     topic: topics.events,
     topicPartitions: sinkBase.TOPIC_PARTITIONS,
     groupId: `${run}.sink`,
@@ -255,6 +285,12 @@ async function runRate(
     new Registry(),
     (error) => onFatal(error),
   );
+  let ingestorClosed = false;
+  const closeIngestor = async () => {
+    if (ingestorClosed) return;
+    ingestorClosed = true;
+    await ingestor.close();
+  };
   const poller = new VisibilityPoller(server, { client, database });
   const polling = new AbortController();
   const pollLoop = (async () => {
@@ -282,6 +318,38 @@ async function runRate(
     polling.abort();
     await pollLoop;
 
+    // Stopped, the ingestor has every event it produced acknowledged; the sink then drains the
+    // topic, and ClickHouse must hold each of those events once (not only the measured ones).
+    await closeIngestor();
+    const produced = ingestor.stats.produced;
+    const inKafka = [...(await bus.endOffsets(topics.events)).values()].reduce(
+      (sum, offset) => sum + Number(offset),
+      0,
+    );
+    const drained = await Promise.race([
+      failure,
+      waitForCommit(bus, `${run}.sink`, topics.events, DRAIN_TIMEOUT_MS).then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    const storedAfter = await storedDistinctIds(client, database);
+    const stored: StoredCount = {
+      total: storedAfter.total - storedBefore.total,
+      distinct: storedAfter.distinct - storedBefore.distinct,
+    };
+    const unseen = poller.unseenIds();
+    const measuredNotStored = unseen.length - (await countStored(client, database, unseen));
+    const problems = [
+      measuredNotStored > 0 &&
+        `${rate}/s: ${measuredNotStored} of ${poller.measured} measured events the server sent were never stored`,
+      inKafka !== produced &&
+        `${rate}/s Kafka: ${inKafka} messages for the ${produced} events the ingestor produced`,
+      !drained &&
+        `${rate}/s: the sink did not commit the whole topic within ${DRAIN_TIMEOUT_MS} ms`,
+      storedMismatch(`${rate}/s ClickHouse`, produced, stored),
+    ].filter((p): p is string => typeof p === 'string');
+
     const latencies = poller.latencies;
     const sent = poller.measured;
     const windowSeconds = (until - from) / 1000;
@@ -308,28 +376,43 @@ async function runRate(
         roundMsP50: round(percentile(poller.roundMs, 50)),
         roundMsP99: round(percentile(poller.roundMs, 99)),
       },
+      stored: {
+        produced,
+        inKafka,
+        rows: stored.total,
+        distinct: stored.distinct,
+        measuredNotStored,
+      },
       target: {
         met:
           poller.unseen === 0 && latencies.length > 0 && p50 <= TARGET.p50Ms && p99 <= TARGET.p99Ms,
       },
+      problems,
     };
   } finally {
     polling.abort();
     await pollLoop;
-    await ingestor.close();
+    await closeIngestor();
     await server.stop();
     await sink.stop();
-    await deleteTopics(Object.values(topics));
+    await bus.deleteTopics(Object.values(topics)).catch(() => undefined);
   }
 }
 
-async function deleteTopics(topics: string[]): Promise<void> {
-  const bus = new KafkaBus({
-    brokers: brokers.split(','),
-    clientId: 'wikipulse-bench-e2e-admin',
-    log,
+/** How many of the given event ids `changes` holds. */
+async function countStored(
+  client: ClickHouseClient,
+  database: string,
+  ids: readonly string[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await client.query({
+    query: `SELECT count() AS n FROM ${assertIdentifier(database)}.changes FINAL WHERE event_id IN {ids:Array(UUID)}`,
+    query_params: { ids },
+    format: 'JSONEachRow',
   });
-  await bus.deleteTopics(topics).catch(() => undefined);
+  const [row] = await result.json<{ n: number | string }>();
+  return Number(row?.n ?? 0);
 }
 
 const lines = readdirSync(recordingsDir)
@@ -348,8 +431,9 @@ try {
   await migrate(client, { database, retentionDays: sinkBase.RETENTION_DAYS });
   const results: RateResult[] = [];
   for (const rate of rates) results.push(await runRate(rate, client, database, lines, sinkBase));
-  console.log(
-    JSON.stringify({
+  reportBench(
+    'e2e',
+    {
       benchmark: 'e2e',
       path: 'local EventStreams server → ingestor → Kafka → sink → embedded ClickHouse → recentChanges',
       visibility:
@@ -374,9 +458,11 @@ try {
         loadAverageBefore: loadBefore,
         loadAverageAfter: loadavg().map((l) => round(l, 2)),
       },
-    }),
+    },
+    results.flatMap((r) => r.problems),
   );
 } finally {
   await client.close();
   await rm(root, { recursive: true, force: true });
+  await kafka.stop();
 }
