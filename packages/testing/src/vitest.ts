@@ -73,3 +73,4 @@ export async function openTestClickHouse(): Promise<TestClickHouse> {
     },
   };
 }
+export { kafkaSecureConnection, type KafkaSecureInfo } from './kafka-secure.js';
