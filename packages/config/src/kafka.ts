@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { fileVar, keyMatchesCertificate } from './files.js';
+import { onceParsed } from './rules.js';
+import { envVar } from './vars.js';
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/**
+ * How an app reaches Kafka: the same shape as `KafkaConnection` of `@wikipulse/kafka`, which
+ * apps hand it to (`new KafkaBus({ ...kafkaConnection(env), clientId })`). Certificates and
+ * keys are PEM text; the OAUTHBEARER token stays a file, read again at every authentication.
+ */
+export interface KafkaConnectionSettings {
+  brokers: string[];
+  tls?: { ca?: string; cert?: string; key?: string };
+  sasl?: { mechanism: SaslMechanism; username?: string; password?: string; tokenFile?: string };
+}
+
+/** How to talk to the brokers: TLS and SASL. */
+const kafkaSecurityEnv = {
+  /** Unset: TLS when a CA or client certificate is given. */
+  KAFKA_TLS: envVar.optional(envVar.flag()),
+  KAFKA_TLS_CA_FILE: envVar.optional(fileVar.certificates()),
+  KAFKA_TLS_CERT_FILE: envVar.optional(fileVar.certificates()),
+  KAFKA_TLS_KEY_FILE: envVar.optional(fileVar.privateKey()),
+  KAFKA_SASL_MECHANISM: envVar.optional(
+    z
+      .string()
+      .transform((v) => v.toLowerCase())
+      .pipe(z.enum(SASL_MECHANISMS)),
+  ),
+  KAFKA_SASL_USERNAME: envVar.optional(z.string()),
+  KAFKA_SASL_PASSWORD: envVar.optional(z.string()),
+  KAFKA_SASL_PASSWORD_FILE: envVar.optional(fileVar.secret()),
+  KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: envVar.optional(fileVar.readable()),
+};
+
+/** Kafka's variables, spread into an app's schema, which then applies `kafkaEnvRules`. */
+export const kafkaEnv = { KAFKA_BROKERS: envVar.list(), ...kafkaSecurityEnv };
+
+export type KafkaEnv = z.output<z.ZodObject<typeof kafkaEnv>>;
+type KafkaVariable = keyof KafkaEnv;
+
+const MUTUAL_TLS = 'mutual TLS takes a certificate and its key';
+
+/** What one variable cannot be alone: each problem names the variable it is about. */
+function checkKafkaEnv(env: KafkaEnv, ctx: z.RefinementCtx): void {
+  const problem = (name: KafkaVariable, message: string) =>
+    ctx.addIssue({ code: 'custom', path: [name], message });
+  const isSet = (name: KafkaVariable) => env[name] !== undefined;
+
+  if (env.KAFKA_TLS === false) {
+    for (const name of [
+      'KAFKA_TLS_CA_FILE',
+      'KAFKA_TLS_CERT_FILE',
+      'KAFKA_TLS_KEY_FILE',
+    ] as const) {
+      if (isSet(name)) problem(name, 'set, but KAFKA_TLS=false turns TLS off');
+    }
+  }
+  const cert = env.KAFKA_TLS_CERT_FILE;
+  const key = env.KAFKA_TLS_KEY_FILE;
+  if (cert !== undefined && key === undefined) {
+    problem('KAFKA_TLS_CERT_FILE', `needs KAFKA_TLS_KEY_FILE (${MUTUAL_TLS})`);
+  }
+  if (key !== undefined && cert === undefined) {
+    problem('KAFKA_TLS_KEY_FILE', `needs KAFKA_TLS_CERT_FILE (${MUTUAL_TLS})`);
+  }
+  if (cert !== undefined && key !== undefined && !keyMatchesCertificate(cert.text, key.text)) {
+    problem('KAFKA_TLS_KEY_FILE', `is not the key of the certificate in ${cert.path}`);
+  }
+
+  const mechanism = env.KAFKA_SASL_MECHANISM;
+  const credentials = [
+    'KAFKA_SASL_USERNAME',
+    'KAFKA_SASL_PASSWORD',
+    'KAFKA_SASL_PASSWORD_FILE',
+  ] as const;
+  if (mechanism === undefined) {
+    for (const name of [...credentials, 'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE'] as const) {
+      if (isSet(name)) problem(name, 'set, but KAFKA_SASL_MECHANISM is not');
+    }
+  } else if (mechanism === 'oauthbearer') {
+    if (!isSet('KAFKA_SASL_OAUTHBEARER_TOKEN_FILE')) {
+      problem(
+        'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE',
+        'required with KAFKA_SASL_MECHANISM=oauthbearer',
+      );
+    }
+    for (const name of credentials) {
+      if (isSet(name)) problem(name, 'not used with oauthbearer (the token authenticates)');
+    }
+  } else {
+    if (!isSet('KAFKA_SASL_USERNAME')) {
+      problem('KAFKA_SASL_USERNAME', `required with KAFKA_SASL_MECHANISM=${mechanism}`);
+    }
+    if (isSet('KAFKA_SASL_PASSWORD') && isSet('KAFKA_SASL_PASSWORD_FILE')) {
+      problem(
+        'KAFKA_SASL_PASSWORD',
+        'set only one of KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE',
+      );
+    } else if (!isSet('KAFKA_SASL_PASSWORD') && !isSet('KAFKA_SASL_PASSWORD_FILE')) {
+      problem(
+        'KAFKA_SASL_PASSWORD',
+        `required with KAFKA_SASL_MECHANISM=${mechanism} (or KAFKA_SASL_PASSWORD_FILE)`,
+      );
+    }
+    if (isSet('KAFKA_SASL_OAUTHBEARER_TOKEN_FILE')) {
+      problem('KAFKA_SASL_OAUTHBEARER_TOKEN_FILE', 'only with KAFKA_SASL_MECHANISM=oauthbearer');
+    }
+  }
+}
+
+/**
+ * The rules between Kafka's variables, for `.check()` on an app's schema. They run whenever
+ * the TLS and SASL variables parsed, so their problems come with those of other variables
+ * (an app may require brokers: that problem comes with these too).
+ */
+export const kafkaEnvRules = z.superRefine(checkKafkaEnv, { when: onceParsed(kafkaSecurityEnv) });
+
+/** The connection an app's parsed Kafka variables describe. */
+export function kafkaConnection(env: KafkaEnv): KafkaConnectionSettings {
+  const connection: KafkaConnectionSettings = { brokers: env.KAFKA_BROKERS };
+  const ca = env.KAFKA_TLS_CA_FILE;
+  const cert = env.KAFKA_TLS_CERT_FILE;
+  const key = env.KAFKA_TLS_KEY_FILE;
+  if (env.KAFKA_TLS ?? (ca !== undefined || cert !== undefined)) {
+    connection.tls = {
+      ...(ca !== undefined ? { ca: ca.text } : {}),
+      ...(cert !== undefined && key !== undefined ? { cert: cert.text, key: key.text } : {}),
+    };
+  }
+  const mechanism = env.KAFKA_SASL_MECHANISM;
+  if (mechanism === 'oauthbearer') {
+    connection.sasl = { mechanism, tokenFile: env.KAFKA_SASL_OAUTHBEARER_TOKEN_FILE! };
+  } else if (mechanism !== undefined) {
+    connection.sasl = {
+      mechanism,
+      username: env.KAFKA_SASL_USERNAME!,
+      password: env.KAFKA_SASL_PASSWORD ?? env.KAFKA_SASL_PASSWORD_FILE!.text,
+    };
+  }
+  return connection;
+}
