@@ -63,15 +63,6 @@ function clientTls(tls: { ca: string; cert?: string; key?: string }) {
   return { ca_cert, cert: Buffer.from(tls.cert), key: Buffer.from(tls.key) };
 }
 
-/** `CLICKHOUSE_URL` selects a server (credentials may ride in the URL); otherwise embedded. */
-export function clickHouseTargetFromEnv(
-  env: { CLICKHOUSE_URL?: string | undefined; CLICKHOUSE_PATH?: string | undefined },
-  defaultPath: string,
-): ClickHouseTarget {
-  if (env.CLICKHOUSE_URL) return { kind: 'server', url: env.CLICKHOUSE_URL };
-  return { kind: 'embedded', path: env.CLICKHOUSE_PATH ?? defaultPath };
-}
-
 /**
  * Loads the embedded engine on first use. `require` rather than `import()` keeps
  * `openClickHouse` synchronous for its callers; chdb ships a CommonJS build of this entry point.
