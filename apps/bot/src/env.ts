@@ -60,7 +60,7 @@ export const botEnvSchema = z
     CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: envVar.logLevel(),
   })
-  .check(kafkaEnvRules, clickHouseEnvRules)
+  .check(...kafkaEnvRules, ...clickHouseEnvRules)
   .superRefine((env, ctx) => {
     if (
       (env.BOT_ROLE === 'gateway' || env.BOT_ROLE === 'worker') &&

@@ -45,7 +45,7 @@ export const envSchema = z
     SHUTDOWN_DEADLINE_MS: envVar.positiveInt(20_000),
     LOG_LEVEL: envVar.logLevel(),
   })
-  .check(kafkaEnvRules)
+  .check(...kafkaEnvRules)
   .superRefine((env, ctx) => {
     if (env.OUTPUT === 'jsonl' && env.OUTPUT_FILE === '') {
       ctx.addIssue({

@@ -40,7 +40,7 @@ const schema = z
     PROGRESS_INTERVAL_S: envVar.nonNegativeInt(5),
     LOG_LEVEL: envVar.logLevel().default('warn'),
   })
-  .check(kafkaEnvRules, clickHouseEnvRules);
+  .check(...kafkaEnvRules, ...clickHouseEnvRules);
 
 export type LocalEnv = z.output<typeof schema> & {
   mode: 'auto' | 'live' | 'replay';

@@ -32,7 +32,7 @@ const schema = z
     METRICS_HOST: z.string().min(1).default('0.0.0.0'),
     LOG_LEVEL: envVar.logLevel(),
   })
-  .check(kafkaEnvRules, clickHouseEnvRules);
+  .check(...kafkaEnvRules, ...clickHouseEnvRules);
 
 export type OperatorEnv = z.output<typeof schema>;
 

@@ -47,7 +47,7 @@ const schema = z
      */
     FAILPOINT_KILL_AFTER_INSERTS: z.coerce.number().int().positive().optional(),
   })
-  .check(kafkaEnvRules, clickHouseEnvRules);
+  .check(...kafkaEnvRules, ...clickHouseEnvRules);
 
 export type SinkEnv = z.output<typeof schema> & { clickhousePath: string };
 

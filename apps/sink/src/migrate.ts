@@ -22,7 +22,7 @@ const env = loadOrExit(() =>
         RETENTION_DAYS: envVar.positiveInt(30),
         LOG_LEVEL: envVar.logLevel(),
       })
-      .check(clickHouseEnvRules),
+      .check(...clickHouseEnvRules),
   ),
 );
 const log = createLogger({ name: 'migrate', level: env.LOG_LEVEL });

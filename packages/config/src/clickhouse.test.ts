@@ -13,7 +13,7 @@ import {
 } from './index.js';
 import { makeTestCertificates, type TestCertificates } from './testing/certificates.js';
 
-const schema = z.object({ ...clickHouseEnv }).check(clickHouseEnvRules);
+const schema = z.object({ ...clickHouseEnv }).check(...clickHouseEnvRules);
 const target = (env: Record<string, string>) => clickHouseTarget(parseEnv(schema, env), '/data/ch');
 
 function problemsOf(env: Record<string, string>, of: z.ZodType = schema): string[] {
@@ -87,7 +87,7 @@ describe('the ClickHouse target', () => {
   it('is always a server for an app that requires the URL', () => {
     const required = z
       .object({ ...clickHouseEnv, CLICKHOUSE_URL: clickHouseUrl })
-      .check(clickHouseEnvRules);
+      .check(...clickHouseEnvRules);
     expect(clickHouseServer(parseEnv(required, { CLICKHOUSE_URL: 'http://ch:8123' })).url).toBe(
       'http://ch:8123',
     );
@@ -102,6 +102,18 @@ describe('ClickHouse settings problems', () => {
     const problems = problemsOf({ CLICKHOUSE_URL: 'http://wikipulse:hunter2@clickhouse:8123' });
     expect(problems).toEqual([
       'CLICKHOUSE_URL: carries credentials: give them as CLICKHOUSE_USER and CLICKHOUSE_PASSWORD (or CLICKHOUSE_PASSWORD_FILE) (got "http://[redacted]@clickhouse:8123")',
+    ]);
+  });
+
+  it('checks the credentials even when a TLS file is unusable', () => {
+    expect(
+      problemsOf({
+        CLICKHOUSE_URL: 'https://wikipulse:hunter2@clickhouse:8443',
+        CLICKHOUSE_TLS_CA_FILE: join(pki.dir, 'missing.pem'),
+      }),
+    ).toEqual([
+      `CLICKHOUSE_TLS_CA_FILE: no such file (got "${pki.dir}/missing.pem")`,
+      'CLICKHOUSE_URL: carries credentials: give them as CLICKHOUSE_USER and CLICKHOUSE_PASSWORD (or CLICKHOUSE_PASSWORD_FILE) (got "https://[redacted]@clickhouse:8443")',
     ]);
   });
 

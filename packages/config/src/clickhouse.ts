@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fileVar, keyMatchesCertificate } from './files.js';
-import { onceParsed } from './rules.js';
+import { rule, type Problem } from './rules.js';
 import { envVar } from './vars.js';
 
 /**
@@ -37,32 +37,16 @@ export const clickHouseEnv = {
 };
 
 export type ClickHouseEnv = z.output<z.ZodObject<typeof clickHouseEnv>>;
-type ClickHouseVariable = keyof ClickHouseEnv;
 
-const SERVER_ONLY = [
-  'CLICKHOUSE_USER',
-  'CLICKHOUSE_PASSWORD',
-  'CLICKHOUSE_PASSWORD_FILE',
-  'CLICKHOUSE_TLS_CA_FILE',
-  'CLICKHOUSE_TLS_CERT_FILE',
-  'CLICKHOUSE_TLS_KEY_FILE',
-] as const;
-const TLS_FILES = [
-  'CLICKHOUSE_TLS_CA_FILE',
-  'CLICKHOUSE_TLS_CERT_FILE',
-  'CLICKHOUSE_TLS_KEY_FILE',
-] as const;
+const EMBEDDED = 'only with CLICKHOUSE_URL (the embedded engine has no users and no TLS)';
 
-function checkClickHouseEnv(env: ClickHouseEnv, ctx: z.RefinementCtx): void {
-  const problem = (name: ClickHouseVariable, message: string) =>
-    ctx.addIssue({ code: 'custom', path: [name], message });
-  const isSet = (name: ClickHouseVariable) => env[name] !== undefined;
-
+function checkCredentials(env: ClickHouseEnv, problem: Problem<ClickHouseEnv>): void {
+  const password = env.CLICKHOUSE_PASSWORD !== undefined;
+  const passwordFile = env.CLICKHOUSE_PASSWORD_FILE !== undefined;
   if (env.CLICKHOUSE_URL === undefined) {
-    for (const name of SERVER_ONLY) {
-      if (isSet(name))
-        problem(name, 'only with CLICKHOUSE_URL (the embedded engine has no users and no TLS)');
-    }
+    if (env.CLICKHOUSE_USER !== undefined) problem('CLICKHOUSE_USER', EMBEDDED);
+    if (password) problem('CLICKHOUSE_PASSWORD', EMBEDDED);
+    if (passwordFile) problem('CLICKHOUSE_PASSWORD_FILE', EMBEDDED);
     return;
   }
   const url = new URL(env.CLICKHOUSE_URL);
@@ -72,16 +56,27 @@ function checkClickHouseEnv(env: ClickHouseEnv, ctx: z.RefinementCtx): void {
       'carries credentials: give them as CLICKHOUSE_USER and CLICKHOUSE_PASSWORD (or CLICKHOUSE_PASSWORD_FILE)',
     );
   }
-  if (isSet('CLICKHOUSE_PASSWORD') && isSet('CLICKHOUSE_PASSWORD_FILE')) {
+  if (password && passwordFile) {
     problem(
       'CLICKHOUSE_PASSWORD',
       'set only one of CLICKHOUSE_PASSWORD and CLICKHOUSE_PASSWORD_FILE',
     );
   }
-  if (url.protocol !== 'https:') {
-    for (const name of TLS_FILES) {
-      if (isSet(name)) problem(name, 'needs an https:// CLICKHOUSE_URL');
-    }
+}
+
+function checkTls(env: ClickHouseEnv, problem: Problem<ClickHouseEnv>): void {
+  const files = [
+    'CLICKHOUSE_TLS_CA_FILE',
+    'CLICKHOUSE_TLS_CERT_FILE',
+    'CLICKHOUSE_TLS_KEY_FILE',
+  ] as const;
+  const set = files.filter((name) => env[name] !== undefined);
+  if (env.CLICKHOUSE_URL === undefined) {
+    for (const name of set) problem(name, EMBEDDED);
+    return;
+  }
+  if (new URL(env.CLICKHOUSE_URL).protocol !== 'https:') {
+    for (const name of set) problem(name, 'needs an https:// CLICKHOUSE_URL');
     return;
   }
   const cert = env.CLICKHOUSE_TLS_CERT_FILE;
@@ -101,7 +96,7 @@ function checkClickHouseEnv(env: ClickHouseEnv, ctx: z.RefinementCtx): void {
   if (cert !== undefined && key !== undefined && !keyMatchesCertificate(cert.text, key.text)) {
     problem('CLICKHOUSE_TLS_KEY_FILE', `is not the key of the certificate in ${cert.path}`);
   }
-  if (cert !== undefined && !isSet('CLICKHOUSE_TLS_CA_FILE')) {
+  if (cert !== undefined && env.CLICKHOUSE_TLS_CA_FILE === undefined) {
     // @clickhouse/client takes a client certificate only together with the CAs it trusts.
     problem(
       'CLICKHOUSE_TLS_CERT_FILE',
@@ -110,10 +105,25 @@ function checkClickHouseEnv(env: ClickHouseEnv, ctx: z.RefinementCtx): void {
   }
 }
 
-/** The rules between ClickHouse's variables, for `.check()` on an app's schema. */
-export const clickHouseEnvRules = z.superRefine(checkClickHouseEnv, {
-  when: onceParsed(clickHouseEnv),
-});
+/**
+ * The rules between ClickHouse's variables, for `.check(...clickHouseEnvRules)` on an app's
+ * schema: credentials and TLS separately, so a bad certificate file hides no other problem.
+ */
+export const clickHouseEnvRules = [
+  rule<ClickHouseEnv>(
+    ['CLICKHOUSE_URL', 'CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_PASSWORD_FILE'],
+    checkCredentials,
+  ),
+  rule<ClickHouseEnv>(
+    [
+      'CLICKHOUSE_URL',
+      'CLICKHOUSE_TLS_CA_FILE',
+      'CLICKHOUSE_TLS_CERT_FILE',
+      'CLICKHOUSE_TLS_KEY_FILE',
+    ],
+    checkTls,
+  ),
+] as const;
 
 /** The server the parsed variables name; undefined without `CLICKHOUSE_URL`. */
 export function clickHouseServer(

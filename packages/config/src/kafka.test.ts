@@ -13,7 +13,7 @@ import {
 import { makeTestCertificates, type TestCertificates } from './testing/certificates.js';
 
 /** An app's schema as the apps build theirs: own variables, then Kafka's. */
-const schema = z.object({ PORT: envVar.port(8080), ...kafkaEnv }).check(kafkaEnvRules);
+const schema = z.object({ PORT: envVar.port(8080), ...kafkaEnv }).check(...kafkaEnvRules);
 const connect = (env: Record<string, string>) => kafkaConnection(parseEnv(schema, env));
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -172,6 +172,20 @@ describe('Kafka settings problems', () => {
       `KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: only with KAFKA_SASL_MECHANISM=oauthbearer (got "${tokenFile}")`,
     ]);
     expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it('checks SASL even when a TLS file is unusable', () => {
+    expect(
+      problemsOf({
+        KAFKA_BROKERS: 'a:9096',
+        KAFKA_TLS_CA_FILE: pki.dir,
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_PASSWORD: 'hunter2',
+      }),
+    ).toEqual([
+      `KAFKA_TLS_CA_FILE: is a directory, not a file (got "${pki.dir}")`,
+      'KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM=scram-sha-512 (unset)',
+    ]);
   });
 
   it('refuses a client key that is not the certificate’s', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fileVar, keyMatchesCertificate } from './files.js';
-import { onceParsed } from './rules.js';
+import { rule, type Problem } from './rules.js';
 import { envVar } from './vars.js';
 
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'] as const;
@@ -17,8 +17,9 @@ export interface KafkaConnectionSettings {
   sasl?: { mechanism: SaslMechanism; username?: string; password?: string; tokenFile?: string };
 }
 
-/** How to talk to the brokers: TLS and SASL. */
-const kafkaSecurityEnv = {
+/** Kafka's variables, spread into an app's schema, which then applies `kafkaEnvRules`. */
+export const kafkaEnv = {
+  KAFKA_BROKERS: envVar.list(),
   /** Unset: TLS when a CA or client certificate is given. */
   KAFKA_TLS: envVar.optional(envVar.flag()),
   KAFKA_TLS_CA_FILE: envVar.optional(fileVar.certificates()),
@@ -36,27 +37,18 @@ const kafkaSecurityEnv = {
   KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: envVar.optional(fileVar.readable()),
 };
 
-/** Kafka's variables, spread into an app's schema, which then applies `kafkaEnvRules`. */
-export const kafkaEnv = { KAFKA_BROKERS: envVar.list(), ...kafkaSecurityEnv };
-
 export type KafkaEnv = z.output<z.ZodObject<typeof kafkaEnv>>;
-type KafkaVariable = keyof KafkaEnv;
 
 const MUTUAL_TLS = 'mutual TLS takes a certificate and its key';
 
-/** What one variable cannot be alone: each problem names the variable it is about. */
-function checkKafkaEnv(env: KafkaEnv, ctx: z.RefinementCtx): void {
-  const problem = (name: KafkaVariable, message: string) =>
-    ctx.addIssue({ code: 'custom', path: [name], message });
-  const isSet = (name: KafkaVariable) => env[name] !== undefined;
-
+function checkTls(env: KafkaEnv, problem: Problem<KafkaEnv>): void {
   if (env.KAFKA_TLS === false) {
     for (const name of [
       'KAFKA_TLS_CA_FILE',
       'KAFKA_TLS_CERT_FILE',
       'KAFKA_TLS_KEY_FILE',
     ] as const) {
-      if (isSet(name)) problem(name, 'set, but KAFKA_TLS=false turns TLS off');
+      if (env[name] !== undefined) problem(name, 'set, but KAFKA_TLS=false turns TLS off');
     }
   }
   const cert = env.KAFKA_TLS_CERT_FILE;
@@ -70,8 +62,11 @@ function checkKafkaEnv(env: KafkaEnv, ctx: z.RefinementCtx): void {
   if (cert !== undefined && key !== undefined && !keyMatchesCertificate(cert.text, key.text)) {
     problem('KAFKA_TLS_KEY_FILE', `is not the key of the certificate in ${cert.path}`);
   }
+}
 
+function checkSasl(env: KafkaEnv, problem: Problem<KafkaEnv>): void {
   const mechanism = env.KAFKA_SASL_MECHANISM;
+  const isSet = (name: keyof KafkaEnv) => env[name] !== undefined;
   const credentials = [
     'KAFKA_SASL_USERNAME',
     'KAFKA_SASL_PASSWORD',
@@ -81,7 +76,9 @@ function checkKafkaEnv(env: KafkaEnv, ctx: z.RefinementCtx): void {
     for (const name of [...credentials, 'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE'] as const) {
       if (isSet(name)) problem(name, 'set, but KAFKA_SASL_MECHANISM is not');
     }
-  } else if (mechanism === 'oauthbearer') {
+    return;
+  }
+  if (mechanism === 'oauthbearer') {
     if (!isSet('KAFKA_SASL_OAUTHBEARER_TOKEN_FILE')) {
       problem(
         'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE',
@@ -91,33 +88,47 @@ function checkKafkaEnv(env: KafkaEnv, ctx: z.RefinementCtx): void {
     for (const name of credentials) {
       if (isSet(name)) problem(name, 'not used with oauthbearer (the token authenticates)');
     }
-  } else {
-    if (!isSet('KAFKA_SASL_USERNAME')) {
-      problem('KAFKA_SASL_USERNAME', `required with KAFKA_SASL_MECHANISM=${mechanism}`);
-    }
-    if (isSet('KAFKA_SASL_PASSWORD') && isSet('KAFKA_SASL_PASSWORD_FILE')) {
-      problem(
-        'KAFKA_SASL_PASSWORD',
-        'set only one of KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE',
-      );
-    } else if (!isSet('KAFKA_SASL_PASSWORD') && !isSet('KAFKA_SASL_PASSWORD_FILE')) {
-      problem(
-        'KAFKA_SASL_PASSWORD',
-        `required with KAFKA_SASL_MECHANISM=${mechanism} (or KAFKA_SASL_PASSWORD_FILE)`,
-      );
-    }
-    if (isSet('KAFKA_SASL_OAUTHBEARER_TOKEN_FILE')) {
-      problem('KAFKA_SASL_OAUTHBEARER_TOKEN_FILE', 'only with KAFKA_SASL_MECHANISM=oauthbearer');
-    }
+    return;
+  }
+  if (!isSet('KAFKA_SASL_USERNAME')) {
+    problem('KAFKA_SASL_USERNAME', `required with KAFKA_SASL_MECHANISM=${mechanism}`);
+  }
+  if (isSet('KAFKA_SASL_PASSWORD') && isSet('KAFKA_SASL_PASSWORD_FILE')) {
+    problem(
+      'KAFKA_SASL_PASSWORD',
+      'set only one of KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE',
+    );
+  } else if (!isSet('KAFKA_SASL_PASSWORD') && !isSet('KAFKA_SASL_PASSWORD_FILE')) {
+    problem(
+      'KAFKA_SASL_PASSWORD',
+      `required with KAFKA_SASL_MECHANISM=${mechanism} (or KAFKA_SASL_PASSWORD_FILE)`,
+    );
+  }
+  if (isSet('KAFKA_SASL_OAUTHBEARER_TOKEN_FILE')) {
+    problem('KAFKA_SASL_OAUTHBEARER_TOKEN_FILE', 'only with KAFKA_SASL_MECHANISM=oauthbearer');
   }
 }
 
 /**
- * The rules between Kafka's variables, for `.check()` on an app's schema. They run whenever
- * the TLS and SASL variables parsed, so their problems come with those of other variables
- * (an app may require brokers: that problem comes with these too).
+ * The rules between Kafka's variables, for `.check(...kafkaEnvRules)` on an app's schema: TLS
+ * and SASL separately, so a bad certificate file does not hide a missing SASL user name.
  */
-export const kafkaEnvRules = z.superRefine(checkKafkaEnv, { when: onceParsed(kafkaSecurityEnv) });
+export const kafkaEnvRules = [
+  rule<KafkaEnv>(
+    ['KAFKA_TLS', 'KAFKA_TLS_CA_FILE', 'KAFKA_TLS_CERT_FILE', 'KAFKA_TLS_KEY_FILE'],
+    checkTls,
+  ),
+  rule<KafkaEnv>(
+    [
+      'KAFKA_SASL_MECHANISM',
+      'KAFKA_SASL_USERNAME',
+      'KAFKA_SASL_PASSWORD',
+      'KAFKA_SASL_PASSWORD_FILE',
+      'KAFKA_SASL_OAUTHBEARER_TOKEN_FILE',
+    ],
+    checkSasl,
+  ),
+] as const;
 
 /** The connection an app's parsed Kafka variables describe. */
 export function kafkaConnection(env: KafkaEnv): KafkaConnectionSettings {
