@@ -1,8 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  ConfigError,
   clickHouseEnv,
   clickHouseEnvRules,
   clickHouseServer,
@@ -11,27 +10,16 @@ import {
   parseEnv,
   z,
 } from './index.js';
-import { makeTestCertificates, type TestCertificates } from './testing/certificates.js';
+import { makeTestFiles, problemsOf as problemsIn, type TestFiles } from './testing/index.js';
 
 const schema = z.object({ ...clickHouseEnv }).check(...clickHouseEnvRules);
 const target = (env: Record<string, string>) => clickHouseTarget(parseEnv(schema, env), '/data/ch');
 
-function problemsOf(env: Record<string, string>, of: z.ZodType = schema): string[] {
-  try {
-    parseEnv(of, env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  return expect.unreachable('the environment parsed');
-}
+const problemsOf = (env: Record<string, string>) => problemsIn(schema, env);
 
-let pki: TestCertificates;
-let passwordFile: string;
+let pki: TestFiles;
 beforeAll(() => {
-  pki = makeTestCertificates();
-  passwordFile = join(pki.dir, 'password');
-  writeFileSync(passwordFile, 'from-a-file\n');
+  pki = makeTestFiles();
 });
 afterAll(() => pki.remove());
 
@@ -53,7 +41,7 @@ describe('the ClickHouse target', () => {
       target({
         CLICKHOUSE_URL: 'https://abc.eu-west-1.aws.clickhouse.cloud:8443',
         CLICKHOUSE_USER: 'default',
-        CLICKHOUSE_PASSWORD_FILE: passwordFile,
+        CLICKHOUSE_PASSWORD_FILE: pki.password,
       }),
     ).toEqual({
       kind: 'server',
@@ -91,7 +79,7 @@ describe('the ClickHouse target', () => {
     expect(clickHouseServer(parseEnv(required, { CLICKHOUSE_URL: 'http://ch:8123' })).url).toBe(
       'http://ch:8123',
     );
-    expect(problemsOf({ CLICKHOUSE_USER: 'u' }, required)).toEqual([
+    expect(problemsIn(required, { CLICKHOUSE_USER: 'u' })).toEqual([
       expect.stringMatching(/^CLICKHOUSE_URL: .*\(unset\)$/),
     ]);
   });
@@ -142,7 +130,7 @@ describe('ClickHouse settings problems', () => {
       problemsOf({
         CLICKHOUSE_URL: 'http://clickhouse:8123',
         CLICKHOUSE_PASSWORD: 'p',
-        CLICKHOUSE_PASSWORD_FILE: passwordFile,
+        CLICKHOUSE_PASSWORD_FILE: pki.password,
         CLICKHOUSE_TLS_CA_FILE: pki.ca,
       }),
     ).toEqual([

@@ -1,40 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  envVar,
-  kafkaConnection,
-  kafkaEnv,
-  kafkaEnvRules,
-  parseEnv,
-  z,
-} from './index.js';
-import { makeTestCertificates, type TestCertificates } from './testing/certificates.js';
+import { envVar, kafkaConnection, kafkaEnv, kafkaEnvRules, parseEnv, z } from './index.js';
+import { makeTestFiles, problemsOf as problemsIn, type TestFiles } from './testing/index.js';
 
 /** An app's schema as the apps build theirs: own variables, then Kafka's. */
 const schema = z.object({ PORT: envVar.port(8080), ...kafkaEnv }).check(...kafkaEnvRules);
 const connect = (env: Record<string, string>) => kafkaConnection(parseEnv(schema, env));
 
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    parseEnv(schema, env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  return expect.unreachable('the environment parsed');
-}
+const problemsOf = (env: Record<string, string>) => problemsIn(schema, env);
 
-let pki: TestCertificates;
-let passwordFile: string;
-let tokenFile: string;
+let pki: TestFiles;
 beforeAll(() => {
-  pki = makeTestCertificates();
-  passwordFile = join(pki.dir, 'password');
-  writeFileSync(passwordFile, 'from-a-file\n');
-  tokenFile = join(pki.dir, 'token');
-  writeFileSync(tokenFile, 'eyJhbGciOiJub25lIn0.e30.\n');
+  pki = makeTestFiles();
 });
 afterAll(() => pki.remove());
 
@@ -78,7 +56,7 @@ describe('the Kafka connection', () => {
         KAFKA_TLS: 'true',
         KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
         KAFKA_SASL_USERNAME: 'wikipulse',
-        KAFKA_SASL_PASSWORD_FILE: passwordFile,
+        KAFKA_SASL_PASSWORD_FILE: pki.password,
       }),
     ).toEqual({
       brokers: ['a:9096'],
@@ -105,15 +83,15 @@ describe('the Kafka connection', () => {
         KAFKA_BROKERS: 'a:9098',
         KAFKA_TLS: 'yes',
         KAFKA_SASL_MECHANISM: 'OAuthBearer',
-        KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: tokenFile,
+        KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: pki.token,
       }).sasl,
-    ).toEqual({ mechanism: 'oauthbearer', tokenFile });
+    ).toEqual({ mechanism: 'oauthbearer', tokenFile: pki.token });
   });
 });
 
 describe('Kafka settings problems', () => {
   it('names each unusable file with its path, together with every other bad variable', () => {
-    const notPem = join(pki.dir, 'password');
+    const notPem = pki.password;
     const problems = problemsOf({
       PORT: 'eighty',
       KAFKA_BROKERS: 'a:9093',
@@ -159,8 +137,8 @@ describe('Kafka settings problems', () => {
       KAFKA_TLS_CERT_FILE: pki.cert,
       KAFKA_SASL_MECHANISM: 'scram-sha-256',
       KAFKA_SASL_PASSWORD: 'hunter2',
-      KAFKA_SASL_PASSWORD_FILE: passwordFile,
-      KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: tokenFile,
+      KAFKA_SASL_PASSWORD_FILE: pki.password,
+      KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: pki.token,
     });
     expect(problems).toEqual([
       expect.stringMatching(/^PORT: /),
@@ -169,7 +147,7 @@ describe('Kafka settings problems', () => {
       `KAFKA_TLS_CERT_FILE: needs KAFKA_TLS_KEY_FILE (mutual TLS takes a certificate and its key) (got "${pki.cert}")`,
       'KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM=scram-sha-256 (unset)',
       'KAFKA_SASL_PASSWORD: set only one of KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE (set)',
-      `KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: only with KAFKA_SASL_MECHANISM=oauthbearer (got "${tokenFile}")`,
+      `KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: only with KAFKA_SASL_MECHANISM=oauthbearer (got "${pki.token}")`,
     ]);
     expect(problems.join('\n')).not.toContain('hunter2');
   });

@@ -30,51 +30,23 @@ const seen: Seen[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'wikipulse-store-tls-'));
   const file = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    file('ca.key'),
-    '-out',
-    file('ca.pem'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=test-ca',
-  );
+  // `@name` stands for a file in the test folder.
+  const openssl = (args: string) =>
+    execFileSync(
+      'openssl',
+      args.split(' ').map((arg) => (arg.startsWith('@') ? file(arg.slice(1)) : arg)),
+      { stdio: 'pipe' },
+    );
+  const ec = '-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes';
+  openssl(`req -x509 ${ec} -keyout @ca.key -out @ca.pem -days 1 -subj /CN=test-ca`);
   writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1\n');
   for (const [name, extra] of [
-    ['server', ['-extfile', file('server.ext')]],
-    ['client', []],
-  ] as const) {
+    ['server', ' -extfile @server.ext'],
+    ['client', ''],
+  ]) {
+    openssl(`req ${ec} -keyout @${name}.key -out @${name}.csr -subj /CN=wikipulse-${name}`);
     openssl(
-      'req',
-      ...ec,
-      '-keyout',
-      file(`${name}.key`),
-      '-out',
-      file(`${name}.csr`),
-      '-subj',
-      `/CN=wikipulse-${name}`,
-    );
-    openssl(
-      'x509',
-      '-req',
-      '-in',
-      file(`${name}.csr`),
-      '-CA',
-      file('ca.pem'),
-      '-CAkey',
-      file('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      file(`${name}.pem`),
-      '-days',
-      '1',
-      ...extra,
+      `x509 -req -in @${name}.csr -CA @ca.pem -CAkey @ca.key -out @${name}.pem -days 1${extra}`,
     );
   }
   const read = (name: string) => readFileSync(file(name), 'utf8');
