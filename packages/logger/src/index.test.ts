@@ -69,7 +69,7 @@ describe('createLogger', () => {
     log.info({ discord: { token: 'abc.def' }, password: 'p' }, 'configured');
     log.info(
       {
-        bus: { brokers: ['b:9093'], sasl: { mechanism: 'plain', username: 'u', password: 'pw-1' } },
+        sasl: { mechanism: 'plain', username: 'u', password: 'pw-1' },
         tls: { ca: 'CA', key: 'KEY-PEM' },
         headers: { 'x-clickhouse-key': 'ch-pass' },
         key: 'enwiki',
@@ -79,7 +79,7 @@ describe('createLogger', () => {
     const text = JSON.stringify(lines);
     expect(text).not.toMatch(/abc\.def|"p"|pw-1|KEY-PEM|ch-pass/);
     // A Kafka message key is no secret.
-    expect(lines[1]).toMatchObject({ key: 'enwiki', bus: { sasl: { username: 'u' } } });
+    expect(lines[1]).toMatchObject({ key: 'enwiki', sasl: { username: 'u' } });
   });
 
   it('scrubs Discord tokens from an API error: url, message, stack and request body', () => {

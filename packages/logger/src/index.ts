@@ -13,17 +13,15 @@ export interface LoggerOptions {
 }
 
 /**
- * Secret fields at the top of a log line's object or one level down, and where a connection's
- * settings put them deeper: a bus's or client's options (`sasl.password`, `tls.key`) and request
- * headers (ClickHouse's `X-ClickHouse-Key`). A bare `key` stays: it is a Kafka message key.
+ * Secret fields at the top of a log line's object or one level down (`{ sasl: { password } }`),
+ * a TLS key and ClickHouse's password header. A bare `key` stays: it is a Kafka message key.
+ * Paths deeper than that (`*.tls.key`) cost about 3 µs a line on this machine's cores, against
+ * 5 µs for the whole line, for objects no component logs.
  */
 const REDACTED_PATHS = [
   ...['token', 'password', 'secret', 'authorization'].flatMap((field) => [field, `*.${field}`]),
-  '*.sasl.password',
   'tls.key',
-  '*.tls.key',
   'headers["x-clickhouse-key"]',
-  '*.headers["x-clickhouse-key"]',
 ];
 
 /**
