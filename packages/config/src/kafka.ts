@@ -130,7 +130,7 @@ export const kafkaEnvRules = [
   ),
 ] as const;
 
-/** The connection an app's parsed Kafka variables describe. */
+/** The connection an app's parsed Kafka variables describe (after `kafkaEnvRules` held). */
 export function kafkaConnection(env: KafkaEnv): KafkaConnectionSettings {
   const connection: KafkaConnectionSettings = { brokers: env.KAFKA_BROKERS };
   const ca = env.KAFKA_TLS_CA_FILE;
