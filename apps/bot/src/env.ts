@@ -1,8 +1,15 @@
-import { envVar, parseEnv, z, type Env } from '@wikipulse/config';
+import {
+  clickHouseEnv,
+  clickHouseEnvRules,
+  envVar,
+  kafkaEnv,
+  kafkaEnvRules,
+  parseEnv,
+  z,
+  type Env,
+} from '@wikipulse/config';
 
-/** An empty variable counts as unset, as deployments often template them empty. */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+const { optional } = envVar;
 
 /**
  * The bot's configuration. Roles: `standalone` (one process: Discord gateway and command
@@ -27,7 +34,7 @@ export const botEnvSchema = z
     BOT_PREFIX: z.string().min(1).max(3).default('!'),
     BOT_RATE_BURST: envVar.positiveInt(5),
     BOT_RATE_REFILL_MS: envVar.positiveInt(3000),
-    KAFKA_BROKERS: envVar.list(),
+    ...kafkaEnv,
     BOT_COMMANDS_TOPIC: z.string().min(1).default('wikipulse.bot.commands'),
     BOT_COMMANDS_PARTITIONS: envVar.positiveInt(12),
     BOT_WORKER_GROUP: z.string().min(1).default('wikipulse-bot-workers'),
@@ -36,7 +43,7 @@ export const botEnvSchema = z
     EVENTS_TOPIC: z.string().min(1).default('wikipulse.recentchange'),
     BOT_WATCH_GROUP: z.string().min(1).default('wikipulse-bot-watch'),
     BOT_WATCH_REFRESH_MS: envVar.positiveInt(10_000),
-    CLICKHOUSE_URL: optional(z.url()),
+    ...clickHouseEnv,
     CLICKHOUSE_PATH: z.string().min(1).default('.data/clickhouse'),
     CLICKHOUSE_DATABASE: z
       .string()
@@ -53,6 +60,7 @@ export const botEnvSchema = z
     CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: envVar.logLevel(),
   })
+  .check(...kafkaEnvRules, ...clickHouseEnvRules)
   .superRefine((env, ctx) => {
     if (
       (env.BOT_ROLE === 'gateway' || env.BOT_ROLE === 'worker') &&

@@ -1,3 +1,4 @@
+import { kafkaConnection, loadOrExit } from '@wikipulse/config';
 import { KafkaBus } from '@wikipulse/kafka';
 import { installShutdown } from '@wikipulse/lifecycle';
 import { createLogger } from '@wikipulse/logger';
@@ -12,7 +13,7 @@ import { openBotStore, type OpenedStore } from './store.js';
 import { startCommandWorker } from './worker/commands.js';
 import { startWatchNotifier } from './worker/watches.js';
 
-const env = readBotEnv();
+const env = loadOrExit(() => readBotEnv());
 const log = createLogger({ name: 'bot', level: env.LOG_LEVEL });
 const shutdown = installShutdown({ log, deadlineMs: 20_000 });
 const registry = createRegistry('bot');
@@ -36,7 +37,7 @@ log.info({ role: env.BOT_ROLE }, 'starting');
 const bus =
   env.KAFKA_BROKERS.length === 0 || env.BOT_ROLE === 'console'
     ? undefined
-    : new KafkaBus({ brokers: env.KAFKA_BROKERS, clientId: `wikipulse-bot-${env.BOT_ROLE}`, log });
+    : new KafkaBus({ ...kafkaConnection(env), clientId: `wikipulse-bot-${env.BOT_ROLE}`, log });
 
 const gateway = (submit: (request: CommandRequest) => Promise<void>) =>
   startGateway({

@@ -1,4 +1,5 @@
-import { clickHouseTargetFromEnv, migrate, openClickHouse, type Store } from '@wikipulse/store';
+import { clickHouseTarget } from '@wikipulse/config';
+import { migrate, openClickHouse, type Store } from '@wikipulse/store';
 import type { BotEnv } from './env.js';
 
 export interface OpenedStore extends Store {
@@ -7,7 +8,7 @@ export interface OpenedStore extends Store {
 
 /** The ClickHouse the bot reads: CLICKHOUSE_URL, else the embedded engine at CLICKHOUSE_PATH. */
 export async function openBotStore(env: BotEnv, forceMigrate = false): Promise<OpenedStore> {
-  const target = clickHouseTargetFromEnv(env, env.CLICKHOUSE_PATH);
+  const target = clickHouseTarget(env, env.CLICKHOUSE_PATH);
   const client = openClickHouse(target);
   // The sink owns the schema of a shared server; a local embedded store has nobody else to.
   if (forceMigrate || env.BOT_MIGRATE || target.kind === 'embedded') {

@@ -1,3 +1,4 @@
+import { kafkaConnection } from '@wikipulse/config';
 import { KafkaBus, readTail } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
 import type { Registry } from '@wikipulse/metrics';
@@ -48,7 +49,7 @@ export async function createIngestorApp(
 
   if (env.OUTPUT === 'kafka') {
     const bus = new KafkaBus({
-      brokers: env.KAFKA_BROKERS,
+      ...kafkaConnection(env),
       clientId: env.KAFKA_CLIENT_ID,
       log: log.child({ component: 'kafka' }),
     });

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@wikipulse/config';
+import { ConfigError, kafkaConnection } from '@wikipulse/config';
 import { argvOverrides, loadEnv } from './env.js';
 
 describe('ingestor configuration', () => {
@@ -30,6 +33,42 @@ describe('ingestor configuration', () => {
       expect(problems).toMatch(/OUTPUT_FILE/);
       expect(problems).toMatch(/SINCE/);
       expect(problems).toMatch(/STALL_TIMEOUT_MS/);
+    }
+  });
+
+  it('reads the Kafka connection through the shared variables, their problems with the others', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wikipulse-ingestor-env-'));
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, 'eyJhbGciOiJub25lIn0.e30.');
+    try {
+      const env = loadEnv([], {
+        KAFKA_BROKERS: 'a:9098',
+        KAFKA_TLS: '1',
+        KAFKA_SASL_MECHANISM: 'oauthbearer',
+        KAFKA_SASL_OAUTHBEARER_TOKEN_FILE: tokenFile,
+      });
+      expect(kafkaConnection(env)).toEqual({
+        brokers: ['a:9098'],
+        tls: {},
+        sasl: { mechanism: 'oauthbearer', tokenFile },
+      });
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+    try {
+      loadEnv([], {
+        KAFKA_BROKERS: 'a:9092',
+        SINCE: 'someday',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_PASSWORD: 'hunter2',
+      });
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems;
+      expect(problems).toEqual([
+        'KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM=scram-sha-512 (unset)',
+        expect.stringMatching(/^SINCE: /),
+      ]);
     }
   });
 

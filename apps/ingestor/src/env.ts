@@ -1,4 +1,4 @@
-import { envVar, parseEnv, z, type Env } from '@wikipulse/config';
+import { envVar, kafkaEnv, kafkaEnvRules, parseEnv, z, type Env } from '@wikipulse/config';
 import { normaliseSince } from './position.js';
 
 /**
@@ -17,7 +17,7 @@ export const envSchema = z
       ),
     OUTPUT: z.enum(['kafka', 'stdout', 'jsonl']).default('kafka'),
     OUTPUT_FILE: z.string().default(''),
-    KAFKA_BROKERS: envVar.list(),
+    ...kafkaEnv,
     KAFKA_CLIENT_ID: z.string().min(1).default('wikipulse-ingestor'),
     TOPIC: z.string().min(1).default('wikipulse.recentchange'),
     DEAD_LETTER_TOPIC: z.string().min(1).default('wikipulse.recentchange.dead-letter'),
@@ -47,6 +47,7 @@ export const envSchema = z
     SHUTDOWN_DEADLINE_MS: envVar.positiveInt(20_000),
     LOG_LEVEL: envVar.logLevel(),
   })
+  .check(...kafkaEnvRules)
   .superRefine((env, ctx) => {
     if (env.OUTPUT === 'jsonl' && env.OUTPUT_FILE === '') {
       ctx.addIssue({

@@ -1,18 +1,12 @@
 #!/usr/bin/env node
+import { loadOrExit } from '@wikipulse/config';
 import { installShutdown } from '@wikipulse/lifecycle';
 import { createLogger } from '@wikipulse/logger';
 import { createRegistry, startOpsServer } from '@wikipulse/metrics';
 import { createIngestorApp } from './app.js';
-import { loadEnv, type IngestorEnv } from './env.js';
+import { loadEnv } from './env.js';
 
-let env: IngestorEnv;
-try {
-  env = loadEnv();
-} catch (error) {
-  // Configuration errors list every bad variable; they go to stderr before any logger exists.
-  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(2);
-}
+const env = loadOrExit(() => loadEnv());
 
 const log = createLogger({ name: 'ingestor', level: env.LOG_LEVEL });
 const shutdown = installShutdown({ log, deadlineMs: env.SHUTDOWN_DEADLINE_MS });

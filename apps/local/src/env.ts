@@ -1,35 +1,46 @@
 import { resolve } from 'node:path';
-import { envVar, parseEnv, z, type Env } from '@wikipulse/config';
+import {
+  clickHouseEnv,
+  clickHouseEnvRules,
+  envVar,
+  kafkaEnv,
+  kafkaEnvRules,
+  parseEnv,
+  z,
+  type Env,
+} from '@wikipulse/config';
 
 /**
  * The local run's configuration. Everything has a default: `npm start` needs no cluster, no
  * Discord token and no internet. Each part (ingestor, sink, bot) is configured further by its
  * own variables, documented in its README section.
  */
-const schema = z.object({
-  PORT: envVar.port(8080),
-  HOST: z.string().default('127.0.0.1'),
-  DATA_DIR: z.string().default('.data'),
-  STREAM_URL: z.url().default('https://stream.wikimedia.org/v2/stream/recentchange'),
-  /** How long to wait for the live stream before replaying the recording instead. */
-  PROBE_TIMEOUT_MS: envVar.positiveInt(4000),
-  /** A JSONL recording to replay; the bundled one when empty. */
-  REPLAY_FILE: z.string().default(''),
-  /** Replay speed, events per second (the live stream averages about 40). */
-  REPLAY_RATE: envVar.positiveInt(50),
-  /** Play the recording once (its real ids and times), or loop it with fresh ids and times. */
-  REPLAY_LOOP: envVar.boolean(true),
-  KAFKA_BROKERS: envVar.list(),
-  CLICKHOUSE_URL: z.string().optional(),
-  CLICKHOUSE_DATABASE: z.string().default('wikipulse'),
-  // A local run keeps what it stores (the bundled recording is months old); bound disk use
-  // with a smaller value when ingesting the live stream for long.
-  RETENTION_DAYS: envVar.positiveInt(3650),
-  DISCORD_TOKEN: z.string().optional(),
-  /** Seconds between progress lines on stderr; 0 turns them off. */
-  PROGRESS_INTERVAL_S: envVar.nonNegativeInt(5),
-  LOG_LEVEL: envVar.logLevel().default('warn'),
-});
+const schema = z
+  .object({
+    PORT: envVar.port(8080),
+    HOST: z.string().default('127.0.0.1'),
+    DATA_DIR: z.string().default('.data'),
+    STREAM_URL: z.url().default('https://stream.wikimedia.org/v2/stream/recentchange'),
+    /** How long to wait for the live stream before replaying the recording instead. */
+    PROBE_TIMEOUT_MS: envVar.positiveInt(4000),
+    /** A JSONL recording to replay; the bundled one when empty. */
+    REPLAY_FILE: z.string().default(''),
+    /** Replay speed, events per second (the live stream averages about 40). */
+    REPLAY_RATE: envVar.positiveInt(50),
+    /** Play the recording once (its real ids and times), or loop it with fresh ids and times. */
+    REPLAY_LOOP: envVar.boolean(true),
+    ...kafkaEnv,
+    ...clickHouseEnv,
+    CLICKHOUSE_DATABASE: z.string().default('wikipulse'),
+    // A local run keeps what it stores (the bundled recording is months old); bound disk use
+    // with a smaller value when ingesting the live stream for long.
+    RETENTION_DAYS: envVar.positiveInt(3650),
+    DISCORD_TOKEN: z.string().optional(),
+    /** Seconds between progress lines on stderr; 0 turns them off. */
+    PROGRESS_INTERVAL_S: envVar.nonNegativeInt(5),
+    LOG_LEVEL: envVar.logLevel().default('warn'),
+  })
+  .check(...kafkaEnvRules, ...clickHouseEnvRules);
 
 export type LocalEnv = z.output<typeof schema> & {
   mode: 'auto' | 'live' | 'replay';

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { loadOrExit } from '@wikipulse/config';
 import { loadEnv } from './env.js';
 
 /**
@@ -7,12 +8,7 @@ import { loadEnv } from './env.js';
  * each line to the engine process (core.ts), which runs the pipeline; Ctrl-C (SIGINT) or
  * SIGTERM stops the engine cleanly, and the next start resumes where this one stopped.
  */
-try {
-  loadEnv();
-} catch (error) {
-  process.stderr.write(`${(error as Error).message}\n`);
-  process.exit(2);
-}
+loadOrExit(() => loadEnv());
 
 const engine = fork(new URL('./core.js', import.meta.url), process.argv.slice(2), {
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

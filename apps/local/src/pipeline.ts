@@ -8,6 +8,7 @@ import {
   startWatchNotifier,
   type CommandService,
 } from '@wikipulse/bot';
+import { clickHouseTarget, kafkaConnection } from '@wikipulse/config';
 import {
   FileCheckpointStore,
   Ingestor,
@@ -21,7 +22,7 @@ import { KafkaBus, MemoryBus, type Bus } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
 import type { Registry } from '@wikipulse/metrics';
 import { Sink, createSinkMetrics, loadEnv as loadSinkEnv } from '@wikipulse/sink';
-import { migrate, openClickHouse, type ClickHouseTarget, type Store } from '@wikipulse/store';
+import { migrate, openClickHouse, type Store } from '@wikipulse/store';
 import type { LocalEnv } from './env.js';
 
 export interface Pipeline {
@@ -50,10 +51,7 @@ export async function startPipeline(
   onFatal: (error: unknown) => void,
 ): Promise<Pipeline> {
   await mkdir(env.dataDir, { recursive: true });
-  const target: ClickHouseTarget = env.CLICKHOUSE_URL
-    ? { kind: 'server', url: env.CLICKHOUSE_URL }
-    : { kind: 'embedded', path: join(env.dataDir, 'clickhouse') };
-  const client = openClickHouse(target);
+  const client = openClickHouse(clickHouseTarget(env, join(env.dataDir, 'clickhouse')));
   await migrate(client, { database: env.CLICKHOUSE_DATABASE, retentionDays: env.RETENTION_DAYS });
   const store: Store = { client, database: env.CLICKHOUSE_DATABASE };
 
@@ -81,7 +79,7 @@ export async function startPipeline(
   const sinkEnv = loadSinkEnv({ ...partEnv, BATCH_MAX_WAIT_MS: '250' });
 
   const bus: Bus = useKafka
-    ? new KafkaBus({ brokers: env.KAFKA_BROKERS, clientId: 'wikipulse-local', log })
+    ? new KafkaBus({ ...kafkaConnection(env), clientId: 'wikipulse-local', log })
     : new MemoryBus();
   await bus.ensureTopics([
     { topic: ingestorEnv.TOPIC, partitions: ingestorEnv.TOPIC_PARTITIONS },

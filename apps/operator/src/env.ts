@@ -1,11 +1,27 @@
-import { envVar, parseEnv, z, type Env } from '@wikipulse/config';
+import {
+  clickHouseEnv,
+  clickHouseEnvRules,
+  clickHouseUrl,
+  envVar,
+  kafkaEnv,
+  kafkaEnvRules,
+  parseEnv,
+  z,
+  type Env,
+} from '@wikipulse/config';
 
+/**
+ * The operator reaches Kafka (topics) and ClickHouse (schema) itself, with the same variables
+ * as the apps; the apps it deploys get the brokers and the ClickHouse URL from it.
+ */
 const schema = z
   .object({
     WATCH_NAMESPACE: z.string().min(1),
     POD_NAME: z.string().min(1).default('wikipulse-operator'),
-    KAFKA_BROKERS: envVar.list().refine((v) => v.length > 0, 'at least one broker'),
-    CLICKHOUSE_URL: z.url(),
+    ...kafkaEnv,
+    KAFKA_BROKERS: kafkaEnv.KAFKA_BROKERS.refine((v) => v.length > 0, 'at least one broker'),
+    ...clickHouseEnv,
+    CLICKHOUSE_URL: clickHouseUrl,
     /** When set, the sinks read their ClickHouse URL from this Secret instead of a plain value. */
     CLICKHOUSE_URL_SECRET: z.string().min(1).optional(),
     CLICKHOUSE_URL_SECRET_KEY: z.string().min(1).default('url'),
@@ -16,13 +32,7 @@ const schema = z
     METRICS_HOST: z.string().min(1).default('0.0.0.0'),
     LOG_LEVEL: envVar.logLevel(),
   })
-  .refine(
-    (env) => env.CLICKHOUSE_URL_SECRET !== undefined || !/\/\/[^/]*@/.test(env.CLICKHOUSE_URL),
-    {
-      path: ['CLICKHOUSE_URL'],
-      message: 'carries credentials: set CLICKHOUSE_URL_SECRET so they stay out of Deployments',
-    },
-  );
+  .check(...kafkaEnvRules, ...clickHouseEnvRules);
 
 export type OperatorEnv = z.output<typeof schema>;
 

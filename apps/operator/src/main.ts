@@ -1,4 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { clickHouseServer, kafkaConnection, loadOrExit } from '@wikipulse/config';
 import { KafkaBus } from '@wikipulse/kafka';
 import { installShutdown } from '@wikipulse/lifecycle';
 import { createLogger } from '@wikipulse/logger';
@@ -8,7 +9,7 @@ import { loadEnv } from './env.js';
 import { startOperator } from './operator.js';
 import { clickHouseSchema } from './schema.js';
 
-const env = loadEnv();
+const env = loadOrExit(() => loadEnv());
 const log = createLogger({ name: 'operator', level: env.LOG_LEVEL });
 const shutdown = installShutdown({ log, deadlineMs: 20_000 });
 
@@ -28,14 +29,14 @@ const duration = new Histogram({
 
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
-const clickhouse = openClickHouse({ kind: 'server', url: env.CLICKHOUSE_URL });
+const clickhouse = openClickHouse(clickHouseServer(env));
 shutdown.add('clickhouse', () => clickhouse.close());
 
 const operator = await startOperator({
   kubeConfig,
   namespace: env.WATCH_NAMESPACE,
   instance: env.POD_NAME,
-  topics: new KafkaBus({ brokers: env.KAFKA_BROKERS, clientId: 'wikipulse-operator' }),
+  topics: new KafkaBus({ ...kafkaConnection(env), clientId: 'wikipulse-operator' }),
   schema: clickHouseSchema(clickhouse),
   settings: {
     image: env.APP_IMAGE,

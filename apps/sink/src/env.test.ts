@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '@wikipulse/config';
+import { ConfigError, clickHouseTarget, kafkaConnection } from '@wikipulse/config';
 import { loadEnv } from './env.js';
 
 describe('loadEnv', () => {
@@ -18,6 +18,34 @@ describe('loadEnv', () => {
       METRICS_HOST: '0.0.0.0',
     });
     expect(env.clickhousePath).toMatch(/\/\.data\/clickhouse$/);
+  });
+
+  it('reads the Kafka and ClickHouse connections through the shared variables', () => {
+    const env = loadEnv({
+      KAFKA_BROKERS: 'a:9096',
+      KAFKA_TLS: 'true',
+      KAFKA_SASL_MECHANISM: 'PLAIN',
+      KAFKA_SASL_USERNAME: 'sink',
+      KAFKA_SASL_PASSWORD: 'kafka-password',
+      CLICKHOUSE_URL: 'https://clickhouse.example:8443',
+      CLICKHOUSE_USER: 'sink',
+      CLICKHOUSE_PASSWORD: 'clickhouse-password',
+    });
+    expect(kafkaConnection(env)).toEqual({
+      brokers: ['a:9096'],
+      tls: {},
+      sasl: { mechanism: 'plain', username: 'sink', password: 'kafka-password' },
+    });
+    expect(clickHouseTarget(env, env.clickhousePath)).toEqual({
+      kind: 'server',
+      url: 'https://clickhouse.example:8443',
+      username: 'sink',
+      password: 'clickhouse-password',
+    });
+    expect(clickHouseTarget(loadEnv({ KAFKA_BROKERS: 'a:9092' }), '/data')).toEqual({
+      kind: 'embedded',
+      path: '/data',
+    });
   });
 
   it('reports every bad variable at once, including a wait above one second', () => {

@@ -1,19 +1,20 @@
+import { clickHouseTarget, kafkaConnection, loadOrExit } from '@wikipulse/config';
 import { KafkaBus } from '@wikipulse/kafka';
 import { installShutdown } from '@wikipulse/lifecycle';
 import { createLogger } from '@wikipulse/logger';
 import { createRegistry, startOpsServer } from '@wikipulse/metrics';
-import { clickHouseTargetFromEnv, migrate, openClickHouse } from '@wikipulse/store';
+import { migrate, openClickHouse } from '@wikipulse/store';
 import { loadEnv } from './env.js';
 import { createSinkMetrics } from './metrics.js';
 import { Sink } from './sink.js';
 
-const env = loadEnv();
+const env = loadOrExit(() => loadEnv());
 const log = createLogger({ name: 'sink', level: env.LOG_LEVEL });
 const shutdown = installShutdown({ log, deadlineMs: env.SHUTDOWN_DEADLINE_MS });
 
 const registry = createRegistry('sink');
 const metrics = createSinkMetrics(registry);
-const client = openClickHouse(clickHouseTargetFromEnv(env, env.clickhousePath));
+const client = openClickHouse(clickHouseTarget(env, env.clickhousePath));
 shutdown.add('clickhouse', () => client.close());
 
 const report = await migrate(client, {
@@ -23,7 +24,7 @@ const report = await migrate(client, {
 log.info(report, 'schema up to date');
 
 const sink = new Sink({
-  bus: new KafkaBus({ brokers: env.KAFKA_BROKERS, clientId: 'wikipulse-sink', log }),
+  bus: new KafkaBus({ ...kafkaConnection(env), clientId: 'wikipulse-sink', log }),
   topic: env.TOPIC,
   topicPartitions: env.TOPIC_PARTITIONS,
   groupId: env.GROUP_ID,

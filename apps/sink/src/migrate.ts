@@ -1,20 +1,32 @@
-import { createLogger } from '@wikipulse/logger';
-import { clickHouseTargetFromEnv, migrate, openClickHouse } from '@wikipulse/store';
-import { envVar, parseEnv, z } from '@wikipulse/config';
 import { resolve } from 'node:path';
+import {
+  clickHouseEnv,
+  clickHouseEnvRules,
+  clickHouseTarget,
+  envVar,
+  loadOrExit,
+  parseEnv,
+  z,
+} from '@wikipulse/config';
+import { createLogger } from '@wikipulse/logger';
+import { migrate, openClickHouse } from '@wikipulse/store';
 
 /** `npm run migrate`: applies the schema and retention, then exits. */
-const env = parseEnv(
-  z.object({
-    CLICKHOUSE_URL: z.url().optional(),
-    CLICKHOUSE_PATH: z.string().min(1).default('.data/clickhouse'),
-    CLICKHOUSE_DATABASE: z.string().min(1).default('wikipulse'),
-    RETENTION_DAYS: envVar.positiveInt(30),
-    LOG_LEVEL: envVar.logLevel(),
-  }),
+const env = loadOrExit(() =>
+  parseEnv(
+    z
+      .object({
+        ...clickHouseEnv,
+        CLICKHOUSE_PATH: z.string().min(1).default('.data/clickhouse'),
+        CLICKHOUSE_DATABASE: z.string().min(1).default('wikipulse'),
+        RETENTION_DAYS: envVar.positiveInt(30),
+        LOG_LEVEL: envVar.logLevel(),
+      })
+      .check(...clickHouseEnvRules),
+  ),
 );
 const log = createLogger({ name: 'migrate', level: env.LOG_LEVEL });
-const client = openClickHouse(clickHouseTargetFromEnv(env, resolve(env.CLICKHOUSE_PATH)));
+const client = openClickHouse(clickHouseTarget(env, resolve(env.CLICKHOUSE_PATH)));
 try {
   const report = await migrate(client, {
     database: env.CLICKHOUSE_DATABASE,

@@ -28,4 +28,29 @@ describe('parseEnv', () => {
     expect(problems.join('\n')).toMatch(/DEBUG.*"maybe"/);
     expect(problems.join('\n')).toMatch(/BATCH.*"-1"/);
   });
+
+  it('never shows a secret: secret variables say (set), URLs lose their credentials', () => {
+    const secrets = z.object({
+      DISCORD_TOKEN: z.string().min(80),
+      KAFKA_SASL_PASSWORD: z.string().min(80),
+      STREAM_URL: z.url({ protocol: /^https$/ }),
+    });
+    let error: unknown;
+    try {
+      parseEnv(secrets, {
+        DISCORD_TOKEN: 'MTAx.short',
+        KAFKA_SASL_PASSWORD: 'hunter2',
+        STREAM_URL: 'http://user:hunter3@stream.example/v2',
+      });
+    } catch (e) {
+      error = e;
+    }
+    const message = (error as ConfigError).message;
+    expect(message).not.toMatch(/MTAx|hunter2|hunter3/);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(/^DISCORD_TOKEN: .* \(set\)$/),
+      expect.stringMatching(/^KAFKA_SASL_PASSWORD: .* \(set\)$/),
+      expect.stringMatching(/^STREAM_URL: .* \(got "http:\/\/\[redacted\]@stream.example\/v2"\)$/),
+    ]);
+  });
 });

@@ -1,6 +1,28 @@
+import { redactSecrets } from '@wikipulse/logger';
 import { z } from 'zod';
 
 export { z };
+export { envVar } from './vars.js';
+export { fileVar, type FileText } from './files.js';
+export {
+  SASL_MECHANISMS,
+  kafkaConnection,
+  kafkaEnv,
+  kafkaEnvRules,
+  type KafkaConnectionSettings,
+  type KafkaEnv,
+  type SaslMechanism,
+} from './kafka.js';
+export {
+  clickHouseEnv,
+  clickHouseEnvRules,
+  clickHouseServer,
+  clickHouseTarget,
+  clickHouseUrl,
+  type ClickHouseEnv,
+  type ClickHouseServerSettings,
+  type ClickHouseTargetSettings,
+} from './clickhouse.js';
 
 /** Raised when the environment does not satisfy a schema; lists every problem at once. */
 export class ConfigError extends Error {
@@ -15,47 +37,42 @@ export class ConfigError extends Error {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
+/** Variables whose value is a secret by their name: a problem with one says only `(set)`. */
+const SECRET_NAME = /(?:PASSWORD|TOKEN|SECRET|KEY)$/;
+
 /**
  * Parses the environment once against a zod object schema. Every bad variable is reported
  * together, so an operator fixes a deployment in one round instead of one variable per crash.
+ * Each problem shows the value received, except a secret's (see `SECRET_NAME`), and with any
+ * URL's credentials and Discord token redacted.
  */
 export function parseEnv<S extends z.ZodType>(schema: S, env: Env = process.env): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.length > 0 ? issue.path.map(String).join('.') : '(environment)';
-    const value = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
-    const shown = value === undefined ? 'unset' : `got ${JSON.stringify(truncate(value))}`;
-    return `${name}: ${issue.message} (${shown})`;
+    const value = issue.path.length === 1 ? env[name] : undefined;
+    return `${name}: ${issue.message} (${shown(name, value)})`;
   });
   throw new ConfigError(problems);
 }
 
-function truncate(value: string): string {
-  return value.length > 60 ? `${value.slice(0, 57)}...` : value;
+function shown(name: string, value: string | undefined): string {
+  if (value === undefined) return 'unset';
+  if (SECRET_NAME.test(name)) return 'set';
+  const redacted = redactSecrets(value);
+  return `got ${JSON.stringify(redacted.length > 60 ? `${redacted.slice(0, 57)}...` : redacted)}`;
 }
 
-/** Reusable variable types: environment values are strings, these coerce and validate them. */
-export const envVar = {
-  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
-  positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
-  nonNegativeInt: (fallback: number) => z.coerce.number().int().nonnegative().default(fallback),
-  boolean: (fallback: boolean) =>
-    z
-      .enum(['true', 'false', '1', '0', 'yes', 'no'])
-      .default(fallback ? 'true' : 'false')
-      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
-  /** A comma-separated list; blanks are dropped. */
-  list: () =>
-    z
-      .string()
-      .default('')
-      .transform((v) =>
-        v
-          .split(',')
-          .map((s) => s.trim())
-          .filter((s) => s.length > 0),
-      ),
-  logLevel: () =>
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-} as const;
+/**
+ * Loads an app's configuration, or ends the process the way every app does on bad settings or
+ * arguments: the problems on stderr, one a line (no logger exists yet), and exit code 2.
+ */
+export function loadOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+}

@@ -8,7 +8,17 @@ type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[
 
 /** Where ClickHouse lives: a server over HTTP(S), or the engine embedded in this process. */
 export type ClickHouseTarget =
-  | { kind: 'server'; url: string; username?: string; password?: string }
+  | {
+      kind: 'server';
+      url: string;
+      username?: string;
+      password?: string;
+      /**
+       * PEM text. `ca` replaces the system's trusted certificates; `cert` and `key` (together)
+       * are the client's certificate, which ClickHouse can accept as the user's credential.
+       */
+      tls?: { ca: string; cert?: string; key?: string };
+    }
   | { kind: 'embedded'; path: string };
 
 /**
@@ -31,6 +41,7 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
       url: target.url,
       ...(target.username !== undefined ? { username: target.username } : {}),
       ...(target.password !== undefined ? { password: target.password } : {}),
+      ...(target.tls !== undefined ? { tls: clientTls(target.tls) } : {}),
       clickhouse_settings: CLICKHOUSE_SETTINGS,
     });
   }
@@ -42,13 +53,14 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
   });
 }
 
-/** `CLICKHOUSE_URL` selects a server (credentials may ride in the URL); otherwise embedded. */
-export function clickHouseTargetFromEnv(
-  env: { CLICKHOUSE_URL?: string | undefined; CLICKHOUSE_PATH?: string | undefined },
-  defaultPath: string,
-): ClickHouseTarget {
-  if (env.CLICKHOUSE_URL) return { kind: 'server', url: env.CLICKHOUSE_URL };
-  return { kind: 'embedded', path: env.CLICKHOUSE_PATH ?? defaultPath };
+/** `@clickhouse/client` takes PEM as buffers, and a client certificate only with its key. */
+function clientTls(tls: { ca: string; cert?: string; key?: string }) {
+  const ca_cert = Buffer.from(tls.ca);
+  if (tls.cert === undefined && tls.key === undefined) return { ca_cert };
+  if (tls.cert === undefined || tls.key === undefined) {
+    throw new Error('ClickHouse TLS: a client certificate and its key go together');
+  }
+  return { ca_cert, cert: Buffer.from(tls.cert), key: Buffer.from(tls.key) };
 }
 
 /**

@@ -1,6 +1,5 @@
 export {
   CLICKHOUSE_SETTINGS,
-  clickHouseTargetFromEnv,
   openClickHouse,
   type ClickHouseClient,
   type ClickHouseTarget,
