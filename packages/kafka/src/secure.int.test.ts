@@ -75,8 +75,7 @@ secure('Kafka over TLS with SASL', () => {
   });
 
   it('says that TLS was expected when a client speaks plaintext to the TLS listener', async () => {
-    const { tls: _tls, ...plaintext } = connection!;
-    const message = await refusal(plaintext);
+    const message = await refusal({ brokers: connection!.brokers, sasl: connection!.sasl! });
     expect(message).toMatch(/Kafka/);
   });
 });
