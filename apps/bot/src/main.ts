@@ -24,11 +24,14 @@ if (token === '' && env.BOT_ROLE !== 'console') {
   process.exit(2);
 }
 let ready = false;
+// What this role needs of Kafka right now: the gateway's producer took its latest write, and
+// the workers are members of their groups. Each heals itself after an outage.
+const kafkaChecks: (() => boolean)[] = [];
 const ops = await startOpsServer({
   registry,
   port: env.METRICS_PORT,
   host: env.METRICS_HOST,
-  readiness: { started: () => ready },
+  readiness: { started: () => ready, kafka: () => kafkaChecks.every((check) => check()) },
 });
 shutdown.add('ops server', () => ops.close());
 log.info({ role: env.BOT_ROLE }, 'starting');
@@ -75,6 +78,7 @@ if (env.BOT_ROLE === 'console') {
     },
   ]);
   const producer = await bus!.producer();
+  kafkaChecks.push(() => producer.isHealthy());
   shutdown.add('producer', () => producer.close());
   const client = await gateway((request) =>
     producer.send(env.BOT_COMMANDS_TOPIC, [{ key: request.userId, value: encodeRequest(request) }]),
@@ -95,6 +99,7 @@ if (env.BOT_ROLE === 'console') {
       metrics,
       concurrency: env.BOT_WORKER_CONCURRENCY,
     });
+    kafkaChecks.push(() => worker.isRunning());
     shutdown.add('command worker', () => worker.close());
   } else {
     const client = await gateway(async (request) => {
@@ -113,6 +118,7 @@ if (env.BOT_ROLE === 'console') {
       metrics,
       refreshMs: env.BOT_WATCH_REFRESH_MS,
     });
+    kafkaChecks.push(() => watches.isRunning());
     shutdown.add('watch notifier', () => watches.close());
   } else {
     log.warn(

@@ -108,10 +108,16 @@ export class Sink {
     o.log.info({ topic: o.topic, groupId: o.groupId }, 'consuming');
   }
 
-  /** Readiness: a member of the group, and ClickHouse took the latest insert. */
+  /**
+   * Readiness: a member of the group whose dead-letter producer took its latest write, and
+   * ClickHouse took the latest insert.
+   */
   readiness(): { kafka: boolean; clickhouse: boolean } {
     return {
-      kafka: !this.#failed && (this.#consumer?.isRunning() ?? false),
+      kafka:
+        !this.#failed &&
+        (this.#consumer?.isRunning() ?? false) &&
+        (this.#producer?.isHealthy() ?? false),
       clickhouse: this.#writer.healthy,
     };
   }

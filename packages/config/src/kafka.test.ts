@@ -18,17 +18,26 @@ afterAll(() => pki.remove());
 
 describe('the Kafka connection', () => {
   it('is plaintext without authentication unless told otherwise', () => {
-    expect(connect({ KAFKA_BROKERS: 'a:9092, b:9092' })).toEqual({ brokers: ['a:9092', 'b:9092'] });
-    // Deployments template unused variables empty.
-    expect(connect({ KAFKA_BROKERS: 'a:9092', KAFKA_TLS: '', KAFKA_SASL_MECHANISM: '' })).toEqual({
-      brokers: ['a:9092'],
+    expect(connect({ KAFKA_BROKERS: 'a:9092, b:9092' })).toEqual({
+      brokers: ['a:9092', 'b:9092'],
+      deliveryTimeoutMs: 120_000,
     });
+    // Deployments template unused variables empty.
+    expect(
+      connect({
+        KAFKA_BROKERS: 'a:9092',
+        KAFKA_TLS: '',
+        KAFKA_SASL_MECHANISM: '',
+        KAFKA_DELIVERY_TIMEOUT_MS: '5000',
+      }),
+    ).toEqual({ brokers: ['a:9092'], deliveryTimeoutMs: 5_000 });
   });
 
   it('uses TLS with the system CAs when asked, and with a CA file when one is given', () => {
     expect(connect({ KAFKA_BROKERS: 'a:9093', KAFKA_TLS: 'true' })).toEqual({
       brokers: ['a:9093'],
       tls: {},
+      deliveryTimeoutMs: 120_000,
     });
     expect(connect({ KAFKA_BROKERS: 'a:9093', KAFKA_TLS_CA_FILE: pki.ca }).tls).toEqual({
       ca: readFileSync(pki.ca, 'utf8'),
@@ -62,6 +71,7 @@ describe('the Kafka connection', () => {
       brokers: ['a:9096'],
       tls: {},
       sasl: { mechanism: 'scram-sha-512', username: 'wikipulse', password: 'from-a-file' },
+      deliveryTimeoutMs: 120_000,
     });
     expect(
       connect({

@@ -15,11 +15,15 @@ export interface KafkaConnectionSettings {
   brokers: string[];
   tls?: { ca?: string; cert?: string; key?: string };
   sasl?: { mechanism: SaslMechanism; username?: string; password?: string; tokenFile?: string };
+  /** How long a write may take, the client's retries included, before it fails, ms. */
+  deliveryTimeoutMs: number;
 }
 
 /** Kafka's variables, spread into an app's schema, which then applies `kafkaEnvRules`. */
 export const kafkaEnv = {
   KAFKA_BROKERS: envVar.list(),
+  // Java's delivery.timeout.ms: past it a write fails, and its owner restarts or retries.
+  KAFKA_DELIVERY_TIMEOUT_MS: envVar.positiveInt(120_000),
   /** Unset: TLS when a CA or client certificate is given. */
   KAFKA_TLS: envVar.optional(envVar.flag()),
   KAFKA_TLS_CA_FILE: envVar.optional(fileVar.certificates()),
@@ -132,7 +136,10 @@ export const kafkaEnvRules = [
 
 /** The connection an app's parsed Kafka variables describe (after `kafkaEnvRules` held). */
 export function kafkaConnection(env: KafkaEnv): KafkaConnectionSettings {
-  const connection: KafkaConnectionSettings = { brokers: env.KAFKA_BROKERS };
+  const connection: KafkaConnectionSettings = {
+    brokers: env.KAFKA_BROKERS,
+    deliveryTimeoutMs: env.KAFKA_DELIVERY_TIMEOUT_MS,
+  };
   const ca = env.KAFKA_TLS_CA_FILE;
   const cert = env.KAFKA_TLS_CERT_FILE;
   const key = env.KAFKA_TLS_KEY_FILE;

@@ -118,6 +118,9 @@ export function explainKafkaError(error: unknown): string {
  * client's own error is its cause.
  */
 export class KafkaError extends Error {
+  /** Its message is complete in one line: processes log it without a stack. */
+  readonly explained = true;
+
   constructor(cause: unknown) {
     super(explainKafkaError(cause), { cause });
     this.name = 'KafkaError';

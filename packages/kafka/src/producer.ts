@@ -19,6 +19,9 @@ type Message = MessageToProduce<Bytes, Bytes, Bytes, Bytes>;
 const toBuffer = (value: Bytes | undefined): Buffer | undefined =>
   value === undefined ? undefined : typeof value === 'string' ? Buffer.from(value) : value;
 
+/** How long getting a producer id may take at start-up, ms. */
+const CONNECT_TIMEOUT_MS = 30_000;
+
 /** How long a write may take, the client's retries included, before it fails, ms. */
 export const DELIVERY_TIMEOUT_MS = 120_000;
 
@@ -53,7 +56,7 @@ export class KafkaProducer implements Producer {
   /** Opens the client and asks for a producer id, so a bad setting fails here, once. */
   async connect(): Promise<void> {
     const client = this.#current();
-    await this.#bounded(client, client.initIdempotentProducer({}), 'connecting');
+    await this.#bounded(client, client.initIdempotentProducer({}), 'connecting', CONNECT_TIMEOUT_MS);
   }
 
   isHealthy(): boolean {
@@ -144,8 +147,9 @@ export class KafkaProducer implements Producer {
    * Settles `work` within the delivery timeout. On failure the client is dropped (closing it
    * stops its retries and fails its other writes), so the next write starts afresh.
    */
-  #bounded<T>(client: Client, work: Promise<T>, doing: string): Promise<T> {
-    const timeoutMs = this.#options.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS;
+  #bounded<T>(client: Client, work: Promise<T>, doing: string, limitMs?: number): Promise<T> {
+    const deliveryMs = this.#options.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS;
+    const timeoutMs = limitMs === undefined ? deliveryMs : Math.min(limitMs, deliveryMs);
     return withDeadline(work, timeoutMs, doing).catch((error: unknown) => {
       this.#healthy = false;
       if (this.#client === client) {

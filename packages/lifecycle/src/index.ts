@@ -74,7 +74,10 @@ export function installShutdown(options: ShutdownOptions): Shutdown {
     process.once(signal, () => void shutdown.trigger(signal));
   }
   process.once('uncaughtException', (error) => {
-    options.log.fatal({ err: error }, 'uncaught exception');
+    // An error that already says what to fix in one line (a refused Kafka credential, an
+    // unreachable broker) is logged as that line, without a stack.
+    if (isExplained(error)) options.log.fatal({ problem: error.message }, 'cannot continue');
+    else options.log.fatal({ err: error }, 'uncaught exception');
     void shutdown.trigger('uncaughtException', 1);
   });
   process.once('unhandledRejection', (error) => {
@@ -82,4 +85,12 @@ export function installShutdown(options: ShutdownOptions): Shutdown {
     void shutdown.trigger('unhandledRejection', 1);
   });
   return shutdown;
+}
+
+/**
+ * An error whose message is a complete, one-line explanation for the person running the
+ * process (`explained: true`, as `@wikipulse/kafka`'s `KafkaError` sets).
+ */
+export function isExplained(error: unknown): error is Error {
+  return error instanceof Error && (error as { explained?: unknown }).explained === true;
 }

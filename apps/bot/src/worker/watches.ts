@@ -25,6 +25,8 @@ export interface WatchNotifierOptions {
 
 export interface WatchNotifier {
   refresh(): Promise<void>;
+  /** A member of its consumer group (false during a Kafka outage, until it rejoins). */
+  isRunning(): boolean;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function startWatchNotifier(options: WatchNotifierOptions): Promise
 
   return {
     refresh,
+    isRunning: () => consumer.isRunning(),
     close: async () => {
       clearInterval(timer);
       await consumer.close();
