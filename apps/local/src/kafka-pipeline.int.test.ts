@@ -26,7 +26,6 @@ import {
 } from '@wikipulse/testing';
 import { DiscordDouble, user } from '@wikipulse/testing/discord';
 import {
-  kafkaBrokers,
   kafkaSecure,
   kafkaSecureConnection,
   kafkaSecureMissing,
@@ -79,8 +78,12 @@ async function privateBroker(): Promise<{
   });
   return {
     brokers: ['127.0.0.1:19792'],
-    stop: async () => void (await kafka('stop')),
-    start: async () => void (await kafka('start')),
+    stop: async () => {
+      await kafka('stop');
+    },
+    start: async () => {
+      await kafka('start');
+    },
   };
 }
 
@@ -395,10 +398,10 @@ describe('the pipeline through Kafka', () => {
         timeout: 60_000,
       }).then(
         () => ({ code: 0, stderr: '' }),
-        (error: { code?: number; stderr?: string }) => ({
-          code: error.code ?? -1,
-          stderr: error.stderr ?? '',
-        }),
+        (error: unknown) => {
+          const failed = error as { code?: number; stderr?: string };
+          return { code: failed.code ?? -1, stderr: failed.stderr ?? '' };
+        },
       );
       expect(result.code, result.stderr).not.toBe(0);
       expect(Date.now() - started).toBeLessThan(60_000);
