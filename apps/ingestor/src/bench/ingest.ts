@@ -17,6 +17,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { kafkaConnection } from '@wikipulse/config';
 import { KafkaBus, readTail } from '@wikipulse/kafka';
 import {
   benchKafka,
@@ -111,7 +112,11 @@ const exitCode = await exited;
 clearInterval(rssTimer);
 await server.stop();
 
-const bus = new KafkaBus({ brokers, clientId: 'wikipulse-bench' });
+// The ingestor and this check reach Kafka alike: KAFKA_TLS*, KAFKA_SASL_* pass through.
+const connection = kafkaConnection(
+  loadEnv([], { ...process.env, KAFKA_BROKERS: brokers.join(',') }),
+);
+const bus = new KafkaBus({ ...connection, clientId: 'wikipulse-bench' });
 const inTopic = [...(await bus.endOffsets(`${run}.events`)).values()].reduce(
   (sum, offset) => sum + Number(offset),
   0,
@@ -130,6 +135,7 @@ reportBench(
   'ingest',
   {
     benchmark: 'ingest',
+    kafka: `${connection.tls ? 'TLS' : 'plaintext'}${connection.sasl ? ` + SASL ${connection.sasl.mechanism}` : ''}`,
     seconds: round(elapsed, 1),
     eventsPerSecond: Math.round((last.produced - first.produced) / elapsed),
     megabytesPerSecond: round((last.bytes - first.bytes) / elapsed / 1e6, 1),
