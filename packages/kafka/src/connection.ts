@@ -77,6 +77,10 @@ const TLS_TRUST_CODES = new Set([
  * quoted.
  */
 export function explainKafkaError(error: unknown): string {
+  return explain(error).replace(/\s+/g, ' ').trim();
+}
+
+function explain(error: unknown): string {
   const chain = [...errorChain(error)];
   const codes = chain.map((e) => (e as { code?: unknown }).code).filter((c) => c !== undefined);
   const messages = chain.map((e) => e.message);
