@@ -27,7 +27,8 @@ if "$bin/helm" template ci charts/wikipulse --set clickhouse.url=http://user:pw@
 fi
 
 # Rules the templates enforce (values.schema.json cannot compare two values): more sinks than
-# partitions, the bot without its token Secret, a Discord token as a literal value.
+# partitions, the bot without its token Secret, a Discord token or a password as a literal
+# value, Kafka or ClickHouse settings that could not work.
 refused() {
   local why="$1"
   shift
@@ -42,6 +43,16 @@ refused "a literal DISCORD_TOKEN" --set bot.enabled=true --set bot.discord.exist
   --set 'bot.gateway.extraEnv[0].name=DISCORD_TOKEN' --set 'bot.gateway.extraEnv[0].value=x'
 refused "more bot workers than command partitions" --set bot.enabled=true \
   --set bot.discord.existingSecret=d --set bot.worker.autoscaling.maxReplicas=13
+refused "a literal KAFKA_SASL_PASSWORD" --set 'sink.extraEnv[0].name=KAFKA_SASL_PASSWORD' \
+  --set 'sink.extraEnv[0].value=x'
+refused "a SASL mechanism without its Secret" --set kafka.mode=external \
+  --set kafka.external.tls.enabled=true --set kafka.external.sasl.mechanism=scram-sha-512
+refused "SASL PLAIN without TLS" --set kafka.mode=external \
+  --set kafka.external.sasl.mechanism=plain --set kafka.external.sasl.existingSecret=k
+refused "a Kafka CA without TLS" --set kafka.mode=external \
+  --set kafka.external.tls.caSecret.name=ca
+refused "clickhouse.auth.existingSecret in altinity mode" --set clickhouse.mode=altinity \
+  --set clickhouse.auth.existingSecret=ch
 
 # kubernetes-validate knows the built-in kinds only: it warns about any other kind and passes
 # it. These third-party kinds are rendered (behind their flags and modes) without a schema
@@ -49,6 +60,7 @@ refused "more bot workers than command partitions" --set bot.enabled=true \
 unchecked_kinds='ServiceMonitor monitoring.coreos.com/v1
 Kafka kafka.strimzi.io/v1
 KafkaNodePool kafka.strimzi.io/v1
+KafkaUser kafka.strimzi.io/v1
 ClickHouseInstallation clickhouse.altinity.com/v1'
 
 rendered="$(mktemp -d)"

@@ -119,10 +119,17 @@ describe('helm install of charts/wikipulse into a real API server', () => {
     expect(env.find((e) => e.name === 'KAFKA_BROKERS')?.value).toBe(
       `pipeline-wikipulse-kafka.${namespace}.svc:9092`,
     );
-    expect(env.find((e) => e.name === 'CLICKHOUSE_URL')?.valueFrom?.secretKeyRef).toEqual({
+    // No credentials in the URL: the user from the generated Secret, the password a file of it.
+    expect(env.find((e) => e.name === 'CLICKHOUSE_URL')?.value).toBe(
+      `http://pipeline-wikipulse-clickhouse.${namespace}.svc:8123`,
+    );
+    expect(env.find((e) => e.name === 'CLICKHOUSE_USER')?.valueFrom?.secretKeyRef).toEqual({
       name: 'pipeline-wikipulse-clickhouse-credentials',
-      key: 'url',
+      key: 'user',
     });
+    expect(env.find((e) => e.name === 'CLICKHOUSE_PASSWORD_FILE')?.value).toBe(
+      '/var/run/secrets/wikipulse/clickhouse-password/password',
+    );
 
     // No storage class here: the StatefulSets' pods stay unscheduled, but exist only if admitted.
     const core = admin.makeApiClient(CoreV1Api);

@@ -79,7 +79,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
-{{/* The Secret holding the generated ClickHouse password and URL (embedded and altinity modes). */}}
+{{/* The Secret holding the generated ClickHouse user and password (embedded and altinity modes). */}}
 {{- define "wikipulse.clickhouse.secretName" -}}
 {{- printf "%s-clickhouse-credentials" (include "wikipulse.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
@@ -93,14 +93,21 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
+{{/* The ClickHouse URL the apps use, without credentials (unless it comes from urlSecret). */}}
+{{- define "wikipulse.clickhouse.url" -}}
+{{- if eq .Values.clickhouse.mode "external" }}
+{{- .Values.clickhouse.url }}
+{{- else }}
+{{- printf "http://%s:8123" (include "wikipulse.clickhouse.host" .) }}
+{{- end }}
+{{- end }}
+
 {{/*
 The Secret (name and key) the apps read CLICKHOUSE_URL from, as "name/key"; empty when the
-URL is a plain value (external mode without urlSecret).
+URL is a plain value.
 */}}
 {{- define "wikipulse.clickhouse.urlSecretRef" -}}
-{{- if ne .Values.clickhouse.mode "external" }}
-{{- printf "%s/url" (include "wikipulse.clickhouse.secretName" .) }}
-{{- else if .Values.clickhouse.urlSecret.name }}
+{{- if and (eq .Values.clickhouse.mode "external") .Values.clickhouse.urlSecret.name }}
 {{- printf "%s/%s" .Values.clickhouse.urlSecret.name .Values.clickhouse.urlSecret.key }}
 {{- end }}
 {{- end }}
@@ -115,7 +122,7 @@ URL is a plain value (external mode without urlSecret).
       name: {{ first (splitList "/" $ref) }}
       key: {{ last (splitList "/" $ref) }}
 {{- else }}
-  value: {{ .Values.clickhouse.url | quote }}
+  value: {{ include "wikipulse.clickhouse.url" . | quote }}
 {{- end }}
 {{- end }}
 

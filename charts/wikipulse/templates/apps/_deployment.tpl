@@ -8,11 +8,14 @@ A Wikipulse app Deployment and its Service. Arguments (a dict):
   opsPort    port of /metrics, /healthz and /readyz
   values     the app's values (resources, extraEnv, nodeFlags, podAnnotations, scheduling)
   env        the app's own env entries, as YAML
+  kafka      true when the app talks to Kafka, clickhouse when to ClickHouse: it gets their
+             connection variables and Secret files
 */}}
 {{- define "wikipulse.appDeployment" -}}
 {{- $root := .root }}
 {{- $ctx := dict "root" $root "component" .component }}
 {{- $v := .values }}
+{{- $connection := dict "root" $root "kafka" .kafka "clickhouse" .clickhouse }}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -63,6 +66,9 @@ spec:
             - apps/{{ .app }}/dist/main.js
           env:
             {{- .env | nindent 12 }}
+            {{- with include "wikipulse.connection.env" $connection | trim }}
+            {{- . | nindent 12 }}
+            {{- end }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -98,10 +104,16 @@ spec:
             # The root filesystem is read-only; Node and its libraries may still want a scratch directory.
             - name: tmp
               mountPath: /tmp
+            {{- with include "wikipulse.connection.volumeMounts" $connection | trim }}
+            {{- . | nindent 12 }}
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- with include "wikipulse.connection.volumes" $connection | trim }}
+        {{- . | nindent 8 }}
+        {{- end }}
       {{- with $v.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
