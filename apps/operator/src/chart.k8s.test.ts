@@ -9,11 +9,14 @@ import {
   CoreV1Api,
   RbacAuthorizationV1Api,
   type KubeConfig,
+  type V1PodSpec,
 } from '@kubernetes/client-node';
 import { repoRoot } from '@wikipulse/testing';
 import { adminKubeConfig, createTestNamespace } from '@wikipulse/testing/k8s';
 
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { desiredDeployments } from './children.js';
+import { childConnection, loadEnv } from './env.js';
 
 const run = promisify(execFile);
 const helm = join(repoRoot, '.cache/k8s/bin/helm');
@@ -148,5 +151,116 @@ describe('helm install of charts/wikipulse into a real API server', () => {
       .readNamespacedHorizontalPodAutoscaler({ namespace, name: 'pipeline-wikipulse-bot-worker' });
     expect(hpa.spec.metrics?.[0]?.resource?.name).toBe('cpu');
     expect(hpa.spec.scaleTargetRef.name).toBe('pipeline-wikipulse-bot-worker');
+  });
+
+  it('mounts the Secrets of a Kafka with TLS and SCRAM read-only in every pod, and hands them to the operator', async () => {
+    await helmRun(
+      'install',
+      'secured',
+      join(repoRoot, 'charts/wikipulse'),
+      '--values',
+      join(repoRoot, 'charts/wikipulse/ci/kafka-tls-scram-values.yaml'),
+    );
+    const apps = admin.makeApiClient(AppsV1Api);
+    const components = ['ingestor', 'sink', 'bot-gateway', 'bot-worker', 'operator'];
+    // The Secrets do not exist here: kwok's node mounts nothing, so admission is what is tested.
+    await vi.waitFor(
+      async () => {
+        for (const component of components) {
+          const name = `secured-wikipulse-${component}`;
+          const current = await apps.readNamespacedDeployment({ namespace, name });
+          expect(current.status?.availableReplicas, name).toBe(current.spec?.replicas);
+        }
+      },
+      { timeout: 60_000, interval: 200 },
+    );
+    for (const component of components) {
+      const pod = (
+        await apps.readNamespacedDeployment({ namespace, name: `secured-wikipulse-${component}` })
+      ).spec?.template.spec;
+      const container = pod?.containers[0];
+      const env = new Map((container?.env ?? []).map((e) => [e.name, e]));
+      expect(env.get('KAFKA_TLS')?.value, component).toBe('true');
+      expect(env.get('KAFKA_SASL_PASSWORD_FILE')?.value, component).toBe(
+        '/var/run/secrets/wikipulse/kafka-sasl-password/password',
+      );
+      expect(env.has('KAFKA_SASL_PASSWORD'), component).toBe(false);
+      const secretVolumes = (pod?.volumes ?? []).filter((v) => v.secret);
+      expect(secretVolumes.map((v) => v.secret?.secretName).sort(), component).toEqual([
+        'kafka-ca',
+        'kafka-client',
+        'kafka-client',
+        'kafka-credentials',
+      ]);
+      for (const volume of secretVolumes) {
+        const mount = container?.volumeMounts?.find((m) => m.name === volume.name);
+        expect(mount?.readOnly, `${component} ${volume.name}`).toBe(true);
+      }
+    }
+    const operator = await apps.readNamespacedDeployment({
+      namespace,
+      name: 'secured-wikipulse-operator',
+    });
+    const appEnv = Object.fromEntries(
+      (operator.spec?.template.spec?.containers[0]?.env ?? [])
+        .filter((e) => e.name.startsWith('APP_KAFKA'))
+        .map((e) => [e.name, e.value]),
+    );
+    expect(appEnv).toEqual({
+      APP_KAFKA_TLS: 'true',
+      APP_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      APP_KAFKA_SASL_USERNAME_SECRET: 'kafka-credentials/user',
+      APP_KAFKA_SASL_PASSWORD_SECRET: 'kafka-credentials/pass',
+      APP_KAFKA_TLS_CA_SECRET: 'kafka-ca/ca.pem',
+      APP_KAFKA_TLS_CERT_SECRET: 'kafka-client/tls.crt',
+      APP_KAFKA_TLS_KEY_SECRET: 'kafka-client/tls.key',
+    });
+
+    // The operator, started with this environment, gives a WikiStream's sink what the chart
+    // gives its own sink: the same connection variables, Secret volumes and mounts.
+    const plain = Object.fromEntries(
+      (operator.spec?.template.spec?.containers[0]?.env ?? []).flatMap((e) =>
+        e.value === undefined ? [] : [[e.name, e.value]],
+      ),
+    );
+    const operatorEnv = loadEnv({ ...plain, WATCH_NAMESPACE: namespace });
+    const [, streamSink] = desiredDeployments(
+      {
+        apiVersion: 'wikipulse.io/v1alpha1',
+        kind: 'WikiStream',
+        metadata: { name: 'de', namespace, uid: 'uid-de' },
+        spec: {
+          source: { url: 'https://stream.example.test/rc' },
+          kafka: { topic: 'changes.de' },
+          clickhouse: { database: 'wikipulse_de' },
+        },
+      },
+      {
+        image: operatorEnv.APP_IMAGE,
+        imagePullPolicy: operatorEnv.APP_IMAGE_PULL_POLICY,
+        kafkaBrokers: operatorEnv.KAFKA_BROKERS,
+        clickhouse: { url: operatorEnv.CLICKHOUSE_URL },
+        connection: childConnection(operatorEnv),
+        metricsPort: operatorEnv.APP_METRICS_PORT,
+      },
+    );
+    const chartSink = (
+      await apps.readNamespacedDeployment({ namespace, name: 'secured-wikipulse-sink' })
+    ).spec?.template.spec;
+    const connection = (pod: V1PodSpec | undefined) => {
+      const container = pod?.containers[0];
+      const byName = <T extends { name: string }>(items: T[] | undefined) =>
+        [...(items ?? [])].sort((a, b) => a.name.localeCompare(b.name));
+      return {
+        env: byName(container?.env).filter(
+          (e) =>
+            /^(KAFKA|CLICKHOUSE)_/.test(e.name) &&
+            !['KAFKA_BROKERS', 'CLICKHOUSE_DATABASE'].includes(e.name),
+        ),
+        mounts: byName(container?.volumeMounts).filter((m) => m.name !== 'tmp'),
+        volumes: byName(pod?.volumes).filter((v) => v.secret),
+      };
+    };
+    expect(connection(streamSink?.spec?.template.spec)).toEqual(connection(chartSink));
   });
 });

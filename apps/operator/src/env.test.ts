@@ -1,6 +1,6 @@
 import { ConfigError, clickHouseServer, kafkaConnection } from '@wikipulse/config';
 import { describe, expect, it } from 'vitest';
-import { loadEnv } from './env.js';
+import { childConnection, loadEnv } from './env.js';
 
 const base = {
   WATCH_NAMESPACE: 'wikipulse',
@@ -54,6 +54,76 @@ describe('the operator environment', () => {
       username: 'operator',
       password: 'clickhouse-password',
     });
+  });
+
+  it('passes no connection settings on to the pods by default', () => {
+    expect(childConnection(loadEnv(base))).toEqual({ kafkaTls: false, files: {} });
+  });
+
+  it('turns the APP_*_SECRET variables into the Secret keys the pods mount', () => {
+    const env = loadEnv({
+      ...base,
+      APP_KAFKA_TLS: 'true',
+      APP_KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      APP_KAFKA_SASL_USERNAME: 'wikipulse-apps',
+      APP_KAFKA_TLS_CA_SECRET: 'wikipulse-cluster-ca-cert/ca.crt',
+      APP_KAFKA_SASL_PASSWORD_SECRET: 'wikipulse-apps/password',
+      APP_CLICKHOUSE_USER_SECRET: 'clickhouse/username',
+      APP_CLICKHOUSE_PASSWORD_SECRET: 'clickhouse/password',
+      APP_CLICKHOUSE_TLS_CA_SECRET: 'clickhouse-ca/ca.crt',
+    });
+    expect(childConnection(env)).toEqual({
+      kafkaTls: true,
+      kafkaSaslMechanism: 'scram-sha-512',
+      kafkaSaslUsername: 'wikipulse-apps',
+      clickhouseUser: { name: 'clickhouse', key: 'username' },
+      files: {
+        KAFKA_TLS_CA_FILE: { name: 'wikipulse-cluster-ca-cert', key: 'ca.crt' },
+        KAFKA_SASL_PASSWORD_FILE: { name: 'wikipulse-apps', key: 'password' },
+        CLICKHOUSE_PASSWORD_FILE: { name: 'clickhouse', key: 'password' },
+        CLICKHOUSE_TLS_CA_FILE: { name: 'clickhouse-ca', key: 'ca.crt' },
+      },
+    });
+  });
+
+  it('refuses pod settings the apps could not work with', () => {
+    const problems = (variables: Record<string, string>) => {
+      try {
+        loadEnv({ ...base, ...variables });
+        return '';
+      } catch (error) {
+        return (error as ConfigError).problems.join('\n');
+      }
+    };
+    expect(problems({ APP_KAFKA_TLS_CA_SECRET: 'kafka-ca' })).toMatch(
+      /APP_KAFKA_TLS_CA_SECRET: a Secret key as name\/key/,
+    );
+    const scram = problems({ APP_KAFKA_TLS: 'true', APP_KAFKA_SASL_MECHANISM: 'scram-sha-256' });
+    expect(scram).toMatch(/APP_KAFKA_SASL_USERNAME: required by scram-sha-256/);
+    expect(scram).toMatch(/APP_KAFKA_SASL_PASSWORD_SECRET: required by scram-sha-256/);
+    expect(
+      problems({
+        APP_KAFKA_SASL_MECHANISM: 'plain',
+        APP_KAFKA_SASL_USERNAME: 'key',
+        APP_KAFKA_SASL_PASSWORD_SECRET: 'confluent/secret',
+      }),
+    ).toMatch(/APP_KAFKA_TLS: must be true with plain/);
+    expect(problems({ APP_KAFKA_TLS: 'true', APP_KAFKA_SASL_MECHANISM: 'oauthbearer' })).toMatch(
+      /APP_KAFKA_SASL_OAUTHBEARER_TOKEN_SECRET: required by oauthbearer/,
+    );
+    expect(problems({ APP_KAFKA_TLS_CA_SECRET: 'kafka-ca/ca.crt' })).toMatch(
+      /APP_KAFKA_TLS_CA_SECRET: needs APP_KAFKA_TLS=true/,
+    );
+    const clientCertificate = problems({ APP_CLICKHOUSE_TLS_CERT_SECRET: 'client/tls.crt' });
+    expect(clientCertificate).toMatch(
+      /APP_CLICKHOUSE_TLS_KEY_SECRET: a client certificate needs its key/,
+    );
+    expect(clientCertificate).toMatch(
+      /APP_CLICKHOUSE_TLS_CA_SECRET: required with APP_CLICKHOUSE_TLS_CERT_SECRET/,
+    );
+    expect(
+      problems({ APP_CLICKHOUSE_USER: 'wikipulse', APP_CLICKHOUSE_USER_SECRET: 'ch/user' }),
+    ).toMatch(/APP_CLICKHOUSE_USER: set it or APP_CLICKHOUSE_USER_SECRET, not both/);
   });
 
   it('reports every missing variable at once', () => {

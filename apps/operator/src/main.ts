@@ -5,7 +5,7 @@ import { installShutdown } from '@wikipulse/lifecycle';
 import { createLogger } from '@wikipulse/logger';
 import { Counter, createRegistry, Histogram, startOpsServer } from '@wikipulse/metrics';
 import { openClickHouse } from '@wikipulse/store';
-import { loadEnv } from './env.js';
+import { childConnection, loadEnv } from './env.js';
 import { startOperator } from './operator.js';
 import { clickHouseSchema } from './schema.js';
 
@@ -45,6 +45,7 @@ const operator = await startOperator({
     clickhouse: env.CLICKHOUSE_URL_SECRET
       ? { secretName: env.CLICKHOUSE_URL_SECRET, secretKey: env.CLICKHOUSE_URL_SECRET_KEY }
       : { url: env.CLICKHOUSE_URL },
+    connection: childConnection(env),
     metricsPort: env.APP_METRICS_PORT,
   },
   log,

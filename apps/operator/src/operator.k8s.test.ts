@@ -68,6 +68,19 @@ function startWith(topics: Topics): Promise<Operator> {
       imagePullPolicy: 'Never',
       kafkaBrokers: ['kafka:9092'],
       clickhouse: { secretName: 'clickhouse', secretKey: 'url' },
+      // The pods of a secured installation: the API server stores their Secret volumes, and
+      // kwok's node runs no container, so the Secrets need not exist.
+      connection: {
+        kafkaTls: true,
+        kafkaSaslMechanism: 'scram-sha-512',
+        kafkaSaslUsername: 'wikipulse-apps',
+        clickhouseUser: { name: 'clickhouse-credentials', key: 'user' },
+        files: {
+          KAFKA_TLS_CA_FILE: { name: 'kafka-cluster-ca-cert', key: 'ca.crt' },
+          KAFKA_SASL_PASSWORD_FILE: { name: 'wikipulse-apps', key: 'password' },
+          CLICKHOUSE_PASSWORD_FILE: { name: 'clickhouse-credentials', key: 'password' },
+        },
+      },
       metricsPort: 9464,
     },
     log: createLogger({ name: 'operator', level: 'silent' }),
@@ -211,6 +224,18 @@ describe('the operator against a real API server, with its own RBAC', () => {
       (ingestor.spec?.template.spec?.containers[0]?.env ?? []).map((e) => [e.name, e.value]),
     );
     expect(env).toMatchObject({ LANGS: 'de,fr', TOPIC: topic, TOPIC_PARTITIONS: '2' });
+    const sink = (await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` })).spec
+      ?.template.spec;
+    expect(sink?.containers[0]?.volumeMounts).toEqual([
+      expect.objectContaining({ name: 'kafka-tls-ca', readOnly: true }),
+      expect.objectContaining({ name: 'kafka-sasl-password', readOnly: true }),
+      expect.objectContaining({ name: 'clickhouse-password', readOnly: true }),
+    ]);
+    expect(sink?.volumes?.map((v) => [v.secret?.secretName, v.secret?.defaultMode])).toEqual([
+      ['kafka-cluster-ca-cert', 0o440],
+      ['wikipulse-apps', 0o440],
+      ['clickhouse-credentials', 0o440],
+    ]);
 
     expect((await bus.endOffsets(topic)).size).toBe(2);
     const tables = await clickhouse.client.query({

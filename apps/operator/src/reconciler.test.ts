@@ -126,6 +126,7 @@ const settings: ChildSettings = {
   imagePullPolicy: 'IfNotPresent',
   kafkaBrokers: ['kafka:9092'],
   clickhouse: { url: 'http://clickhouse:8123' },
+  connection: { kafkaTls: false, files: {} },
   metricsPort: 9464,
 };
 
@@ -248,6 +249,28 @@ describe('Reconciler', () => {
     expect(await reconciler.reconcile('wiki', 'en')).toBe('unchanged');
     expect(outside.created).toHaveLength(1);
     expect(cluster.statusWrites).toBe(writes);
+  });
+
+  it('applies the Deployments again when the operator restarts with other connection settings', async () => {
+    const { cluster, reconciler, outside } = setup();
+    await reconciler.reconcile('wiki', 'en');
+    const secured = new Reconciler({
+      cluster,
+      topics: outside.topicsApi,
+      schema: outside.schemaApi,
+      settings: {
+        ...settings,
+        connection: {
+          kafkaTls: true,
+          files: { KAFKA_TLS_CA_FILE: { name: 'kafka-ca', key: 'ca.crt' } },
+        },
+      },
+      log: createLogger({ name: 'operator', level: 'silent' }),
+    });
+    expect(await secured.reconcile('wiki', 'en')).toBe('reconciled');
+    const pod = cluster.deployments.get('en-ingestor')?.spec?.template.spec;
+    expect(pod?.volumes?.map((v) => v.secret?.secretName)).toEqual(['kafka-ca']);
+    expect(await secured.reconcile('wiki', 'en')).toBe('unchanged');
   });
 
   it('does not claim a topic or database that existed before', async () => {
