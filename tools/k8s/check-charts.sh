@@ -85,31 +85,45 @@ if (rules(chart) !== rules(plain)) {
   process.exit(1);
 }
 JS
+# helm lint, then the render validated; $1 the chart, $2 a values file, $3 the report's name.
+check_values() {
+  local chart="$1" values="$2" name="$3"
+  echo "==> $name"
+  "$bin/helm" lint --strict --quiet "$chart" -f "$values" --kube-version "$kube_version" || status=1
+  local out="$rendered/$name.yaml"
+  if "$bin/helm" template ci "$chart" --namespace wikipulse --include-crds \
+    --kube-version "$kube_version" -f "$values" >"$out"; then
+    "$bin/kubernetes-validate" --strict --quiet -k "${kube_version#v}" "$out" \
+      >"$out.log" 2>&1 || status=1
+    grep -v "Couldn't find schema for kind" "$out.log" >&2 || true
+    while read -r kind api; do
+      if grep -qxF "$kind $api" <<<"$unchecked_kinds"; then
+        echo "    not schema-checked (third-party CRD): $kind $api"
+      else
+        echo "no schema for $kind $api: add it to unchecked_kinds only if it is a third-party CRD" >&2
+        status=1
+      fi
+    done < <(sed -n "s/.*Couldn't find schema for kind \([^ ]*\) with api version \([^ ]*\) .*/\1 \2/p" \
+      "$out.log" | sort -u)
+  else
+    status=1
+  fi
+}
 for chart in charts/*/; do
   chart="${chart%/}"
   for values in "$chart"/ci/*-values.yaml; do
-    name="$(basename "$chart")-$(basename "$values" -values.yaml)"
-    echo "==> $name"
-    "$bin/helm" lint --strict --quiet "$chart" -f "$values" --kube-version "$kube_version" || status=1
-    out="$rendered/$name.yaml"
-    if "$bin/helm" template ci "$chart" --namespace wikipulse --include-crds \
-      --kube-version "$kube_version" -f "$values" >"$out"; then
-      "$bin/kubernetes-validate" --strict --quiet -k "${kube_version#v}" "$out" \
-        >"$out.log" 2>&1 || status=1
-      grep -v "Couldn't find schema for kind" "$out.log" >&2 || true
-      while read -r kind api; do
-        if grep -qxF "$kind $api" <<<"$unchecked_kinds"; then
-          echo "    not schema-checked (third-party CRD): $kind $api"
-        else
-          echo "no schema for $kind $api: add it to unchecked_kinds only if it is a third-party CRD" >&2
-          status=1
-        fi
-      done < <(sed -n "s/.*Couldn't find schema for kind \([^ ]*\) with api version \([^ ]*\) .*/\1 \2/p" \
-        "$out.log" | sort -u)
-    else
-      status=1
-    fi
+    check_values "$chart" "$values" "$(basename "$chart")-$(basename "$values" -values.yaml)"
   done
+done
+# The recipes of docs/kafka-and-clickhouse.md: rendered like the ci cases, and quoted there verbatim.
+for values in k8s/examples/*-values.yaml; do
+  check_values charts/wikipulse "$values" "example-$(basename "$values" -values.yaml)"
+  if ! node -e 'const fs = require("node:fs");
+    process.exit(fs.readFileSync(process.argv[1], "utf8").includes(fs.readFileSync(process.argv[2], "utf8")) ? 0 : 1)' \
+    docs/kafka-and-clickhouse.md "$values"; then
+    echo "docs/kafka-and-clickhouse.md does not quote $values as it is" >&2
+    status=1
+  fi
 done
 bash tools/k8s/check-dev.sh || status=1
 exit "$status"
