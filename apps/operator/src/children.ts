@@ -203,7 +203,7 @@ function volumes(role: Role, connection: Connection): V1Volume[] {
   }));
 }
 
-/** `{ [name]: items }`, or nothing for no items: a pod without Secret files keeps its old shape. */
+/** `{ [name]: items }`, or nothing for no items: a pod without Secret files carries no empty lists. */
 function nonEmpty<K extends string, T>(name: K, items: T[]): Partial<Record<K, T[]>> {
   return items.length > 0 ? ({ [name]: items } as Record<K, T[]>) : {};
 }
