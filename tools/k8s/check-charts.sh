@@ -53,6 +53,10 @@ refused "a Kafka CA without TLS" --set kafka.mode=external \
   --set kafka.external.tls.caSecret.name=ca
 refused "clickhouse.auth.existingSecret in altinity mode" --set clickhouse.mode=altinity \
   --set clickhouse.auth.existingSecret=ch
+refused "a ClickHouse CA with an http URL" --set clickhouse.mode=external \
+  --set clickhouse.tls.caSecret.name=ca
+refused "a ClickHouse client certificate without its CA" --set clickhouse.mode=external \
+  --set clickhouse.url=https://ch:8443 --set clickhouse.tls.clientSecret.name=client
 
 # kubernetes-validate knows the built-in kinds only: it warns about any other kind and passes
 # it. These third-party kinds are rendered (behind their flags and modes) without a schema

@@ -96,6 +96,14 @@ The render fails on settings that cannot work, with the value to fix.
 {{- $_ = set $files "CLICKHOUSE_PASSWORD_FILE" (dict "name" .name "key" .passwordKey) }}
 {{- end }}
 {{- $chTls := $v.clickhouse.tls }}
+{{- if or $chTls.caSecret.name $chTls.clientSecret.name }}
+{{- if not (or (include "wikipulse.clickhouse.urlSecretRef" .) (hasPrefix "https://" (include "wikipulse.clickhouse.url" .))) }}
+{{- fail "clickhouse.tls needs an https:// clickhouse.url (external mode)" }}
+{{- end }}
+{{- if and $chTls.clientSecret.name (not $chTls.caSecret.name) }}
+{{- fail "clickhouse.tls.clientSecret needs clickhouse.tls.caSecret too: the apps take a client certificate only together with the CAs they trust (for a public CA, a Secret holding the system bundle)" }}
+{{- end }}
+{{- end }}
 {{- with $chTls.caSecret.name }}
 {{- $_ := set $files "CLICKHOUSE_TLS_CA_FILE" (dict "name" . "key" $chTls.caSecret.key) }}
 {{- end }}
