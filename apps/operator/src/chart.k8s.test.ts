@@ -217,13 +217,16 @@ describe('helm install of charts/wikipulse into a real API server', () => {
     });
 
     // The operator, started with this environment, gives a WikiStream's sink what the chart
-    // gives its own sink: the same connection variables, Secret volumes and mounts.
-    const plain = Object.fromEntries(
+    // gives its own sink: the same connection variables, Secret volumes and mounts. Its own
+    // connection is left out: its files exist only in its pod.
+    const forChildren = Object.fromEntries(
       (operator.spec?.template.spec?.containers[0]?.env ?? []).flatMap((e) =>
-        e.value === undefined ? [] : [[e.name, e.value]],
+        e.value !== undefined && /^(APP_|KAFKA_BROKERS$|CLICKHOUSE_URL$)/.test(e.name)
+          ? [[e.name, e.value]]
+          : [],
       ),
     );
-    const operatorEnv = loadEnv({ ...plain, WATCH_NAMESPACE: namespace });
+    const operatorEnv = loadEnv({ ...forChildren, WATCH_NAMESPACE: namespace });
     const [, streamSink] = desiredDeployments(
       {
         apiVersion: 'wikipulse.io/v1alpha1',
