@@ -45,6 +45,7 @@ describe('the operator environment', () => {
     });
     expect(kafkaConnection(env)).toEqual({
       brokers: ['kafka-0:9092', 'kafka-1:9092'],
+      deliveryTimeoutMs: 120_000,
       tls: {},
       sasl: { mechanism: 'scram-sha-256', username: 'operator', password: 'kafka-password' },
     });

@@ -452,7 +452,9 @@ describe('the operator against a real API server, with its own RBAC', () => {
       expect(condition).toMatchObject({ status: 'False', reason: 'GroupDeleteFailed' });
       return condition;
     }, wait);
-    expect(cleanedUp?.message).toMatch(/^consumer group wikipulse-sink\..*ECONNREFUSED/);
+    expect(cleanedUp?.message).toMatch(
+      /^consumer group wikipulse-sink\..*Kafka refused the connection/,
+    );
     const stuck = await readStream('stuck');
     expect(ready(stuck)).toMatchObject({ status: 'False', reason: 'Deleting' });
     expect(stuck.metadata.finalizers).toEqual([FINALIZER]);
