@@ -56,7 +56,12 @@ export class KafkaProducer implements Producer {
   /** Opens the client and asks for a producer id, so a bad setting fails here, once. */
   async connect(): Promise<void> {
     const client = this.#current();
-    await this.#bounded(client, client.initIdempotentProducer({}), 'connecting', CONNECT_TIMEOUT_MS);
+    await this.#bounded(
+      client,
+      client.initIdempotentProducer({}),
+      'connecting',
+      CONNECT_TIMEOUT_MS,
+    );
   }
 
   isHealthy(): boolean {
