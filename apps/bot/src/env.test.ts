@@ -17,6 +17,7 @@ describe('the bot environment', () => {
     expect(kafkaConnection(env)).toEqual({
       brokers: ['a:9096'],
       sasl: { mechanism: 'scram-sha-512', username: 'bot', password: 'kafka-password' },
+      deliveryTimeoutMs: 120_000,
     });
     expect(clickHouseTarget(env, env.CLICKHOUSE_PATH)).toEqual({
       kind: 'server',

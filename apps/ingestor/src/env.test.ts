@@ -51,6 +51,7 @@ describe('ingestor configuration', () => {
         brokers: ['a:9098'],
         tls: {},
         sasl: { mechanism: 'oauthbearer', tokenFile },
+        deliveryTimeoutMs: 120_000,
       });
     } finally {
       rmSync(dir, { recursive: true });

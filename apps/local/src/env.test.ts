@@ -5,7 +5,7 @@ import { loadEnv } from './env.js';
 describe('the local run environment', () => {
   it('needs no Kafka and no ClickHouse server, and takes them through the shared variables', () => {
     const plain = loadEnv([], { KAFKA_BROKERS: '', CLICKHOUSE_URL: '' });
-    expect(kafkaConnection(plain)).toEqual({ brokers: [] });
+    expect(kafkaConnection(plain)).toEqual({ brokers: [], deliveryTimeoutMs: 120_000 });
     expect(clickHouseTarget(plain, '/data/clickhouse')).toEqual({
       kind: 'embedded',
       path: '/data/clickhouse',
@@ -17,7 +17,11 @@ describe('the local run environment', () => {
       CLICKHOUSE_URL: 'http://clickhouse:8123',
       CLICKHOUSE_USER: 'wikipulse',
     });
-    expect(kafkaConnection(secured)).toEqual({ brokers: ['kafka.example:9093'], tls: {} });
+    expect(kafkaConnection(secured)).toEqual({
+      brokers: ['kafka.example:9093'],
+      tls: {},
+      deliveryTimeoutMs: 120_000,
+    });
     expect(clickHouseTarget(secured, '/data/clickhouse')).toEqual({
       kind: 'server',
       url: 'http://clickhouse:8123',

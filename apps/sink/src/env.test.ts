@@ -35,6 +35,7 @@ describe('loadEnv', () => {
       brokers: ['a:9096'],
       tls: {},
       sasl: { mechanism: 'plain', username: 'sink', password: 'kafka-password' },
+      deliveryTimeoutMs: 120_000,
     });
     expect(clickHouseTarget(env, env.clickhousePath)).toEqual({
       kind: 'server',
