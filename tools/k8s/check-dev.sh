@@ -86,9 +86,22 @@ if (JSON.stringify(role?.rules) !== JSON.stringify([{ apiGroups: [''], resources
 
 // Credentials come from the chart's Secret (a key it renders), never a literal.
 const secrets = new Map(chart.filter((o) => o.kind === 'Secret').map((s) => [s.metadata.name, s]));
-const secretVariables = new Set(['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD', 'CLICKHOUSE_URL']);
+const secretVariables = new Set(['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD']);
 for (const deployment of dev.filter((o) => o.kind === 'Deployment')) {
+  // Secret files: every key a volume mounts is one the chart renders.
+  for (const volume of deployment.spec.template.spec.volumes ?? []) {
+    const secret = volume.secret;
+    if (!secret) continue;
+    for (const item of secret.items ?? []) {
+      if (!(item.key in (secrets.get(secret.secretName)?.data ?? {}))) {
+        problems.push(`${deployment.metadata.name}: volume ${volume.name} mounts ${secret.secretName}/${item.key}, which the chart does not render`);
+      }
+    }
+  }
   for (const variable of deployment.spec.template.spec.containers.flatMap((c) => c.env ?? [])) {
+    if (variable.name === 'CLICKHOUSE_URL' && /\/\/[^/]*@/.test(variable.value ?? '')) {
+      problems.push(`${deployment.metadata.name}: CLICKHOUSE_URL carries credentials`);
+    }
     const ref = variable.valueFrom?.secretKeyRef;
     if (secretVariables.has(variable.name) && !ref) {
       problems.push(`${deployment.metadata.name}: ${variable.name} is not read from a Secret`);
