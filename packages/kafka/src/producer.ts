@@ -77,13 +77,15 @@ export class KafkaProducer implements Producer {
     const messages: Message[] = [];
     for (const { topic, messages: list } of batches) {
       for (const m of list) {
+        // One object shape for every message (the client reads absent fields as undefined):
+        // this loop runs for every event the ingestor writes.
         messages.push({
           topic,
+          key: m.key ?? undefined,
           value: m.value,
-          ...(m.key != null ? { key: m.key } : {}),
-          ...(m.headers ? { headers: m.headers } : {}),
-          ...(m.timestamp !== undefined ? { timestamp: BigInt(m.timestamp) } : {}),
-        });
+          headers: m.headers,
+          timestamp: m.timestamp === undefined ? undefined : BigInt(m.timestamp),
+        } as Message);
       }
     }
     if (messages.length === 0) return Promise.resolve();
