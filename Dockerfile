@@ -83,8 +83,10 @@ RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=npmrc,target=/ro
 # twice (about 800 MB more to push to the cluster). It comes before runtime, so a plain
 # `docker build` still ends at the small image.
 FROM ${NODE_IMAGE} AS dev
-WORKDIR /src
+# Copied before WORKDIR would create /src as root: the copy makes it with the app user's owner,
+# so live update can write beside the sources too (npm's cache, new files).
 COPY --from=build --chown=10001:10001 /src /src
+WORKDIR /src
 USER 10001:10001
 
 # Debian's slim image with the Node binary alone, from the Node image where its official

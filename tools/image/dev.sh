@@ -5,8 +5,9 @@
 #               (root filesystem writable, `node --watch`, npm's cache beside the sources) with
 #               OUTPUT=stdout: it must print every event the local EventStreams server plays and
 #               keep answering /healthz. Then what Tilt's live update does on a source change:
-#               the changed file copied into the running container, `npx tsc -b` run there;
-#               `node --watch` must restart the app with the change.
+#               the changed file extracted into the running container as its user (who must
+#               be able to write /src), `npx tsc -b` run there; `node --watch` must restart
+#               the app with the change.
 # shellcheck shell=bash
 
 dev_check() {
@@ -40,7 +41,12 @@ dev_check() {
     apps/ingestor/src/main.ts >"$work/sync/apps/ingestor/src/main.ts"
   local before synced compiled
   before=$EPOCHREALTIME
-  tar -C "$work/sync" -cf - apps | "$docker_cli" cp - "$container:/src"
+  # As Tilt syncs into a pod: tar extracting as the container's user, who must own /src.
+  if ! tar -C "$work/sync" -cf - apps | "$docker_cli" exec -i "$container" tar -xf - -C /src 2>"$cache/logs/dev-sync.log" ||
+    ! "$docker_cli" exec "$container" test -w /src; then
+    problem "dev: the app user cannot write into /src (log: .cache/image/logs/dev-sync.log)"
+    return
+  fi
   synced=$EPOCHREALTIME
   if ! "$docker_cli" exec "$container" npx tsc -b >"$cache/logs/dev-tsc.log" 2>&1; then
     problem "dev: npx tsc -b failed in the container (log: .cache/image/logs/dev-tsc.log)"
@@ -53,7 +59,7 @@ dev_check() {
   done
   "$docker_cli" logs "$container" >"$cache/logs/dev.log" 2>&1
   if grep -qF "$marker" "$cache/logs/dev.log"; then
-    passed "dev: a changed source copied in ($(seconds_between "$before" "$synced")s) and compiled by npx tsc -b ($(seconds_between "$synced" "$compiled")s); node --watch ran it $(seconds_between "$compiled" "$EPOCHREALTIME")s later"
+    passed "dev: a changed source synced in ($(seconds_between "$before" "$synced")s) and compiled by npx tsc -b ($(seconds_between "$synced" "$compiled")s); node --watch ran it $(seconds_between "$compiled" "$EPOCHREALTIME")s later"
   else
     problem "dev: node --watch did not run the changed source within 60 s (log: .cache/image/logs/dev.log)"
   fi
