@@ -34,18 +34,35 @@ apps_check() {
 }
 
 # The chart's Deployments (bot included) as $work/pods.json: per component, the `docker run`
-# options its pod's settings translate to, its literal environment, command and grace period.
+# options its pod's settings translate to, its environment, command and grace period. Secrets
+# the chart renders (its generated ClickHouse credentials) reach the containers as Kubernetes
+# hands them over: variables, and read-only files under $work/secrets owned by root and the
+# pod's fsGroup with the volume's mode; a Secret the chart only names is left out.
 chart_pods() {
   local helm
   helm="$(bash tools/k8s/install.sh --print)/helm"
   [[ -x "$helm" ]] || bash tools/k8s/install.sh
   "$helm" template wikipulse charts/wikipulse --namespace wikipulse \
     --set bot.enabled=true --set bot.discord.existingSecret=image-check >"$work/chart.yaml"
-  node --input-type=module - "$work/chart.yaml" >"$work/pods.json" <<'JS'
-import { readFileSync } from 'node:fs';
+  node --input-type=module - "$work/chart.yaml" "$work/secrets" >"$work/pods.json" <<'JS'
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
-const docs = parseAllDocuments(readFileSync(process.argv[2], 'utf8')).map((d) => d.toJS());
+const [rendered, secretsDir] = process.argv.slice(2);
+// YAML 1.1, as Kubernetes reads manifests: `defaultMode: 0440` is octal.
+const docs = parseAllDocuments(readFileSync(rendered, 'utf8'), { version: '1.1' }).map((d) => d.toJS());
+const secrets = new Map(
+  docs
+    .filter((d) => d?.kind === 'Secret')
+    .map((d) => [
+      d.metadata.name,
+      {
+        ...Object.fromEntries(Object.entries(d.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+        ...Object.fromEntries(Object.entries(d.stringData ?? {}).map(([k, v]) => [k, Buffer.from(v)])),
+      },
+    ]),
+);
 // Kubernetes quantities as Docker's: 64Mi -> 64m.
 const size = (q) => String(q).replace(/^(\d+)([KMG])i$/, (_, n, u) => n + u.toLowerCase());
 const pods = {};
@@ -66,15 +83,33 @@ for (const doc of docs) {
   if (own.allowPrivilegeEscalation === false) options.push('--security-opt', 'no-new-privileges');
   for (const mount of container.volumeMounts ?? []) {
     const volume = (spec.volumes ?? []).find((v) => v.name === mount.name);
-    if (!volume?.emptyDir) throw new Error(`${component}: volume ${mount.name} is not an emptyDir`);
-    const limit = volume.emptyDir.sizeLimit ? `:size=${size(volume.emptyDir.sizeLimit)}` : '';
-    options.push('--tmpfs', `${mount.mountPath}${limit}`);
+    if (volume?.emptyDir) {
+      const limit = volume.emptyDir.sizeLimit ? `:size=${size(volume.emptyDir.sizeLimit)}` : '';
+      options.push('--tmpfs', `${mount.mountPath}${limit}`);
+    } else if (volume?.secret) {
+      const data = secrets.get(volume.secret.secretName);
+      if (!data) continue;
+      const dir = join(secretsDir, component, volume.name);
+      mkdirSync(dir, { recursive: true });
+      const items = volume.secret.items ?? Object.keys(data).map((key) => ({ key, path: key }));
+      for (const item of items) {
+        const file = join(dir, item.path);
+        writeFileSync(file, data[item.key], { mode: item.mode ?? volume.secret.defaultMode ?? 0o644 });
+        chownSync(file, 0, pod.fsGroup ?? group);
+      }
+      options.push('--mount', `type=bind,source=${dir},target=${mount.mountPath},readonly`);
+    } else {
+      throw new Error(`${component}: volume ${mount.name} is neither an emptyDir nor a Secret`);
+    }
   }
   const memory = container.resources?.limits?.memory;
   if (memory) options.push('--memory', size(memory));
-  const env = Object.fromEntries(
-    (container.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value]),
-  );
+  const env = {};
+  for (const e of container.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (ref && secrets.get(ref.name)?.[ref.key]) env[e.name] = secrets.get(ref.name)[ref.key].toString();
+  }
   pods[component] = {
     options,
     env,

@@ -49,8 +49,10 @@ source tools/image/apps.sh
 source tools/image/dev.sh
 
 work="$(mktemp -d)"
+finished=false
 # shellcheck disable=SC2317 # the EXIT trap calls it
 cleanup() {
+  $finished || printf 'check:image: FAILED (stopped early) in %ss\n' "$((SECONDS - started))" >&2
   apps_cleanup
   engine_stop
   rm -rf "$work"
@@ -163,5 +165,6 @@ check_contents
 apps_check
 dev_check
 
+finished=true
 printf 'check:image: %s in %ss\n' "$([[ $status -eq 0 ]] && echo passed || echo FAILED)" "$((SECONDS - started))"
 exit "$status"
