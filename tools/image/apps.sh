@@ -45,7 +45,7 @@ chart_pods() {
   "$helm" template wikipulse charts/wikipulse --namespace wikipulse \
     --set bot.enabled=true --set bot.discord.existingSecret=image-check >"$work/chart.yaml"
   node --input-type=module - "$work/chart.yaml" "$work/secrets" >"$work/pods.json" <<'JS'
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
@@ -95,7 +95,12 @@ for (const doc of docs) {
       for (const item of items) {
         const file = join(dir, item.path);
         writeFileSync(file, data[item.key], { mode: item.mode ?? volume.secret.defaultMode ?? 0o644 });
-        chownSync(file, 0, pod.fsGroup ?? group);
+        try {
+          chownSync(file, 0, pod.fsGroup ?? group);
+        } catch {
+          // Not root: readable by everyone instead of by the pod's group.
+          chmodSync(file, 0o444);
+        }
       }
       options.push('--mount', `type=bind,source=${dir},target=${mount.mountPath},readonly`);
     } else {

@@ -51,11 +51,11 @@ base_ensure() {
     fi
     return
   fi
-  if timeout 120 "$docker_cli" pull --quiet "$ref" >"$cache/pull.log" 2>&1; then
+  if timeout 120 "$docker_cli" pull --quiet "$ref" >"$cache/logs/pull.log" 2>&1; then
     log "base $ref: pulled"
     return
   fi
-  log "base $ref cannot be pulled ($(grep -m1 -i 'error' "$cache/pull.log" | cut -c1-160))"
+  log "base $ref cannot be pulled ($(grep -m1 -i 'error' "$cache/logs/pull.log" | cut -c1-160))"
   case "$ref" in
     debian:bookworm-slim) base_make_debian "$ref" ;;
     node:24-bookworm-slim)
@@ -75,13 +75,15 @@ base_ensure() {
 base_make_debian() {
   local ref="$1" mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}" began=$SECONDS rootfs
   log "making $ref: debootstrap --variant=minbase bookworm from $mirror (about a minute)"
-  command -v debootstrap >/dev/null || {
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
-  }
+  if ! command -v debootstrap >/dev/null && ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends debootstrap; } >"$cache/logs/apt.log" 2>&1; then
+    echo "check:image: apt-get could not install debootstrap (log: .cache/image/logs/apt.log)" >&2
+    exit 1
+  fi
   rootfs="$(mktemp -d /var/tmp/wikipulse-rootfs.XXXXXX)"
-  if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1; then
+  if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" >"$cache/logs/debootstrap.log" 2>&1; then
     rm -rf "$rootfs"
-    echo "check:image: debootstrap failed (log: $cache/debootstrap.log)" >&2
+    echo "check:image: debootstrap failed (log: .cache/image/logs/debootstrap.log)" >&2
     exit 1
   fi
   cat >"$rootfs/etc/dpkg/dpkg.cfg.d/slim" <<'EOF'

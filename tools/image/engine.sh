@@ -51,15 +51,18 @@ engine_launch() {
   fi
   if ! command -v dockerd >/dev/null; then
     log "no Docker engine here: installing Debian's docker.io with apt-get"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+      apt-get install -y -qq --no-install-recommends docker.io; } >"$cache/logs/apt.log" 2>&1; then
+      echo "check:image: apt-get could not install docker.io (log: .cache/image/logs/apt.log)" >&2
+      exit 1
+    fi
   fi
-  mkdir -p "$engine_run_dir" "$engine_data_dir" "$cache"
+  mkdir -p "$engine_run_dir" "$engine_data_dir"
   log "starting a private dockerd $(dockerd --version | awk '{ print $3 }' | tr -d ,) (data in $engine_data_dir; stopped when the check ends)"
   dockerd --host "unix://$engine_run_dir/docker.sock" --data-root "$engine_data_dir" \
     --exec-root "$engine_run_dir/exec" --pidfile "$engine_run_dir/dockerd.pid" \
     --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
-    --log-level=warn >"$cache/dockerd.log" 2>&1 &
+    --log-level=warn >"$cache/logs/dockerd.log" 2>&1 &
   engine_pid=$!
   engine_started=true
   engine_private=true
@@ -68,13 +71,13 @@ engine_launch() {
     engine_answers "$engine_run_dir/docker.sock" && break
     if ! kill -0 "$engine_pid" 2>/dev/null; then
       echo "check:image: dockerd stopped at start:" >&2
-      tail -n 20 "$cache/dockerd.log" >&2
+      tail -n 20 "$cache/logs/dockerd.log" >&2
       exit 1
     fi
     sleep 0.25
   done
   engine_answers "$engine_run_dir/docker.sock" || {
-    echo "check:image: dockerd did not answer within 30 s (log: $cache/dockerd.log)" >&2
+    echo "check:image: dockerd did not answer within 30 s (log: .cache/image/logs/dockerd.log)" >&2
     exit 1
   }
   export DOCKER_HOST="unix://$engine_run_dir/docker.sock"
