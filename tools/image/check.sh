@@ -7,9 +7,9 @@
 #  2. The bases (tools/image/bases.sh): every image the Dockerfile's FROM lines name is present,
 #     pulled, or, only where it cannot be pulled, made here under the same name (Debian's
 #     archive through debootstrap, Node from the npm registry), and the log says which.
-#  3. Every target (build, deps, dev, runtime) built with BuildKit on host networking (npm ci
-#     reaches the registry as npm here does; the registry and certificate authorities npm here
-#     is configured with go in as a build secret only when they differ from npm's defaults);
+#  3. Every target (build, deps, dev, runtime) built with BuildKit on host networking, so npm ci
+#     reaches the registry as npm on this machine does (its registry and certificate
+#     authorities go in as build secrets, and only where they differ from npm's defaults);
 #     the runtime image's layers and total size (budget 250 MB); what it must not contain.
 #  4. Each app from the runtime image as the chart runs its pod (tools/image/apps.sh).
 #  5. The dev target as `tilt up` runs it, with a source change live-updated (tools/image/dev.sh).
@@ -109,7 +109,7 @@ build_targets() {
       grep -E 'ERROR|error' "$cache/logs/build-$target.log" | tail -n 10 >&2
       exit 1
     fi
-    passed "target $target built in $((SECONDS - before))s ($(base_size "wikipulse-check:$target"))"
+    passed "target $target built in $((SECONDS - before))s ($(image_size "wikipulse-check:$target"))"
   done
   # The images earlier runs built under these tags, and on the private engine build cache
   # beyond 3 GB (BuildKit keeps npm's downloads there).
