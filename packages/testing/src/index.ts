@@ -1,6 +1,8 @@
 export { repoRoot, cacheDir } from './paths.js';
-export { dockerEngineAnswers } from './docker.js';
+export { chooseServices, dockerEngineAnswers, type ServicesChoice } from './docker.js';
 export {
+  CLICKHOUSE_IMAGE,
+  KAFKA_IMAGE,
   LOCAL_KAFKA_PORT,
   provideClickHouse,
   provideKafka,

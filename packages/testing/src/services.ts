@@ -2,12 +2,15 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KafkaBus } from '@wikipulse/kafka';
-import { dockerEngineAnswers } from './docker.js';
+import { chooseServices } from './docker.js';
 import { repoRoot } from './paths.js';
 
 const run = promisify(execFile);
 
 export const LOCAL_KAFKA_PORT = 19092;
+/** The images testcontainers runs where it is chosen. */
+export const KAFKA_IMAGE = 'apache/kafka:4.1.0';
+export const CLICKHOUSE_IMAGE = 'clickhouse/clickhouse-server:25.8';
 
 export interface RunningService<T> {
   /** What was chosen and why, for the test output. */
@@ -21,8 +24,9 @@ export type ClickHouseService = { kind: 'server'; url: string } | { kind: 'embed
 
 /**
  * Decides which Kafka the tests use, in this order: `KAFKA_BROKERS` (an existing cluster),
- * a testcontainers broker when a Docker engine answers, or the project's own broker built from
- * Maven Central jars (tools/kafka/kafka.sh) on loopback.
+ * a testcontainers broker where a Docker engine can start its image (or when
+ * WIKIPULSE_SERVICES=containers), or the project's own broker built from Maven Central jars
+ * (tools/kafka/kafka.sh) on loopback.
  */
 export async function provideKafka(): Promise<RunningService<string[]>> {
   const fromEnv = process.env['KAFKA_BROKERS'];
@@ -37,12 +41,13 @@ export async function provideKafka(): Promise<RunningService<string[]>> {
       stop: async () => {},
     };
   }
-  if (await dockerEngineAnswers()) {
+  const choice = await chooseServices([KAFKA_IMAGE]);
+  if (choice.containers) {
     const { KafkaContainer } = await import('@testcontainers/kafka');
-    const container = await new KafkaContainer('apache/kafka:4.1.0').withKraft().start();
+    const container = await new KafkaContainer(KAFKA_IMAGE).withKraft().start();
     const broker = `${container.getHost()}:${container.getMappedPort(9093)}`;
     return {
-      description: `Kafka in a testcontainer (${broker})`,
+      description: `Kafka in a testcontainer (${broker}): ${choice.reason}`,
       value: [broker],
       stop: async () => {
         await container.stop();
@@ -58,8 +63,9 @@ export async function provideKafka(): Promise<RunningService<string[]>> {
   if (!wasRunning) await run('bash', [script, 'start'], { env, maxBuffer: 16 * 1024 * 1024 });
   const broker = `127.0.0.1:${LOCAL_KAFKA_PORT}`;
   await waitForGroupCoordinator([broker]);
+  const already = wasRunning ? ', already running' : '';
   return {
-    description: `local Kafka broker from tools/kafka (${broker}${wasRunning ? ', already running' : ''})`,
+    description: `local Kafka broker from tools/kafka (${broker}${already}): ${choice.reason}`,
     value: [broker],
     // A broker someone started by hand keeps running after the tests.
     stop: async () => {
@@ -80,8 +86,8 @@ async function waitForGroupCoordinator(brokers: string[]): Promise<void> {
 
 /**
  * Decides which ClickHouse the tests use: `CLICKHOUSE_URL` (a real server), a testcontainers
- * server when a Docker engine answers, or the ClickHouse engine embedded in each test process
- * (chdb).
+ * server where a Docker engine can start its image (or when WIKIPULSE_SERVICES=containers), or
+ * the ClickHouse engine embedded in each test process (chdb).
  */
 export async function provideClickHouse(): Promise<RunningService<ClickHouseService>> {
   const url = process.env['CLICKHOUSE_URL'];
@@ -92,11 +98,12 @@ export async function provideClickHouse(): Promise<RunningService<ClickHouseServ
       stop: async () => {},
     };
   }
-  if (await dockerEngineAnswers()) {
+  const choice = await chooseServices([CLICKHOUSE_IMAGE]);
+  if (choice.containers) {
     const { ClickHouseContainer } = await import('@testcontainers/clickhouse');
-    const container = await new ClickHouseContainer('clickhouse/clickhouse-server:25.8').start();
+    const container = await new ClickHouseContainer(CLICKHOUSE_IMAGE).start();
     return {
-      description: `ClickHouse server in a testcontainer (${container.getHttpUrl()})`,
+      description: `ClickHouse server in a testcontainer (${container.getHttpUrl()}): ${choice.reason}`,
       value: { kind: 'server', url: container.getConnectionUrl() },
       stop: async () => {
         await container.stop();
@@ -104,7 +111,7 @@ export async function provideClickHouse(): Promise<RunningService<ClickHouseServ
     };
   }
   return {
-    description: 'ClickHouse engine embedded in each test process (chdb)',
+    description: `ClickHouse engine embedded in each test process (chdb): ${choice.reason}`,
     value: { kind: 'embedded' },
     stop: async () => {},
   };
