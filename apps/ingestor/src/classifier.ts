@@ -101,7 +101,12 @@ export class Classifier {
       // young generation keeps its share of the RSS small.
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
     });
-    worker.on('message', (answer: Judgement) => this.#onAnswer(answer));
+    worker.on('message', (answer: Judgement | Record<string, unknown>) => {
+      // `node --watch` (Tilt's live update) has every worker thread report the modules it
+      // loads to the parent as `watch:*` messages; they are no answers.
+      if (Object.keys(answer).some((key) => key.startsWith('watch:'))) return;
+      this.#onAnswer(answer as Judgement);
+    });
     worker.on('error', (error) => this.#fail(error));
     worker.on('exit', (code) => {
       if (!this.#closing) this.#fail(new Error(`the classification worker exited (code ${code})`));

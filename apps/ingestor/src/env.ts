@@ -30,7 +30,9 @@ export const envSchema = z
     // Below Kafka's default max.message.bytes (1 MiB) with room for the key and headers.
     MAX_EVENT_BYTES: envVar.positiveInt(1_000_000),
     LINGER_MS: envVar.nonNegativeInt(1),
-    MAX_IN_FLIGHT: envVar.positiveInt(8),
+    // The idempotent producer sends one request at a time per broker: more writes waiting add
+    // latency, not throughput.
+    MAX_IN_FLIGHT: envVar.positiveInt(2),
     CHECKPOINT_FILE: z.string().default(''),
     CHECKPOINT_INTERVAL_MS: envVar.positiveInt(1000),
     SINCE: z.string().default(''),

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { clickHouseTarget, kafkaConnection, loadOrExit } from '@wikipulse/config';
 import { KafkaBus } from '@wikipulse/kafka';
 import { installShutdown } from '@wikipulse/lifecycle';
@@ -16,12 +17,6 @@ const registry = createRegistry('sink');
 const metrics = createSinkMetrics(registry);
 const client = openClickHouse(clickHouseTarget(env, env.clickhousePath));
 shutdown.add('clickhouse', () => client.close());
-
-const report = await migrate(client, {
-  database: env.CLICKHOUSE_DATABASE,
-  retentionDays: env.RETENTION_DAYS,
-});
-log.info(report, 'schema up to date');
 
 const sink = new Sink({
   bus: new KafkaBus({ ...kafkaConnection(env), clientId: 'wikipulse-sink', log }),
@@ -46,20 +41,40 @@ const sink = new Sink({
     : { afterInsert: killAfter(env.FAILPOINT_KILL_AFTER_INSERTS) }),
 });
 
+let schemaReady = false;
 const ops = await startOpsServer({
   registry,
   port: env.METRICS_PORT,
   host: env.METRICS_HOST,
   readiness: {
     kafka: () => sink.readiness().kafka,
-    clickhouse: () => sink.readiness().clickhouse,
+    clickhouse: () => schemaReady && sink.readiness().clickhouse,
   },
 });
 shutdown.add('ops server', () => ops.close());
 log.info({ port: ops.port }, 'ops server listening');
 
+// ClickHouse may come up after the sink (or be away for a while): the sink stays not ready,
+// saying why, and tries again, rather than exit into a restart loop.
+for (let attempt = 0; ; attempt += 1) {
+  try {
+    const report = await migrate(client, {
+      database: env.CLICKHOUSE_DATABASE,
+      retentionDays: env.RETENTION_DAYS,
+    });
+    log.info(report, 'schema up to date');
+    break;
+  } catch (error) {
+    if (shutdown.signal.aborted) break;
+    const waitMs = Math.min(1_000 * 2 ** attempt, 30_000);
+    log.warn({ err: error, waitMs }, 'ClickHouse is not reachable; not ready, trying again');
+    await sleep(waitMs, undefined, { signal: shutdown.signal }).catch(() => undefined);
+  }
+}
+schemaReady = !shutdown.signal.aborted;
+
 shutdown.add('sink', () => sink.stop());
-await sink.start();
+if (schemaReady) await sink.start();
 
 function killAfter(inserts: number): () => void {
   let seen = 0;
