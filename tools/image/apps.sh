@@ -208,6 +208,9 @@ app_start() {
     let options = pod.options;
     if (process.env.FOR_DEVELOPMENT === "1") {
       options = options.filter((o) => o !== "--read-only");
+      // As the Tiltfile raises it (DEV_MEMORY): live update compiles the project in there.
+      const memory = options.indexOf("--memory");
+      if (memory >= 0) options[memory + 1] = "1536m";
       rest = ["--watch", ...rest];
     }
     const envOptions = Object.entries(env).flatMap(([k, v]) => ["--env", `${k}=${v}`]);
