@@ -23,8 +23,11 @@ import type {
 type Client = ClientConsumer;
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 
-/** Messages the client may hold fetched ahead of the handler. */
-const READ_AHEAD = 4_096;
+/**
+ * Messages the client may hold fetched ahead of the handler. More only adds garbage: with 4,096
+ * the sink spent about 40 % of its main thread collecting it, and drained 10 % slower.
+ */
+const READ_AHEAD = 1_024;
 /** The most messages of one partition handed to the handler at once. */
 const MAX_BATCH = 2_000;
 /** How long `close` waits for a batch being handled, ms. */
