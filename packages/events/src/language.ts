@@ -23,7 +23,7 @@ const LANGUAGE_PROJECTS = new Set([
 /**
  * Database-name suffix → project. `wiki` is Wikipedia's, and also that of the wikis with a
  * site of their own (`commonswiki`, `metawiki`); `wikimedia` is the chapters' (`ruwikimedia`).
- * Longest first so `wikiquote` wins over `wiki`.
+ * No suffix ends another, so their order does not matter.
  */
 const DB_SUFFIXES: readonly (readonly [string, string])[] = [
   ['wiktionary', 'wiktionary'],
