@@ -83,6 +83,7 @@ export async function migrate(
     for (const statement of migration.statements({ ...options, database: db })) {
       await client.command({ query: statement });
     }
+    await migration.apply?.(client, { ...options, database: db });
     await client.insert({
       table: `${db}.schema_migrations`,
       values: [{ version: migration.version, name: migration.name }],

@@ -1,9 +1,15 @@
 import { changes } from './001-changes.js';
 import { languagePreferences } from './002-language-preferences.js';
 import { watches } from './003-watches.js';
+import { attributionByWiki } from './004-attribution-by-wiki.js';
 import type { Migration } from './types.js';
 
 export type { Migration, SchemaOptions } from './types.js';
 
 /** Every migration, in version order. A new one gets the next number and its own file. */
-export const MIGRATIONS: readonly Migration[] = [changes, languagePreferences, watches];
+export const MIGRATIONS: readonly Migration[] = [
+  changes,
+  languagePreferences,
+  watches,
+  attributionByWiki,
+];
