@@ -171,7 +171,8 @@ export class KafkaConsumer implements Consumer {
         new Promise<void>((resolve) => {
           this.#idle = resolve;
         }),
-        sleep(CLOSE_WAIT_MS),
+        // Unreferenced: a process with nothing else to do exits without waiting for it.
+        sleep(CLOSE_WAIT_MS, undefined, { ref: false }),
       ]);
     }
     this.#member = false;
