@@ -26,6 +26,7 @@ COPY packages/kafka/package.json packages/kafka/
 COPY packages/lifecycle/package.json packages/lifecycle/
 COPY packages/logger/package.json packages/logger/
 COPY packages/metrics/package.json packages/metrics/
+COPY packages/replay/package.json packages/replay/
 COPY packages/store/package.json packages/store/
 COPY packages/testing/package.json packages/testing/
 COPY apps/bot/package.json apps/bot/

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EventStreamsServer, readRecording, recordingsDir } from '@wikipulse/testing';
+import { EventStreamsServer, readRecording, recordingsDir } from '@wikipulse/replay';
 import type { LocalEnv } from './env.js';
 
 export interface Source {

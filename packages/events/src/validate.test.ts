@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isCanary, parseEvent, validateEvent } from './validate.js';
 
-const fixtures = new URL('../../testing/fixtures/recentchange/', import.meta.url);
+const fixtures = new URL('../../replay/recordings/', import.meta.url);
 const recorded = readdirSync(fixtures)
   .filter((f) => f.endsWith('.jsonl'))
   .flatMap((f) =>

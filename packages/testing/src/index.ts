@@ -20,9 +20,7 @@ export {
 } from './kafka-secure.js';
 export {
   freshEvents,
-  readRecording,
   recordedEvents,
-  recordingsDir,
   takeFreshEvents,
   type FreshEventsOptions,
 } from './recordings.js';
@@ -40,4 +38,4 @@ export {
   type BenchKafka,
   type StoredCount,
 } from './bench.js';
-export * from './eventstreams/index.js';
+export * from '@wikipulse/replay';

@@ -1,24 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './paths.js';
-
-/** The folder of bundled real recordings. */
-export const recordingsDir: string = join(
-  repoRoot,
-  'packages',
-  'testing',
-  'fixtures',
-  'recentchange',
-);
-
-/** The events of one JSONL recording as raw JSON text, one per line, blank lines skipped. */
-export function readRecording(path: string): string[] {
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '');
-}
+import { readRecording, recordingsDir } from '@wikipulse/replay';
 
 /** Every bundled JSONL recording's events, parsed. */
 export function recordedEvents(): Record<string, unknown>[] {

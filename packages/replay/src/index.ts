@@ -15,3 +15,4 @@ export {
   type SentEntry,
   type ServerCounters,
 } from './server.js';
+export { readRecording, recordingsDir } from './recordings.js';
