@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { DEAD_LETTER_MAX_BYTES } from '@wikipulse/kafka';
 import { applyVerdicts, VERDICT, type VerdictHandler } from './classify.js';
 import { createFilter } from './filters.js';
-import { judgeBatch, TRUNCATED_BYTES, truncateUtf8 } from './judge.js';
+import { judgeBatch } from './judge.js';
 
 const base = {
   $schema: '/mediawiki/recentchange/1.0.0',
@@ -80,15 +81,9 @@ describe('judgeBatch', () => {
     expect(verdicts[at + 2]).toContain(`${Buffer.byteLength(huge)} bytes`);
     expect(verdicts[at + 3]).toBe('p1');
     const kept = Buffer.from(bytes).subarray(ends[0], ends[1]).toString('utf8');
-    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(TRUNCATED_BYTES);
+    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(DEAD_LETTER_MAX_BYTES);
     expect(huge.startsWith(kept)).toBe(true);
-    expect(kept.length).toBeGreaterThan(TRUNCATED_BYTES / 4);
-  });
-
-  it('truncates UTF-8 without cutting a character', () => {
-    expect(truncateUtf8('aé日b', 4)).toBe('aé');
-    expect(truncateUtf8('aé日b', 6)).toBe('aé日');
-    expect(truncateUtf8('abc', 10)).toBe('abc');
+    expect(kept.length).toBeGreaterThan(DEAD_LETTER_MAX_BYTES / 4);
   });
 
   it('drops canaries and filtered events without keeping their text', () => {

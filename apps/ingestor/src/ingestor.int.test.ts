@@ -165,7 +165,11 @@ describe('ingestor into Kafka', () => {
     expect(new Set(dead.map((m) => m.headers['reason']))).toEqual(
       new Set(['invalid_json', 'schema', 'missing_id']),
     );
-    for (const m of dead) expect(m.headers['detail']!.length).toBeGreaterThan(0);
+    for (const m of dead) {
+      expect(m.headers['detail']!.length).toBeGreaterThan(0);
+      expect(m.headers['dead-lettered-by']).toBe('wikipulse-ingestor');
+      expect(m.headers['source-position']).toMatch(/^\[\{/);
+    }
     second.process.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   });

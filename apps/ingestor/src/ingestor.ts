@@ -1,9 +1,10 @@
+import { deadLetterMessage } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
 import { Batcher, type AckedMark } from './batcher.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
 import { builtWorker, Classifier } from './classifier.js';
 import { DedupWindow } from './dedup.js';
-import { acceptedMessage, deadLetterMessage } from './message.js';
+import { acceptedMessage } from './message.js';
 import type { IngestorMetrics } from './metrics.js';
 import type { Output } from './output.js';
 import { positionTime } from './position.js';
@@ -113,7 +114,14 @@ export class Ingestor {
         },
         dead: (value, reason, detail, position, receivedAt) => {
           batcher.addDeadLetter(
-            deadLetterMessage(value, reason, detail, position, receivedAt),
+            deadLetterMessage({
+              reason,
+              detail,
+              by: 'wikipulse-ingestor',
+              source: { position },
+              value,
+              timestamp: receivedAt,
+            }),
             value.length,
           );
           stats.deadLettered.set(reason, (stats.deadLettered.get(reason) ?? 0) + 1);

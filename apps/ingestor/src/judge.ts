@@ -1,4 +1,6 @@
 import { isCanary, parseEvent } from '@wikipulse/events';
+// The worker thread loads this module: the dead-letter helpers alone, not the Kafka client.
+import { DEAD_LETTER_MAX_BYTES, truncateUtf8 } from '@wikipulse/kafka/dead-letter';
 import { VERDICT, type Verdicts } from './classify.js';
 import type { EventFilter } from './filters.js';
 import { messageKey } from './message.js';
@@ -45,18 +47,6 @@ export function judge(
 /** The dead-letter reason of an event larger than the topic takes. */
 export const TOO_LARGE = 'too_large';
 
-/**
- * How much of an oversized event its dead letter keeps: enough to see what it was, far below
- * any topic's message limit.
- */
-export const TRUNCATED_BYTES = 64 * 1024;
-
-/** The longest prefix of `text` whose UTF-8 form fits in `limit` bytes; no character is cut. */
-export function truncateUtf8(text: string, limit: number): string {
-  const { read } = new TextEncoder().encodeInto(text, new Uint8Array(limit));
-  return text.slice(0, read);
-}
-
 /** What an event is judged against. */
 export interface JudgeRules {
   filter: EventFilter;
@@ -102,7 +92,8 @@ export function judgeBatch(
     const tag = verdicts[at];
     if (tag === VERDICT.dead) verdicts.push((split ??= positions.split('\n'))[i] ?? '');
     if (tag === VERDICT.accept || tag === VERDICT.dead) {
-      const text = verdicts[at + 1] === TOO_LARGE ? truncateUtf8(data, TRUNCATED_BYTES) : data;
+      const text =
+        verdicts[at + 1] === TOO_LARGE ? truncateUtf8(data, DEAD_LETTER_MAX_BYTES) : data;
       total += Buffer.byteLength(text);
       kept.push(text);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecentChange } from '@wikipulse/events';
-import { deadLetterMessage, eventMessage, messageKey } from './message.js';
+import { acceptedMessage, messageKey } from './message.js';
 
 const event: RecentChange = {
   $schema: '/mediawiki/recentchange/1.0.0',
@@ -27,24 +27,19 @@ describe('messageKey', () => {
   });
 });
 
-describe('eventMessage', () => {
+describe('acceptedMessage', () => {
   it('keeps the received text as the value and names the event in headers', () => {
     const raw = ` ${JSON.stringify(event)}`;
-    expect(eventMessage(event, raw)).toEqual({
+    expect(acceptedMessage(event.meta.id, messageKey(event), 'commonswiki', raw)).toEqual({
       key: 'commonswiki|File:Example.jpg',
       value: raw,
       headers: { 'meta-id': event.meta.id, wiki: 'commonswiki' },
     });
   });
-});
 
-describe('deadLetterMessage', () => {
-  it('keeps the raw data and puts the reason in headers, the detail shortened', () => {
-    const message = deadLetterMessage('{"meta":', 'invalid_json', 'x'.repeat(600), '[]', 5);
-    expect(message.value).toBe('{"meta":');
-    expect(message.headers?.['reason']).toBe('invalid_json');
-    expect(message.headers?.['detail']).toHaveLength(500);
-    expect(message.headers?.['position']).toBe('[]');
-    expect(message.timestamp).toBe(5);
+  it('names no wiki for an event without one', () => {
+    expect(acceptedMessage(event.meta.id, event.meta.id, undefined, '{}').headers).toEqual({
+      'meta-id': event.meta.id,
+    });
   });
 });

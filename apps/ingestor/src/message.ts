@@ -20,10 +20,9 @@ export function messageKey(event: RecentChange): string {
 
 /**
  * Header names on produced events: consumers route or deduplicate without parsing the value.
- * Only two: kafkajs encodes each header in JavaScript per message, and on the ingest benchmark
- * five headers (adding content type, schema and language) cost about a third of the producer's
- * throughput. The schema and content type are the same for every event of the topic, and the
- * language follows from the wiki (`@wikipulse/events`' `languageOf`).
+ * Only two: every header is encoded per message on the ingestor's busiest thread. The schema
+ * and content type are the same for every event of the topic, and the language follows from
+ * the wiki (`@wikipulse/events`' `languageOf`).
  */
 export const HEADER = {
   metaId: 'meta-id',
@@ -31,17 +30,12 @@ export const HEADER = {
 } as const;
 
 /**
- * The Kafka message for an accepted event: the value is the event's JSON exactly as received
- * (no re-serialisation: reprocessing sees what Wikimedia sent). The Kafka timestamp is left to
- * the client, which stamps the produce time: never earlier than the receipt, which is all the
+ * The Kafka message for an accepted event, from what its verdict carries (the event itself was
+ * parsed on another thread): the value is the event's JSON exactly as received (no
+ * re-serialisation: reprocessing sees what Wikimedia sent). The Kafka timestamp is left to the
+ * client, which stamps the produce time: never earlier than the receipt, which is all the
  * restart logic needs when it looks events up by time, and cheaper than a timestamp per message.
  */
-export function eventMessage(event: RecentChange, raw: string): OutgoingMessage {
-  const wiki = typeof event.wiki === 'string' ? event.wiki : undefined;
-  return acceptedMessage(event.meta.id, messageKey(event), wiki, raw);
-}
-
-/** `eventMessage` from what a verdict carries: the event itself was parsed on another thread. */
 export function acceptedMessage(
   metaId: string,
   key: string,
@@ -51,34 +45,4 @@ export function acceptedMessage(
   const headers: Record<string, string> = { [HEADER.metaId]: metaId };
   if (wiki !== undefined) headers[HEADER.wiki] = wiki;
   return { key, value: raw, headers };
-}
-
-/** Dead-letter header names: why the event was refused, and where it came from. */
-export const DEAD_LETTER_HEADER = {
-  reason: 'reason',
-  detail: 'detail',
-  position: 'position',
-  source: 'source',
-} as const;
-
-/** The dead-letter message: the raw data exactly as received, the reason in headers. */
-export function deadLetterMessage(
-  raw: string | Buffer,
-  reason: string,
-  detail: string,
-  position: string,
-  receivedAt: number,
-): OutgoingMessage {
-  return {
-    key: null,
-    value: raw,
-    headers: {
-      [DEAD_LETTER_HEADER.reason]: reason,
-      // Headers are not meant for megabytes; the full text is in the value anyway.
-      [DEAD_LETTER_HEADER.detail]: detail.length > 500 ? `${detail.slice(0, 497)}...` : detail,
-      [DEAD_LETTER_HEADER.position]: position,
-      [DEAD_LETTER_HEADER.source]: 'wikipulse-ingestor',
-    },
-    timestamp: receivedAt,
-  };
 }

@@ -1,8 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Logger } from '@wikipulse/logger';
-import type { OutgoingMessage, Producer } from '@wikipulse/kafka';
-import { DEAD_LETTER_HEADER } from './message.js';
+import { DEAD_LETTER_HEADERS, type OutgoingMessage, type Producer } from '@wikipulse/kafka';
 
 /** Where accepted events and dead letters go. */
 export interface Output {
@@ -94,9 +93,9 @@ export class LineOutput implements Output {
       const headers = message.headers ?? {};
       this.#log.warn(
         {
-          reason: headers[DEAD_LETTER_HEADER.reason],
-          detail: headers[DEAD_LETTER_HEADER.detail],
-          position: headers[DEAD_LETTER_HEADER.position],
+          reason: headers[DEAD_LETTER_HEADERS.reason],
+          detail: headers[DEAD_LETTER_HEADERS.detail],
+          position: headers[DEAD_LETTER_HEADERS.sourcePosition],
           data: message.value.toString(),
         },
         'dead letter',

@@ -1,5 +1,4 @@
 export { Sink, type SinkOptions } from './sink.js';
 export { createSinkMetrics, type SinkMetrics } from './metrics.js';
 export { decodeMessage, type DeadLetterReason, type Decoded } from './decode.js';
-export { DEAD_LETTER_HEADERS } from './dead-letter.js';
 export { loadEnv, type SinkEnv } from './env.js';

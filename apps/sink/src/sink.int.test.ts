@@ -148,6 +148,7 @@ describe('sink on real Kafka and the real ClickHouse engine', () => {
     const refused = byReason.get('refused_by_clickhouse')!;
     expect(refused.value?.toString()).toBe(poison.refused);
     expect(refused.headers['source-topic']).toBe(topic);
+    expect(refused.headers['dead-lettered-by']).toBe('wikipulse-sink');
     expect(refused.headers['detail']).toMatch(/revision_new/);
     expect(Number(refused.headers['source-offset'])).toBeGreaterThanOrEqual(0);
     expect(byReason.get('invalid_json')!.value?.toString()).toBe(poison.notJson);

@@ -1,4 +1,11 @@
-import type { Bus, BatchContext, Consumer, MessageBatch, Producer } from '@wikipulse/kafka';
+import {
+  deadLetterMessage,
+  type BatchContext,
+  type Bus,
+  type Consumer,
+  type MessageBatch,
+  type Producer,
+} from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
 import {
   changesRetentionDays,
@@ -6,7 +13,6 @@ import {
   type ChangeRow,
   type ClickHouseClient,
 } from '@wikipulse/store';
-import { deadLetterMessage } from './dead-letter.js';
 import type { SinkMetrics } from './metrics.js';
 import { PendingBatch, insertToken } from './pending.js';
 import { pastRetention } from './retention.js';
@@ -264,7 +270,17 @@ export class Sink {
 
   async #sendDeadLetters(dead: PendingBatch['dead']): Promise<void> {
     const o = this.#o;
-    const messages = dead.map(deadLetterMessage);
+    const messages = dead.map(({ message, reason, detail }) =>
+      deadLetterMessage({
+        reason,
+        detail,
+        by: 'wikipulse-sink',
+        source: message,
+        value: message.value ?? Buffer.alloc(0),
+        key: message.key?.toString('utf8') ?? null,
+        headers: message.headers,
+      }),
+    );
     for (let attempt = 0; ; attempt += 1) {
       try {
         await this.#producer!.send(o.deadLetterTopic, messages);
