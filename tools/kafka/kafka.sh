@@ -30,6 +30,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 
 KAFKA_HOME_DIR=${KAFKA_HOME_DIR:-$REPO_ROOT/.cache/kafka}
+# One broker per real folder, however it is reached (a symlinked .cache shares the broker).
+KAFKA_HOME_DIR=$(realpath -m "$KAFKA_HOME_DIR")
 KAFKA_PORT=${KAFKA_PORT:-19092}
 KAFKA_SASL_PORT=${KAFKA_SASL_PORT:-19094}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-19093}
