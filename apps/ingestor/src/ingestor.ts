@@ -1,10 +1,9 @@
-import { deadLetterMessage } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
 import { Batcher, type AckedMark } from './batcher.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
-import { builtWorker, Classifier } from './classifier.js';
+import { builtWorker, Classifier } from './classify/index.js';
 import { DedupWindow } from './dedup.js';
-import { acceptedMessage } from './message.js';
+import { Intake } from './intake.js';
 import type { IngestorMetrics } from './metrics.js';
 import type { Output } from './output.js';
 import { positionTime } from './position.js';
@@ -48,9 +47,6 @@ export interface IngestorParts {
   onFatal(error: unknown): void;
 }
 
-/** How often the event lag is sampled: parsing a date per event is measurable at full speed. */
-const LAG_SAMPLE_EVERY = 256;
-
 /**
  * The ingest loop: stream → classify → batch → output, and checkpoints of the acknowledged
  * position. Everything here runs on the stream's callbacks; nothing blocks.
@@ -64,7 +60,6 @@ export class Ingestor {
   #checkpointTimer: NodeJS.Timeout | undefined;
   #saving: Promise<void> | undefined;
   #savedPosition: string | undefined;
-  #sinceLag = 0;
 
   constructor(parts: IngestorParts) {
     this.#parts = parts;
@@ -87,7 +82,6 @@ export class Ingestor {
       onError: (error) => parts.onFatal(error),
     });
     const batcher = this.#batcher;
-    const dedup = this.#dedup;
     // Verdicts arrive in stream order; deduplication and the position stay on this thread.
     this.#classifier = new Classifier({
       rules: {
@@ -97,39 +91,7 @@ export class Ingestor {
       },
       worker: settings.parseWorker ? builtWorker() : undefined,
       onError: (error) => parts.onFatal(error),
-      handler: {
-        accept: (value, metaId, key, wiki, dtMs, receivedAt) => {
-          if (!dedup.add(metaId)) {
-            stats.dropped.duplicate += 1;
-            return;
-          }
-          batcher.add(acceptedMessage(metaId, key, wiki, value), value.length);
-          if (++this.#sinceLag >= LAG_SAMPLE_EVERY || stats.lagSeconds === 0) {
-            this.#sinceLag = 0;
-            if (!Number.isNaN(dtMs)) stats.lagSeconds = (receivedAt - dtMs) / 1000;
-          }
-        },
-        drop: (reason) => {
-          stats.dropped[reason] += 1;
-        },
-        dead: (value, reason, detail, position, receivedAt) => {
-          batcher.addDeadLetter(
-            deadLetterMessage({
-              reason,
-              detail,
-              by: 'wikipulse-ingestor',
-              source: { position },
-              value,
-              timestamp: receivedAt,
-            }),
-            value.length,
-          );
-          stats.deadLettered.set(reason, (stats.deadLettered.get(reason) ?? 0) + 1);
-        },
-        passed: (position, receivedAt) => {
-          batcher.mark({ position, receivedAt, dedupMark: dedup.added });
-        },
-      },
+      handler: new Intake(this.#dedup, batcher, stats),
     });
     const resume = settings.since === undefined ? parts.resumeFrom?.position : undefined;
     this.#stream = new StreamClient({

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from '@wikipulse/metrics';
-import type { DropReason } from './classify.js';
+import type { DropReason } from './classify/index.js';
 import type { ReconnectReason } from './stream.js';
 
 /**

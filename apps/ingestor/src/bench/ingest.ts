@@ -30,10 +30,9 @@ import {
   storedMismatch,
   type EventStreamsServer,
 } from '@wikipulse/testing';
-import { VERDICT, type Verdicts } from '../classify.js';
+import { judge, VerdictWriter } from '../classify/index.js';
 import { loadEnv } from '../env.js';
 import { createFilter } from '../filters.js';
-import { judge } from '../judge.js';
 import { HEADER } from '../message.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
@@ -204,11 +203,10 @@ async function checkStored(
   // for every cycle.
   const env = loadEnv([], { ...process.env, KAFKA_BROKERS: brokers.join(',') });
   const filter = createFilter({ wikis: env.WIKIS, langs: env.LANGS });
-  const accepted = lines.map((_, i) => {
-    const verdicts: Verdicts = [];
-    judge(verdicts, server.log.entryAt(i)!.data, filter, env.MAX_EVENT_BYTES);
-    return verdicts[0] === VERDICT.accept;
-  });
+  const rules = { filter, maxEventBytes: env.MAX_EVENT_BYTES };
+  const accepted = lines.map(
+    (_, i) => judge(new VerdictWriter(), server.log.entryAt(i)!.data, rules) === 'accepted',
+  );
   let expected = 0;
   let found = 0;
   for (let i = 0; found < ids.size && i < server.counters.events; i += 1) {

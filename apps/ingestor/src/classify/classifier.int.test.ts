@@ -4,12 +4,14 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, takeFreshEvents } from '@wikipulse/testing';
 import { Classifier, type ClassifierOptions } from './classifier.js';
-import type { VerdictHandler } from './classify.js';
-import type { FilterOptions } from './filters.js';
-import { messageKey } from './message.js';
+import type { FilterOptions } from '../filters.js';
+import { messageKey } from '../message.js';
+import type { VerdictHandler } from './verdicts.js';
 import type { RecentChange } from '@wikipulse/events';
 
-const builtWorker = pathToFileURL(join(repoRoot, 'apps', 'ingestor', 'dist', 'classify-worker.js'));
+const builtWorker = pathToFileURL(
+  join(repoRoot, 'apps', 'ingestor', 'dist', 'classify', 'worker.js'),
+);
 const open: Classifier[] = [];
 
 beforeAll(() => {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { applyVerdicts, type VerdictHandler } from './classify.js';
-import type { FilterOptions } from './filters.js';
+import type { FilterOptions } from '../filters.js';
 import type { Judgement, Submission } from './judge.js';
+import { readVerdicts, type VerdictHandler } from './verdicts.js';
 
 /** What events are judged against, as the worker thread receives it. */
 export interface ClassifierRules extends FilterOptions {
@@ -42,7 +42,7 @@ interface Sent {
   receivedAt: number;
 }
 
-const WORKER_FILE = new URL('./classify-worker.js', import.meta.url);
+const WORKER_FILE = new URL('./worker.js', import.meta.url);
 
 /**
  * The compiled worker script next to this module, if there is one. Tests run the TypeScript
@@ -194,7 +194,7 @@ export class Classifier {
     }
     const handler = this.#options.handler;
     try {
-      applyVerdicts(verdicts, values, batch.count, batch.receivedAt, handler);
+      readVerdicts(verdicts, values, batch.count, batch.receivedAt, handler);
       if (batch.position !== '') handler.passed(batch.position, batch.receivedAt);
     } catch (error) {
       this.#fail(error);
@@ -215,7 +215,7 @@ export class Classifier {
 
 async function loadInline(rules: ClassifierRules): Promise<(batch: Submission) => Judgement> {
   const [{ createFilter }, { judgeBatch }] = await Promise.all([
-    import('./filters.js'),
+    import('../filters.js'),
     import('./judge.js'),
   ]);
   const judging = { filter: createFilter(rules), maxEventBytes: rules.maxEventBytes };

@@ -3,12 +3,12 @@
  * each, in the order the batches came, transferring the kept events' bytes without a copy.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createFilter } from './filters.js';
+import { createFilter } from '../filters.js';
 import { judgeBatch, type Submission } from './judge.js';
 import type { ClassifierRules } from './classifier.js';
 
 const port = parentPort;
-if (!port) throw new Error('classify-worker.js runs as a worker thread only');
+if (!port) throw new Error('classify/worker.js runs as a worker thread only');
 const rules = workerData as ClassifierRules;
 const judging = { filter: createFilter(rules), maxEventBytes: rules.maxEventBytes };
 
