@@ -1,4 +1,10 @@
-import { Counter, Gauge, Histogram, type Registry } from '@wikipulse/metrics';
+import {
+  Histogram,
+  scrapedCounter,
+  scrapedGauge,
+  type Registry,
+  type ScrapedTotal,
+} from '@wikipulse/metrics';
 import type { DropReason } from './classify/index.js';
 import type { ReconnectReason } from './stream.js';
 
@@ -28,87 +34,56 @@ export interface IngestorMetrics {
 
 export function registerMetrics(registry: Registry): IngestorMetrics {
   const stats = new IngestorStats();
-  new Counter({
-    name: 'wikipulse_ingestor_events_received_total',
-    help: 'SSE messages received from the stream, valid or not.',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(stats.received);
-    },
-  });
-  new Counter({
-    name: 'wikipulse_ingestor_received_bytes_total',
-    help: 'Bytes of the SSE stream read.',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(stats.bytes);
-    },
-  });
-  new Counter({
-    name: 'wikipulse_ingestor_events_produced_total',
-    help: 'Accepted events acknowledged by the output.',
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.inc(stats.produced);
-    },
-  });
-  new Counter({
-    name: 'wikipulse_ingestor_events_dropped_total',
-    help: 'Events not produced: canaries, duplicates of a recent meta.id, filtered out.',
-    labelNames: ['reason'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [reason, count] of Object.entries(stats.dropped)) this.inc({ reason }, count);
-    },
-  });
-  new Counter({
-    name: 'wikipulse_ingestor_events_dead_lettered_total',
-    help: 'Invalid events sent to the dead-letter output, by reason.',
-    labelNames: ['reason'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [reason, count] of stats.deadLettered) this.inc({ reason }, count);
-    },
-  });
-  new Counter({
-    name: 'wikipulse_ingestor_reconnects_total',
-    help: 'Stream reconnects, by reason (closed, error, stall, http_429, http_error).',
-    labelNames: ['reason'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const [reason, count] of stats.reconnects) this.inc({ reason }, count);
-    },
-  });
-  new Gauge({
-    name: 'wikipulse_ingestor_event_lag_seconds',
-    help: 'Now minus meta.dt of the newest event received.',
-    registers: [registry],
-    collect() {
-      this.set(stats.lagSeconds);
-    },
-  });
-  new Gauge({
-    name: 'wikipulse_ingestor_position_timestamp_seconds',
-    help: 'Time of the stream position acknowledged by the output (what a restart resumes from).',
-    registers: [registry],
-    collect() {
-      this.set(stats.positionSeconds);
-    },
-  });
-  new Gauge({
-    name: 'wikipulse_ingestor_stream_connected',
-    help: '1 while the SSE stream is connected.',
-    registers: [registry],
-    collect() {
-      this.set(stats.connected() ? 1 : 0);
-    },
-  });
+  const counter = (name: string, help: string, read: () => ScrapedTotal, label?: string) =>
+    scrapedCounter(registry, { name, help, read, ...(label ? { label } : {}) });
+  const gauge = (name: string, help: string, read: () => number) =>
+    scrapedGauge(registry, { name, help, read });
+  counter(
+    'wikipulse_ingestor_events_received_total',
+    'SSE messages received from the stream, valid or not.',
+    () => stats.received,
+  );
+  counter(
+    'wikipulse_ingestor_received_bytes_total',
+    'Bytes of the SSE stream read.',
+    () => stats.bytes,
+  );
+  counter(
+    'wikipulse_ingestor_events_produced_total',
+    'Accepted events acknowledged by the output.',
+    () => stats.produced,
+  );
+  counter(
+    'wikipulse_ingestor_events_dropped_total',
+    'Events not produced: canaries, duplicates of a recent meta.id, filtered out.',
+    () => Object.entries(stats.dropped),
+    'reason',
+  );
+  counter(
+    'wikipulse_ingestor_events_dead_lettered_total',
+    'Invalid events sent to the dead-letter output, by reason.',
+    () => stats.deadLettered,
+    'reason',
+  );
+  counter(
+    'wikipulse_ingestor_reconnects_total',
+    'Stream reconnects, by reason (closed, error, stall, http_429, http_error).',
+    () => stats.reconnects,
+    'reason',
+  );
+  gauge(
+    'wikipulse_ingestor_event_lag_seconds',
+    'Now minus meta.dt of the newest event received.',
+    () => stats.lagSeconds,
+  );
+  gauge(
+    'wikipulse_ingestor_position_timestamp_seconds',
+    'Time of the stream position acknowledged by the output (what a restart resumes from).',
+    () => stats.positionSeconds,
+  );
+  gauge('wikipulse_ingestor_stream_connected', '1 while the SSE stream is connected.', () =>
+    stats.connected() ? 1 : 0,
+  );
   const produceLatency = new Histogram({
     name: 'wikipulse_ingestor_produce_latency_seconds',
     help: 'Time from sending a batch to its acknowledgement.',

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry };
+export { scrapedCounter, scrapedGauge, type ScrapedOptions, type ScrapedTotal } from './scraped.js';
 
 /** A registry with Node's default process metrics, every series labelled with the app name. */
 export function createRegistry(app: string): Registry {

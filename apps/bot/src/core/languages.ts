@@ -49,11 +49,6 @@ export function languageChoice(token: string): LanguageChoice | undefined {
   return { language: code === 'multi' ? '' : code, label: code };
 }
 
-/** The stored language as shown to people. */
-export function languageLabel(language: string): string {
-  return language === '' ? 'multi' : language;
-}
-
 /** Known codes closest to what was typed (edit distance ≤ 2, or sharing its first letters). */
 export function closeLanguages(token: string, max = 5): string[] {
   const typed = token.toLowerCase().replace(/_/g, '-').slice(0, 32);

@@ -1,3 +1,4 @@
+import type { ChangeRow } from '../rows.js';
 import { db, select, type Store } from './context.js';
 
 export interface RecentQuery {
@@ -9,25 +10,14 @@ export interface RecentQuery {
   offset: number;
 }
 
-export interface RecentChangeRow {
-  event_id: string;
-  /** ISO-8601, UTC. */
+/** A stored change as `!recent` and the API show it: its columns, read back. */
+export type RecentChangeRow = Omit<
+  ChangeRow,
+  'event_time' | 'project' | 'revision_old' | 'revision_new' | 'extra'
+> & {
+  /** ISO-8601, UTC (reads use ISO; inserts write `YYYY-MM-DD hh:mm:ss.sss`). */
   event_time: string;
-  wiki: string;
-  language: string;
-  type: string;
-  namespace: number;
-  title: string;
-  user: string;
-  bot: boolean;
-  minor: boolean;
-  length_old: number | null;
-  length_new: number | null;
-  comment: string;
-  server_url: string;
-  log_type: string;
-  log_action: string;
-}
+};
 
 export const RECENT_MAX_LIMIT = 100;
 export const RECENT_MAX_OFFSET = 10_000;
