@@ -4,8 +4,9 @@ import {
   type EventSourceFetchInit,
   type FetchLikeResponse,
 } from 'eventsource';
+import { Backoff } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
-import { Backoff, retryAfterMs } from './backoff.js';
+import { retryAfterMs } from './retry-after.js';
 import { withSince } from './position.js';
 
 /** Largest piece of the body handed to the SSE parser at once (see `pieces`). */

@@ -6,6 +6,7 @@ import {
   type MessageBatch,
   type Producer,
 } from '@wikipulse/kafka';
+import { Backoff, sleep } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import {
   changesRetentionDays,
@@ -16,7 +17,6 @@ import {
 import type { SinkMetrics } from './metrics.js';
 import { PendingBatch, insertToken } from './pending.js';
 import { pastRetention } from './retention.js';
-import { backoffMs, sleep } from './retry.js';
 import { ChangeWriter, type Refused } from './writer.js';
 
 export interface SinkOptions {
@@ -281,15 +281,16 @@ export class Sink {
         headers: message.headers,
       }),
     );
+    const backoff = new Backoff(200, o.retryMaxMs);
     for (let attempt = 0; ; attempt += 1) {
       try {
         await this.#producer!.send(o.deadLetterTopic, messages);
         break;
       } catch (error) {
         o.metrics.errors.inc({ kind: 'dead_letter_send' });
-        const waitMs = backoffMs(attempt, 200, o.retryMaxMs);
+        const waitMs = backoff.next();
         o.log.warn({ err: error, attempt, waitMs }, 'dead-letter send failed, retrying');
-        await sleep(waitMs, this.#abort.signal);
+        await sleep(waitMs, { signal: this.#abort.signal });
       }
     }
     for (const letter of dead) {

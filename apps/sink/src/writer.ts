@@ -1,7 +1,8 @@
+import { Backoff, sleep } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import type { ChangeRow, ClickHouseClient } from '@wikipulse/store';
+import { isDataError } from './clickhouse-errors.js';
 import type { SinkMetrics } from './metrics.js';
-import { backoffMs, isDataError, sleep } from './retry.js';
 
 export interface Refused {
   index: number;
@@ -70,6 +71,7 @@ export class ChangeWriter {
   /** undefined once stored; the error when ClickHouse refuses the data itself. */
   async #insertWithRetry(rows: readonly ChangeRow[], token: string): Promise<Error | undefined> {
     const { client, log, metrics, retryMaxMs, signal } = this.#options;
+    const backoff = new Backoff(200, retryMaxMs);
     for (let attempt = 0; ; attempt += 1) {
       signal.throwIfAborted();
       const started = performance.now();
@@ -97,12 +99,12 @@ export class ChangeWriter {
         }
         metrics.errors.inc({ kind: 'clickhouse_unavailable' });
         this.#healthy = false;
-        const waitMs = backoffMs(attempt, 200, retryMaxMs);
+        const waitMs = backoff.next();
         log.warn(
           { err: error, attempt, waitMs, rows: rows.length },
           'ClickHouse insert failed, retrying',
         );
-        await sleep(waitMs, signal);
+        await sleep(waitMs, { signal });
       }
     }
   }

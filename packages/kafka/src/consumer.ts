@@ -1,11 +1,11 @@
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Consumer as ClientConsumer,
   ListOffsetTimestamps,
   type Message,
   type MessagesStream,
 } from '@platformatic/kafka';
+import { Backoff, sleep } from '@wikipulse/lifecycle';
 import { clientOptions, explainKafkaError, KafkaError, withDeadline } from './connection.js';
 import type {
   BatchHandler,
@@ -172,7 +172,7 @@ export class KafkaConsumer implements Consumer {
           this.#idle = resolve;
         }),
         // Unreferenced: a process with nothing else to do exits without waiting for it.
-        sleep(CLOSE_WAIT_MS, undefined, { ref: false }),
+        sleep(CLOSE_WAIT_MS, { ref: false }),
       ]);
     }
     this.#member = false;
@@ -250,7 +250,7 @@ export class KafkaConsumer implements Consumer {
     started: (error?: Error) => void,
   ): Promise<void> {
     const log = this.#o.log;
-    let failures = 0;
+    const backoff = new Backoff(500, 5_000);
     let first = true;
     while (!this.#closed) {
       try {
@@ -260,7 +260,7 @@ export class KafkaConsumer implements Consumer {
         if (first) started();
         else log?.info({ groupId: this.#o.groupId }, 'Kafka consumer rejoined its group');
         first = false;
-        failures = 0;
+        backoff.reset();
         await this.#drain(stream, handler, manualCommit);
       } catch (error) {
         if (this.#isClosed()) break;
@@ -269,8 +269,7 @@ export class KafkaConsumer implements Consumer {
           started(new KafkaError(error));
           return;
         }
-        failures += 1;
-        const waitMs = Math.min(250 * 2 ** Math.min(failures, 5), 5_000);
+        const waitMs = backoff.next();
         log?.warn(
           { groupId: this.#o.groupId, problem: explainKafkaError(error), waitMs },
           'Kafka consumer lost its group; joining again',
@@ -342,13 +341,14 @@ export class KafkaConsumer implements Consumer {
       highWatermark: (await this.#highWatermark(topic, partition, last.offset + 1n)).toString(),
     };
     const context = { heartbeat: () => Promise.resolve(), isRunning: live };
+    const backoff = new Backoff(200, 5_000);
     for (let attempt = 0; ; attempt += 1) {
       try {
         await handler(batch, context);
         break;
       } catch (error) {
         // Delivered again, in place: nothing of the batch is marked as read.
-        const waitMs = Math.min(100 * 2 ** Math.min(attempt, 6), 5_000);
+        const waitMs = backoff.next();
         this.#o.log?.warn(
           { err: error, topic, partition, attempt, waitMs },
           'handling a batch failed; delivering it again',

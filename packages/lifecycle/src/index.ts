@@ -94,3 +94,4 @@ export function installShutdown(options: ShutdownOptions): Shutdown {
 export function isExplained(error: unknown): error is Error {
   return error instanceof Error && (error as { explained?: unknown }).explained === true;
 }
+export { Backoff, sleep, type SleepOptions } from './backoff.js';

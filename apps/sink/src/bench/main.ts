@@ -16,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { RecentChange } from '@wikipulse/events';
 import { KafkaBus } from '@wikipulse/kafka';
+import { sleep } from '@wikipulse/lifecycle';
 import { migrate, openClickHouse, toChangeRow } from '@wikipulse/store';
 import {
   benchKafka,
@@ -33,7 +34,6 @@ import {
 } from '@wikipulse/testing';
 import { decodeMessage } from '../decode.js';
 import { loadEnv } from '../env.js';
-import { sleep } from '../retry.js';
 
 const { values: args } = parseArgs({
   options: {

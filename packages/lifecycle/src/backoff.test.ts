@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff, retryAfterMs } from './backoff.js';
+import { Backoff, sleep } from './backoff.js';
 
 describe('Backoff', () => {
   it('doubles the ceiling per attempt up to the maximum, with full jitter', () => {
@@ -13,6 +13,7 @@ describe('Backoff', () => {
     const backoff = new Backoff(100, 10_000, () => 0.5);
     backoff.next();
     backoff.next();
+    expect(backoff.attempt).toBe(2);
     expect(backoff.next()).toBe(200);
     backoff.reset();
     expect(backoff.next()).toBe(50);
@@ -24,18 +25,18 @@ describe('Backoff', () => {
   });
 });
 
-describe('retryAfterMs', () => {
-  it('reads delta-seconds and HTTP dates', () => {
-    expect(retryAfterMs('3')).toBe(3000);
-    expect(retryAfterMs('0.5')).toBe(500);
-    const now = Date.parse('2026-01-01T00:00:00Z');
-    expect(retryAfterMs('Thu, 01 Jan 2026 00:00:10 GMT', now)).toBe(10_000);
-    expect(retryAfterMs('Wed, 31 Dec 2025 23:00:00 GMT', now)).toBe(0);
+describe('sleep', () => {
+  it('waits', async () => {
+    const started = performance.now();
+    await sleep(20);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(15);
   });
 
-  it('is undefined when absent or unreadable', () => {
-    expect(retryAfterMs(null)).toBeUndefined();
-    expect(retryAfterMs(undefined)).toBeUndefined();
-    expect(retryAfterMs('soon')).toBeUndefined();
+  it("rejects at once with the signal's reason when aborted", async () => {
+    const controller = new AbortController();
+    const waiting = sleep(60_000, { signal: controller.signal });
+    controller.abort(new Error('stopping'));
+    await expect(waiting).rejects.toThrow('stopping');
+    await expect(sleep(10, { signal: controller.signal })).rejects.toThrow('stopping');
   });
 });
