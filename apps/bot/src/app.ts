@@ -1,7 +1,7 @@
 import { REST } from 'discord.js';
 import type { Logger } from '@wikipulse/logger';
 import type { Store } from '@wikipulse/store';
-import { loadCommands } from './commands/index.js';
+import { COMMANDS } from './commands/index.js';
 import { CommandService } from './core/service.js';
 import { createProcessor } from './discord/processor.js';
 import { DiscordResponder } from './discord/responder.js';
@@ -12,15 +12,15 @@ import type { BotMetrics } from './metrics.js';
  * The command service with the configured prefix, history and rate limits; the consoles run
  * without the limits, as their users are the developers themselves.
  */
-export async function createCommandService(
+export function createCommandService(
   env: BotEnv,
   store: Store,
   log: Logger,
   { rateLimited = true }: { rateLimited?: boolean } = {},
-): Promise<CommandService> {
+): CommandService {
   return new CommandService({
     store,
-    commands: await loadCommands(),
+    commands: COMMANDS,
     log,
     prefix: env.BOT_PREFIX,
     retentionDays: env.RETENTION_DAYS,
@@ -38,7 +38,7 @@ export function createRest(env: BotEnv, token: string): REST {
   }).setToken(token);
 }
 
-export async function createCommandProcessor(
+export function createCommandProcessor(
   env: BotEnv,
   store: Store,
   token: string,
@@ -46,7 +46,7 @@ export async function createCommandProcessor(
   metrics?: BotMetrics,
 ) {
   const responder = new DiscordResponder(createRest(env, token));
-  const service = await createCommandService(env, store, log);
+  const service = createCommandService(env, store, log);
   return {
     responder,
     service,

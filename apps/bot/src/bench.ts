@@ -21,7 +21,7 @@ import {
   storedMismatch,
 } from '@wikipulse/testing';
 import { DiscordDouble } from '@wikipulse/testing/discord';
-import { loadCommands } from './commands/index.js';
+import { COMMANDS } from './commands/index.js';
 import { CommandService } from './core/service.js';
 import { createProcessor } from './discord/processor.js';
 import type { CommandRequest } from './discord/request.js';
@@ -114,7 +114,7 @@ const responder = new DiscordResponder(
 );
 const service = new CommandService({
   store,
-  commands: await loadCommands(),
+  commands: COMMANDS,
   log: quiet,
   retentionDays: 30,
   rateLimit: { burst: 5, refillMs: 3000 },

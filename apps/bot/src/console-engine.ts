@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { createLogger } from '@wikipulse/logger';
-import { loadCommands } from './commands/index.js';
+import { COMMANDS } from './commands/index.js';
 import { CommandService } from './core/service.js';
 import { runConsole } from './console.js';
 import { readBotEnv } from './env.js';
@@ -15,7 +15,7 @@ const log = createLogger({
 const store = await openBotStore(env, true);
 const service = new CommandService({
   store,
-  commands: await loadCommands(),
+  commands: COMMANDS,
   log,
   prefix: env.BOT_PREFIX,
   retentionDays: env.RETENTION_DAYS,

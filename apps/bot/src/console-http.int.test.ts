@@ -36,7 +36,7 @@ beforeAll(async () => {
   await migrated(store);
   await insertEvents(store, german);
   server = await startConsoleServer({
-    service: await commandService(store),
+    service: commandService(store),
     port: 0,
     log: silentLog,
   });

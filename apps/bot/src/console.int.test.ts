@@ -29,7 +29,7 @@ describe('console adapter', () => {
     let text = '';
     output.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     input.end('!recent 5 de\n\nstats 2999-01-01\n');
-    const handled = await runConsole(await commandService(store), input, output);
+    const handled = await runConsole(commandService(store), input, output);
     expect(handled).toBe(2);
     const [recent, stats] = text.trimEnd().split('\n\n');
     const lines = recent!.split('\n');

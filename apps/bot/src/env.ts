@@ -32,6 +32,8 @@ export const botEnvSchema = z
     /** Requests per second the REST client allows itself: Discord's global limit per bot (interaction replies are exempt at Discord). */
     DISCORD_GLOBAL_RPS: envVar.positiveInt(50),
     BOT_PREFIX: z.string().min(1).max(3).default('!'),
+    /** Off: slash commands only, without the privileged Message Content intent. */
+    BOT_PREFIX_COMMANDS: envVar.boolean(true),
     BOT_RATE_BURST: envVar.positiveInt(5),
     BOT_RATE_REFILL_MS: envVar.positiveInt(3000),
     ...kafkaEnv,

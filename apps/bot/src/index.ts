@@ -1,6 +1,6 @@
 /** The bot's public entry points, for a process that composes several Wikipulse apps. */
 export { createCommandProcessor, createCommandService, createRest } from './app.js';
-export { loadCommands } from './commands/index.js';
+export { COMMANDS } from './commands/index.js';
 export { CONSOLE_USER, runConsole, runConsoleLine } from './console.js';
 export {
   CONSOLE_USER_PATTERN,

@@ -47,6 +47,7 @@ const gateway = (submit: (request: CommandRequest) => Promise<void>) =>
     token,
     apiUrl: env.DISCORD_API_URL,
     prefix: env.BOT_PREFIX,
+    prefixCommands: env.BOT_PREFIX_COMMANDS,
     log,
     metrics,
     ...(env.DISCORD_SHARD_IDS.length > 0 ? { shardIds: env.DISCORD_SHARD_IDS.map(Number) } : {}),
@@ -57,7 +58,7 @@ const gateway = (submit: (request: CommandRequest) => Promise<void>) =>
 async function serveConsole(store: OpenedStore): Promise<void> {
   if (env.CONSOLE_PORT === undefined) return;
   const server = await startConsoleServer({
-    service: await createCommandService(env, store, log, { rateLimited: false }),
+    service: createCommandService(env, store, log, { rateLimited: false }),
     port: env.CONSOLE_PORT,
     host: env.CONSOLE_HOST,
     log,
@@ -87,7 +88,7 @@ if (env.BOT_ROLE === 'console') {
 } else {
   const store = await openBotStore(env);
   shutdown.add('clickhouse', () => store.close());
-  const { process: run, responder } = await createCommandProcessor(env, store, token, log, metrics);
+  const { process: run, responder } = createCommandProcessor(env, store, token, log, metrics);
   await serveConsole(store);
   if (env.BOT_ROLE === 'worker') {
     const worker = await startCommandWorker({

@@ -1,6 +1,6 @@
 import { createLogger } from '@wikipulse/logger';
 import { createRest } from './app.js';
-import { loadCommands } from './commands/index.js';
+import { COMMANDS } from './commands/index.js';
 import { registerCommands } from './discord/register.js';
 import { readBotEnv } from './env.js';
 
@@ -16,7 +16,7 @@ if (env.DISCORD_TOKEN === undefined || env.DISCORD_APPLICATION_ID === undefined)
 }
 const names = await registerCommands(
   createRest(env, env.DISCORD_TOKEN),
-  await loadCommands(),
+  COMMANDS,
   env.DISCORD_APPLICATION_ID,
   env.DISCORD_GUILD_ID,
 );

@@ -239,7 +239,7 @@ async function startPipeline(
   const guild = discord.addGuild({ ownerId: user('owner').id, channels: 1 });
   const botEnv = readBotEnv({ DISCORD_API_URL: discord.apiUrl, DISCORD_TOKEN: TOKEN });
   const store = { client: ch.client, database: ch.database };
-  const { process: processCommand } = await createCommandProcessor(botEnv, store, TOKEN, log);
+  const { process: processCommand } = createCommandProcessor(botEnv, store, TOKEN, log);
   const worker: Consumer = await startCommandWorker({
     bus,
     topic: commandsTopic,
@@ -255,6 +255,7 @@ async function startPipeline(
     token: TOKEN,
     apiUrl: discord.apiUrl,
     prefix: '!',
+    prefixCommands: true,
     log,
     submit: (request) =>
       producer.send(commandsTopic, [{ key: request.userId, value: encodeRequest(request) }]),

@@ -166,7 +166,7 @@ export async function startPipeline(
     CLICKHOUSE_PATH: join(env.dataDir, 'clickhouse'),
     ...(env.DISCORD_TOKEN ? { DISCORD_TOKEN: env.DISCORD_TOKEN } : {}),
   });
-  const commands = await createCommandService(botEnv, store, log.child({ component: 'bot' }));
+  const commands = createCommandService(botEnv, store, log.child({ component: 'bot' }));
   const stopDiscord = env.DISCORD_TOKEN
     ? await startDiscord(env.DISCORD_TOKEN, botEnv, store, bus, ingestorEnv.TOPIC, log)
     : async () => {};
@@ -219,11 +219,12 @@ async function startDiscord(
   log: Logger,
 ): Promise<() => Promise<void>> {
   const botLog = log.child({ component: 'discord' });
-  const { process: run, responder } = await createCommandProcessor(botEnv, store, token, botLog);
+  const { process: run, responder } = createCommandProcessor(botEnv, store, token, botLog);
   const client = await startGateway({
     token,
     apiUrl: botEnv.DISCORD_API_URL,
     prefix: botEnv.BOT_PREFIX,
+    prefixCommands: botEnv.BOT_PREFIX_COMMANDS,
     log: botLog,
     submit: async (request) => {
       await run(request);

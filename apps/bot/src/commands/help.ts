@@ -1,6 +1,7 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { code, info, problem, type Reply } from '../reply/model.js';
-import type { CommandContext } from '../core/types.js';
+import { freeText } from '../core/args.js';
+import type { CommandArgs, CommandContext } from '../core/types.js';
 
 export const data = new SlashCommandBuilder()
   .setName('help')
@@ -11,9 +12,10 @@ export const names = ['help', 'commands'];
 export const usage = '!help [command]';
 export const summary = 'this list, or one command in detail';
 
-export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
+export async function execute(context: CommandContext, args: CommandArgs): Promise<Reply> {
   await Promise.resolve();
-  const wanted = args[0]?.toLowerCase().replace(/^[!/]/, '');
+  const asked = args.form === 'text' ? args.tokens[0] : freeText(args, 'command') || undefined;
+  const wanted = asked?.toLowerCase().replace(/^[!/]/, '');
   const p = context.prefix;
   const shown = (usageText: string) => code(usageText.replace(/^!/, p));
   if (wanted !== undefined) {

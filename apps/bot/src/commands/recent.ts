@@ -5,11 +5,11 @@ import {
   recentChanges,
   type RecentChangeRow,
 } from '@wikipulse/store';
-import { boundedInteger, sortArgs, sourceNote } from '../core/args.js';
+import { boundedInteger, readArgs, sourceNote } from '../core/args.js';
 import { effectiveLanguage } from '../core/language.js';
 import { pageUrl } from '../core/wiki.js';
 import { bold, code, info, italic, link, say, type Line, type Reply } from '../reply/model.js';
-import type { CommandContext } from '../core/types.js';
+import type { CommandArgs, CommandContext } from '../core/types.js';
 
 export const data = new SlashCommandBuilder()
   .setName('recent')
@@ -44,13 +44,13 @@ const DEFAULT_LIMIT = 10;
 const RECENT_TTL_MS = 2000;
 const COMMENT_CHARS = 90;
 
-export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
-  const sorted = sortArgs(context, args, { maxNumbers: 2, allowDay: false, usage });
+export async function execute(context: CommandContext, args: CommandArgs): Promise<Reply> {
+  const sorted = readArgs(context, args, { numbers: ['limit', 'offset'], allowDay: false, usage });
   if (!sorted.ok) return sorted.reply;
-  const [limitToken, offsetToken] = sorted.value.numbers;
-  const limit = boundedInteger(limitToken, DEFAULT_LIMIT, 1, RECENT_MAX_LIMIT, 'limit');
+  const { numbers } = sorted.value;
+  const limit = boundedInteger(numbers.limit, DEFAULT_LIMIT, 1, RECENT_MAX_LIMIT, 'limit');
   if (!limit.ok) return limit.reply;
-  const offset = boundedInteger(offsetToken, 0, 0, RECENT_MAX_OFFSET, 'offset');
+  const offset = boundedInteger(numbers.offset, 0, 0, RECENT_MAX_OFFSET, 'offset');
   if (!offset.ok) return offset.reply;
   const language = await effectiveLanguage(context, sorted.value.language);
   const query = {

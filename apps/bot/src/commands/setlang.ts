@@ -1,9 +1,10 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { languagePreferences, setLanguagePreference } from '@wikipulse/store';
+import { freeText } from '../core/args.js';
 import { DEFAULT_LANGUAGE, unknownLanguage } from '../core/language.js';
 import { languageChoice } from '../core/languages.js';
 import { bold, code, problem, say, type Reply } from '../reply/model.js';
-import type { CommandContext } from '../core/types.js';
+import type { CommandArgs, CommandContext } from '../core/types.js';
 
 export const data = new SlashCommandBuilder()
   .setName('setlang')
@@ -23,8 +24,13 @@ export const usage = '!setLang [server] <code>';
 export const summary =
   'your default language; with server, the server’s (needs Manage Server); alone, the current one';
 
-export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
-  const [first, second, ...rest] = args;
+export async function execute(context: CommandContext, args: CommandArgs): Promise<Reply> {
+  if (args.form === 'slash') {
+    const language = freeText(args, 'code');
+    if (language === '') return current(context);
+    return set(context, args.options['scope'] === 'server' ? 'guild' : 'user', language);
+  }
+  const [first, second, ...rest] = args.tokens;
   if (first === undefined) return current(context);
   const scope = first.toLowerCase();
   if (rest.length > 0 || (second !== undefined && scope !== 'server' && scope !== 'user')) {

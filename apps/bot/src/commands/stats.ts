@@ -2,7 +2,7 @@ import { SlashCommandBuilder } from 'discord.js';
 import { dailyStats } from '@wikipulse/store';
 import { dayScope, sourceNote } from '../core/args.js';
 import { bold, info, type Reply } from '../reply/model.js';
-import type { CommandContext } from '../core/types.js';
+import type { CommandArgs, CommandContext } from '../core/types.js';
 
 export const data = new SlashCommandBuilder()
   .setName('stats')
@@ -21,7 +21,7 @@ const format = new Intl.NumberFormat('en-US');
 const TODAY_TTL_MS = 15_000;
 const PAST_TTL_MS = 600_000;
 
-export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
+export async function execute(context: CommandContext, args: CommandArgs): Promise<Reply> {
   const scope = await dayScope(context, args, usage);
   if (!scope.ok) return scope.reply;
   const { day, language, query } = scope.value;

@@ -3,7 +3,7 @@ import { topPages } from '@wikipulse/store';
 import { dayScope, sourceNote } from '../core/args.js';
 import { pageUrl } from '../core/wiki.js';
 import { code, info, link, say, type Reply } from '../reply/model.js';
-import type { CommandContext } from '../core/types.js';
+import type { CommandArgs, CommandContext } from '../core/types.js';
 import { truncate } from './recent.js';
 
 export const data = new SlashCommandBuilder()
@@ -20,7 +20,7 @@ export const summary = 'the most-edited pages that day (default today, UTC)';
 
 const LIMIT = 10;
 
-export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
+export async function execute(context: CommandContext, args: CommandArgs): Promise<Reply> {
   const scope = await dayScope(context, args, usage);
   if (!scope.ok) return scope.reply;
   const { day, language, query } = scope.value;

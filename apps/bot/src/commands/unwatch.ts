@@ -1,8 +1,9 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { channelWatches, removeWatch } from '@wikipulse/store';
+import { freeText } from '../core/args.js';
 import { watchChange, watchTarget } from '../core/watch-target.js';
 import { code, problem, say, type Reply } from '../reply/model.js';
-import type { CommandContext } from '../core/types.js';
+import type { CommandArgs, CommandContext } from '../core/types.js';
 
 export const data = new SlashCommandBuilder()
   .setName('unwatch')
@@ -19,10 +20,10 @@ export const names = ['unwatch'];
 export const usage = '!unwatch [lang:]<page>';
 export const summary = 'stop watching a page in this channel';
 
-export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
-  if (args.length === 0)
-    return problem('Usage: ', code(`${context.prefix}unwatch [lang:]<page>`), '.');
-  const parsed = await watchTarget(context, args, 'unwatch');
+export async function execute(context: CommandContext, args: CommandArgs): Promise<Reply> {
+  const page = freeText(args, 'page');
+  if (page === '') return problem('Usage: ', code(`${context.prefix}unwatch [lang:]<page>`), '.');
+  const parsed = await watchTarget(context, page, 'unwatch');
   if (!parsed.ok) return parsed.reply;
   const { wiki, title } = parsed.target;
   const existing = await channelWatches(context.store, context.channelId);

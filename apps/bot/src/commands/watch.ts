@@ -1,10 +1,11 @@
 import { SlashCommandBuilder } from 'discord.js';
 import { addWatch, channelWatches } from '@wikipulse/store';
+import { freeText } from '../core/args.js';
 import { watchChange, watchTarget } from '../core/watch-target.js';
 import { pageUrl } from '../core/wiki.js';
 import { serverUrlOf } from '../core/wiki.js';
 import { code, info, link, problem, say, type Reply } from '../reply/model.js';
-import type { CommandContext } from '../core/types.js';
+import type { CommandArgs, CommandContext } from '../core/types.js';
 
 export const data = new SlashCommandBuilder()
   .setName('watch')
@@ -24,9 +25,10 @@ export const summary =
 /** Bounds the in-memory watch set and a channel's noise. */
 export const MAX_WATCHES_PER_CHANNEL = 25;
 
-export async function execute(context: CommandContext, args: readonly string[]): Promise<Reply> {
+export async function execute(context: CommandContext, args: CommandArgs): Promise<Reply> {
+  const page = freeText(args, 'page');
   const existing = await channelWatches(context.store, context.channelId);
-  if (args.length === 0) {
+  if (page === '') {
     if (existing.length === 0) {
       return say(
         'This channel watches no pages. ',
@@ -39,7 +41,7 @@ export async function execute(context: CommandContext, args: readonly string[]):
       { title: `Watched in this channel (${existing.length}/${MAX_WATCHES_PER_CHANNEL})` },
     );
   }
-  const parsed = await watchTarget(context, args, 'watch');
+  const parsed = await watchTarget(context, page, 'watch');
   if (!parsed.ok) return parsed.reply;
   const { wiki, title } = parsed.target;
   if (existing.some((w) => w.wiki === wiki && w.title === title)) {

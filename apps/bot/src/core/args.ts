@@ -1,8 +1,8 @@
 import { effectiveLanguage, unknownLanguage, type EffectiveLanguage } from './language.js';
 import { languageChoice, type LanguageChoice } from './languages.js';
-import { isNumeric, looksLikeDay, parseDay, parseInteger } from './parse.js';
+import { isNumeric, looksLikeDay, parseDay } from './parse.js';
 import { code, problem, type Reply } from '../reply/model.js';
-import type { CommandContext } from './types.js';
+import type { CommandArgs, CommandContext } from './types.js';
 
 /**
  * Sorts free-order arguments into numbers, one day and one language, so that `!recent 5 de`
@@ -52,6 +52,87 @@ export function sortArgs(
   return { ok: true, value: out };
 }
 
+/** What a command's arguments hold, read the same from prefix text and from slash options. */
+export interface ReadArgs<N extends string> {
+  language?: LanguageChoice;
+  day?: string;
+  /** Whole numbers by option name; a prefix command gives them in this order. */
+  numbers: Partial<Record<N, number>>;
+}
+
+export interface ReadSpec<N extends string> {
+  usage: string;
+  /** The numeric options, in the order a prefix command takes them. */
+  numbers: readonly N[];
+  /** Whether a day (`date` option) is taken. */
+  allowDay: boolean;
+}
+
+/**
+ * A language (`lang`), a day (`date`) and numeric options: from prefix words in any order
+ * (`sortArgs`), or from slash options by name, which Discord has already typed.
+ */
+export function readArgs<N extends string>(
+  context: CommandContext,
+  args: CommandArgs,
+  spec: ReadSpec<N>,
+): { ok: true; value: ReadArgs<N> } | { ok: false; reply: Reply } {
+  const numbers: Partial<Record<N, number>> = {};
+  if (args.form === 'text') {
+    const sorted = sortArgs(context, args.tokens, {
+      maxNumbers: spec.numbers.length,
+      allowDay: spec.allowDay,
+      usage: spec.usage,
+    });
+    if (!sorted.ok) return sorted;
+    // `sortArgs` took only integer words; each command checks the range (`boundedInteger`).
+    for (const [i, token] of sorted.value.numbers.entries())
+      numbers[spec.numbers[i]!] = Number(token);
+    const { language, day } = sorted.value;
+    return {
+      ok: true,
+      value: { numbers, ...(language ? { language } : {}), ...(day ? { day } : {}) },
+    };
+  }
+  const out: ReadArgs<N> = { numbers };
+  const { lang, date } = args.options;
+  if (typeof lang === 'string' && lang.trim() !== '') {
+    const token = lang.trim().slice(0, 32);
+    const choice = languageChoice(token);
+    if (choice === undefined) return { ok: false, reply: unknownLanguage(token) };
+    out.language = choice;
+  }
+  if (spec.allowDay && typeof date === 'string' && date.trim() !== '') {
+    const token = date.trim();
+    const day = parseDay(token, context.now, context.retentionDays);
+    if (!day.ok) return { ok: false, reply: dayProblem(context, token, day.reason) };
+    out.day = day.day;
+  }
+  for (const name of spec.numbers) {
+    const value = args.options[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value)) {
+      return { ok: false, reply: notWhole(name) };
+    }
+    numbers[name] = value;
+  }
+  return { ok: true, value: out };
+}
+
+/**
+ * Free text: the whole rest of a prefix command (`!watch de:Main Page`), or one string option
+ * of a slash command. '' when absent.
+ */
+export function freeText(args: CommandArgs, option: string): string {
+  if (args.form === 'text') return args.tokens.join(' ');
+  const value = args.options[option];
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+function notWhole(what: string): Reply {
+  return problem(`The ${what} must be a whole number.`);
+}
+
 function dayProblem(
   context: CommandContext,
   token: string,
@@ -76,14 +157,14 @@ function dayProblem(
 
 /** An integer argument within bounds, or a reply saying which bounds. */
 export function boundedInteger(
-  token: string | undefined,
+  given: number | undefined,
   fallback: number,
   min: number,
   max: number,
   what: string,
 ): { ok: true; value: number } | { ok: false; reply: Reply } {
-  if (token === undefined) return { ok: true, value: fallback };
-  const value = parseInteger(token, min, max);
+  if (given === undefined) return { ok: true, value: fallback };
+  const value = Number.isInteger(given) && given >= min && given <= max ? given : undefined;
   if (value === undefined) {
     return {
       ok: false,
@@ -117,10 +198,10 @@ export interface DayScope {
 /** `[yyyy-mm-dd] [lang]` in any order, for the per-day commands (`!stats`, `!top`). */
 export async function dayScope(
   context: CommandContext,
-  args: readonly string[],
+  args: CommandArgs,
   usage: string,
 ): Promise<{ ok: true; value: DayScope } | { ok: false; reply: Reply }> {
-  const sorted = sortArgs(context, args, { maxNumbers: 0, allowDay: true, usage });
+  const sorted = readArgs(context, args, { numbers: [], allowDay: true, usage });
   if (!sorted.ok) return sorted;
   const day = sorted.value.day ?? today(context.now);
   const language = await effectiveLanguage(context, sorted.value.language);

@@ -25,7 +25,7 @@ beforeAll(async () => {
     ...eventsFor('de', 50, Date.now() - 3_600_000),
     ...eventsFor('en', 50, Date.now() - 1_800_000),
   ]);
-  service = await commandService(store);
+  service = commandService(store);
 });
 afterAll(async () => {
   await ch.close();

@@ -4,12 +4,19 @@ import { editDistance } from './languages.js';
 import { Memo } from './memo.js';
 import { MAX_ARGS, MAX_COMMAND_LENGTH, parseCommandLine } from './parse.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
-import type { Command, CommandContext } from './types.js';
+import type { Command, CommandArgs, CommandContext, SlashValue } from './types.js';
 import { code, problem, type Reply } from '../reply/model.js';
 
-/** One command as any adapter receives it. */
+/** A slash command: its name and its options, as Discord typed them. */
+export interface SlashInput {
+  command: string;
+  options: Readonly<Record<string, SlashValue>>;
+}
+
+/** One command as any adapter receives it: prefix text, or a slash command. */
 export interface CommandInput {
-  text: string;
+  text?: string;
+  slash?: SlashInput;
   userId: string;
   guildId: string | null;
   channelId: string;
@@ -45,6 +52,7 @@ export interface Handled {
 export class CommandService {
   readonly #options: CommandServiceOptions;
   readonly #byName = new Map<string, Command>();
+  readonly #bySlash = new Map<string, Command>();
   readonly #limiter: RateLimiter | undefined;
   readonly #memo = new Memo();
   readonly prefix: string;
@@ -52,15 +60,20 @@ export class CommandService {
   constructor(options: CommandServiceOptions) {
     this.#options = options;
     this.prefix = options.prefix ?? '!';
+    const clashes = clashingNames(options.commands);
+    if (clashes.length > 0) throw new Error(`command names used twice: ${clashes.join(', ')}`);
     for (const command of options.commands) {
       for (const name of command.names) this.#byName.set(name, command);
+      this.#bySlash.set(command.data.name, command);
     }
     this.#limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
   }
 
   async handle(input: CommandInput): Promise<Handled | null> {
     const now = (this.#options.clock ?? (() => new Date()))();
-    const parsed = parseCommandLine(input.text, this.prefix);
+    const parsed = input.slash
+      ? ({ kind: 'slash', name: input.slash.command, options: input.slash.options } as const)
+      : parseCommandLine(input.text ?? '', this.prefix);
     if (parsed.kind === 'none') return null;
     if (this.#limiter) {
       const decision = this.#limiter.take(input.userId, now.getTime());
@@ -92,8 +105,13 @@ export class CommandService {
         ),
       );
     }
-    const command = this.#byName.get(parsed.name);
+    const command =
+      parsed.kind === 'slash' ? this.#bySlash.get(parsed.name) : this.#byName.get(parsed.name);
     if (command === undefined) return this.#bad('unknown', this.#unknown(parsed.name));
+    const args: CommandArgs =
+      parsed.kind === 'slash'
+        ? { form: 'slash', options: parsed.options }
+        : { form: 'text', tokens: parsed.args };
     const context: CommandContext = {
       store: this.#options.store,
       userId: input.userId,
@@ -110,7 +128,7 @@ export class CommandService {
     };
     const name = command.names[0]!;
     try {
-      const reply = await command.execute(context, parsed.args);
+      const reply = await command.execute(context, args);
       return { command: name, outcome: reply.tone === 'error' ? 'bad_input' : 'ok', reply };
     } catch (error) {
       this.#options.log.error({ err: error, command: name }, 'command failed');
@@ -144,4 +162,15 @@ export class CommandService {
       ' lists them all.',
     );
   }
+}
+
+/** Prefix names and slash names that two commands share. */
+function clashingNames(commands: readonly Command[]): string[] {
+  const seen = new Set<string>();
+  const clashes: string[] = [];
+  for (const name of commands.flatMap((c) => [...c.names, `/${c.data.name}`])) {
+    if (seen.has(name)) clashes.push(name);
+    seen.add(name);
+  }
+  return clashes;
 }

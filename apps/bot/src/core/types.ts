@@ -28,6 +28,17 @@ export interface CommandContext {
   commands: readonly Command[];
 }
 
+/** A slash option's value, typed by Discord from the command's definition. */
+export type SlashValue = string | number | boolean;
+
+/**
+ * A command's arguments as they came: the words after a prefix command's name, or a slash
+ * command's options by name (already typed, never turned into text).
+ */
+export type CommandArgs =
+  | { form: 'text'; tokens: readonly string[] }
+  | { form: 'slash'; options: Readonly<Record<string, SlashValue>> };
+
 /** One command: its slash definition, its prefix names and its handler. */
 export interface Command {
   /** The slash command definition (registered by `npm run bot:register`). */
@@ -36,6 +47,6 @@ export interface Command {
   names: readonly string[];
   usage: string;
   summary: string;
-  /** Runs the command on already tokenised arguments; bad input returns a `problem` reply. */
-  execute: (context: CommandContext, args: readonly string[]) => Promise<Reply>;
+  /** Runs the command; bad input returns a `problem` reply. */
+  execute: (context: CommandContext, args: CommandArgs) => Promise<Reply>;
 }

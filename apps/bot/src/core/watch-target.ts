@@ -17,10 +17,9 @@ export interface WatchTarget {
  */
 export async function watchTarget(
   context: CommandContext,
-  args: readonly string[],
+  raw: string,
   verb: 'watch' | 'unwatch',
 ): Promise<{ ok: true; target: WatchTarget } | { ok: false; reply: Reply }> {
-  const raw = args.join(' ');
   const colon = raw.indexOf(':');
   const prefix = colon > 0 ? languageChoice(raw.slice(0, colon)) : undefined;
   const titleText = prefix !== undefined ? raw.slice(colon + 1) : raw;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecentChange } from '@wikipulse/events';
 import {
   DiscordDouble,
+  INTENTS,
   PERMISSIONS,
   user,
   type DoubleGuild,
@@ -18,7 +19,7 @@ import {
   newestFirst,
   silentLog,
 } from '../test/helpers.js';
-import { loadCommands } from '../commands/index.js';
+import { COMMANDS } from '../commands/index.js';
 import { startGateway } from './gateway.js';
 import { registerCommands } from './register.js';
 import { createProcessor } from './processor.js';
@@ -44,13 +45,14 @@ beforeAll(async () => {
 
   discord = await new DiscordDouble({ token: TOKEN }).start();
   guild = discord.addGuild({ ownerId: owner.id, roles: { moderator: PERMISSIONS.MANAGE_GUILD } });
-  const service = await commandService(store, { rateLimit: { burst: 3, refillMs: 60_000 } });
+  const service = commandService(store, { rateLimit: { burst: 3, refillMs: 60_000 } });
   const responder = new DiscordResponder(new REST({ api: discord.apiUrl }).setToken(TOKEN));
   const run = createProcessor({ service, responder, log: silentLog });
   client = await startGateway({
     token: TOKEN,
     apiUrl: discord.apiUrl,
     prefix: '!',
+    prefixCommands: true,
     log: silentLog,
     submit: async (request) => {
       await run(request);
@@ -212,9 +214,54 @@ describe('the bot through discord.js against the Discord double', () => {
     expect(discord.sent.length).toBe(before + 1);
   });
 
+  it('reads slash options as typed values, with the same help for bad ones', async () => {
+    let asked = 0;
+    // One user per command: the rate limit (3 a minute here) is not under test.
+    const slash = async (
+      command: string,
+      options: { name: string; type: number; value: string | number }[],
+    ) => {
+      asked += 1;
+      const { token } = discord.sendInteraction({
+        guild,
+        user: user(`typed${asked}`),
+        command,
+        options,
+      });
+      return text(await discord.waitFor((r) => r.kind === 'original_edit' && r.target === token));
+    };
+    expect(await slash('recent', [{ name: 'lang', type: 3, value: 'dee' }])).toContain(
+      'Did you mean `de`',
+    );
+    expect(await slash('stats', [{ name: 'date', type: 3, value: '2999-01-01' }])).toContain(
+      'in the future',
+    );
+    expect(
+      await slash('recent', [
+        { name: 'lang', type: 3, value: 'de' },
+        { name: 'offset', type: 4, value: 38 },
+      ]),
+    ).toContain('Latest 2 changes · de · after 38');
+    expect(await slash('help', [{ name: 'command', type: 3, value: 'top' }])).toContain(
+      '`!top [lang] [yyyy-mm-dd]`',
+    );
+    // A title with spaces and a colon stays one value: it is never split into words.
+    expect(await slash('watch', [{ name: 'page', type: 3, value: 'de:Berliner Mauer' }])).toContain(
+      'Watching',
+    );
+    expect(
+      await slash('unwatch', [{ name: 'page', type: 3, value: 'de:Berliner Mauer' }]),
+    ).toContain('Stopped watching');
+  });
+
+  it('asks for the Message Content intent only while prefix commands are on', () => {
+    const [intents] = discord.sessionIntents;
+    expect(intents! & INTENTS.messageContent).toBe(INTENTS.messageContent);
+  });
+
   it('registers every command’s slash definition in one bulk overwrite', async () => {
     const rest = new REST({ api: discord.apiUrl }).setToken(TOKEN);
-    const commands = await loadCommands();
+    const commands = COMMANDS;
     const names = await registerCommands(rest, commands, discord.applicationId, guild.id);
     expect(names.sort()).toEqual([
       'help',
@@ -231,5 +278,43 @@ describe('the bot through discord.js against the Discord double', () => {
       options?: unknown[];
     }[];
     expect(saved.find((c) => c.name === 'recent')?.options).toHaveLength(3);
+  });
+});
+
+describe('a slash-only bot (BOT_PREFIX_COMMANDS=false)', () => {
+  it('identifies without the privileged intent, ignores prefix text and answers slash commands', async () => {
+    const double = await new DiscordDouble({ token: TOKEN }).start();
+    const onlyGuild = double.addGuild({ ownerId: owner.id });
+    const store = { client: ch.client, database: ch.database };
+    const service = commandService(store);
+    const responder = new DiscordResponder(new REST({ api: double.apiUrl }).setToken(TOKEN));
+    const run = createProcessor({ service, responder, log: silentLog });
+    const slashOnly = await startGateway({
+      token: TOKEN,
+      apiUrl: double.apiUrl,
+      prefix: '!',
+      prefixCommands: false,
+      log: silentLog,
+      submit: async (request) => {
+        await run(request);
+      },
+    });
+    try {
+      expect(double.sessionIntents).toHaveLength(1);
+      expect(double.sessionIntents[0]! & INTENTS.messageContent).toBe(0);
+      expect(double.sessionIntents[0]! & INTENTS.guildMessages).toBe(0);
+      const ignored = double.sendMessage({ guild: onlyGuild, author: user('x'), content: '!ping' });
+      const { token } = double.sendInteraction({
+        guild: onlyGuild,
+        user: user('x'),
+        command: 'ping',
+      });
+      const edit = await double.waitFor((r) => r.kind === 'original_edit' && r.target === token);
+      expect(text(edit)).toContain('Pong');
+      expect(double.repliesTo(ignored)).toHaveLength(0);
+    } finally {
+      await slashOnly.destroy();
+      await double.close();
+    }
   });
 });

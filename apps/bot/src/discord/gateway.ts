@@ -11,12 +11,16 @@ import {
 import type { Logger } from '@wikipulse/logger';
 import type { BotMetrics } from '../metrics.js';
 import type { CommandRequest } from './request.js';
-import { slashToText } from './slash.js';
 
 export interface GatewayOptions {
   token: string;
   apiUrl: string;
   prefix: string;
+  /**
+   * Prefix commands on: asks for the privileged Message Content intent (and guild and direct
+   * messages). Off: slash commands only, with the Guilds intent alone.
+   */
+  prefixCommands: boolean;
   /** Where received commands go: run in-process, or produced to the commands topic. */
   submit: (request: CommandRequest) => Promise<void>;
   log: Logger;
@@ -26,8 +30,9 @@ export interface GatewayOptions {
 }
 
 /**
- * The Discord gateway role: a discord.js client with the fewest intents prefix commands need
- * (guilds, guild and direct messages, message content) and almost no caches. It does no work
+ * The Discord gateway role: a discord.js client with the fewest intents its commands need
+ * (guilds; for prefix commands also guild and direct messages and the privileged message
+ * content) and almost no caches. It does no work
  * itself: each command becomes a `CommandRequest` for `submit`. Slash commands are deferred
  * at once, because Discord wants an answer within 3 seconds and a worker may be further away.
  */
@@ -36,9 +41,13 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
   const client: Client = new Client({
     intents: [
       GatewayIntentBits.Guilds,
-      GatewayIntentBits.GuildMessages,
-      GatewayIntentBits.DirectMessages,
-      GatewayIntentBits.MessageContent,
+      ...(options.prefixCommands
+        ? [
+            GatewayIntentBits.GuildMessages,
+            GatewayIntentBits.DirectMessages,
+            GatewayIntentBits.MessageContent,
+          ]
+        : []),
     ],
     partials: [Partials.Channel],
     rest: { api: options.apiUrl },
@@ -57,6 +66,7 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
   const ping = () => (client.ws.ping >= 0 ? { gatewayPingMs: client.ws.ping } : {});
 
   client.on(Events.MessageCreate, (message) => {
+    if (!options.prefixCommands) return;
     if (message.author.bot || message.webhookId !== null) return;
     if (!message.content.trimStart().startsWith(prefix)) return;
     const request: CommandRequest = {
@@ -87,14 +97,14 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
   async function forwardInteraction(interaction: ChatInputCommandInteraction): Promise<void> {
     const receivedAt = Date.now();
     await interaction.deferReply();
-    const slashOptions = interaction.options.data.map((o) => ({
-      name: o.name,
-      value: o.value ?? '',
-    }));
+    const options: Record<string, string | number | boolean> = {};
+    for (const option of interaction.options.data) {
+      if (option.value !== undefined) options[option.name] = option.value;
+    }
     const request: CommandRequest = {
       v: 1,
       id: interaction.id,
-      text: slashToText(interaction.commandName, slashOptions, prefix),
+      slash: { command: interaction.commandName, options },
       userId: interaction.user.id,
       guildId: interaction.guildId,
       channelId: interaction.channelId,

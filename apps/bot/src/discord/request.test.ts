@@ -1,32 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRequest, encodeRequest, type CommandRequest } from './request.js';
 import { replyNonce } from './responder.js';
-import { slashToText } from './slash.js';
-
-describe('slash commands run their prefix twin', () => {
-  it.each([
-    [
-      'recent',
-      [
-        { name: 'lang', value: 'de' },
-        { name: 'limit', value: 5 },
-      ],
-      '!recent de 5',
-    ],
-    [
-      'setlang',
-      [
-        { name: 'code', value: 'fr' },
-        { name: 'scope', value: 'server' },
-      ],
-      '!setlang server fr',
-    ],
-    ['stats', [], '!stats'],
-    ['watch', [{ name: 'page', value: ' Berliner Mauer ' }], '!watch Berliner Mauer'],
-  ])('/%s %j → %s', (name, options, text) => {
-    expect(slashToText(name, options, '!')).toBe(text);
-  });
-});
 
 describe('command requests on the topic', () => {
   const request: CommandRequest = {
@@ -46,6 +20,20 @@ describe('command requests on the topic', () => {
     expect(decodeRequest('nope')).toEqual({ ok: false, reason: 'invalid_json' });
     expect(decodeRequest(JSON.stringify({ ...request, id: 'x' })).ok).toBe(false);
     expect(decodeRequest(JSON.stringify({ ...request, v: 2 })).ok).toBe(false);
+  });
+
+  it('carry a slash command as its typed options, never both forms or neither', () => {
+    const rest: Omit<CommandRequest, 'text'> = { ...request };
+    delete (rest as Partial<CommandRequest>).text;
+    const slash: CommandRequest = {
+      ...rest,
+      slash: { command: 'recent', options: { lang: 'de', limit: 5 } },
+    };
+    expect(decodeRequest(encodeRequest(slash))).toEqual({ ok: true, request: slash });
+    expect(decodeRequest(JSON.stringify({ ...slash, text: '!recent' })).ok).toBe(false);
+    expect(decodeRequest(JSON.stringify(rest)).ok).toBe(false);
+    const nested = { ...slash, slash: { command: 'recent', options: { lang: { x: 1 } } } };
+    expect(decodeRequest(JSON.stringify(nested)).ok).toBe(false);
   });
 
   it('derive reply nonces within Discord’s 25 characters', () => {

@@ -6,24 +6,40 @@ import type { CommandInput } from '../core/service.js';
  * Enough to run the command and to answer it through Discord's REST API without the gateway.
  * The interaction token is a credential for 15 minutes: it is never logged.
  */
-export const commandRequestSchema = z.object({
-  v: z.literal(1),
-  /** The Discord message or interaction id: the reply's idempotency key. */
-  id: z.string().regex(/^\d{1,20}$/),
-  text: z.string().max(4000),
-  userId: z.string().min(1).max(32),
-  guildId: z.string().max(32).nullable(),
-  channelId: z.string().min(1).max(32),
-  canManageGuild: z.boolean(),
-  /** When the user sent it (Discord's timestamp), epoch ms. */
-  sentAt: z.number(),
-  /** When the gateway received it, epoch ms: the start of the measured latency. */
-  receivedAt: z.number(),
-  gatewayPingMs: z.number().optional(),
-  interaction: z
-    .object({ applicationId: z.string().min(1).max(32), token: z.string().min(1).max(500) })
-    .optional(),
-});
+const slashValue = z.union([z.string().max(6000), z.number(), z.boolean()]);
+
+export const commandRequestSchema = z
+  .object({
+    v: z.literal(1),
+    /** The Discord message or interaction id: the reply's idempotency key. */
+    id: z.string().regex(/^\d{1,20}$/),
+    /** A prefix command's text; or, for a slash command, `slash`. */
+    text: z.string().max(4000).optional(),
+    /** A slash command's name and its options as Discord typed them. */
+    slash: z
+      .object({
+        command: z.string().regex(/^[a-z0-9_-]{1,32}$/),
+        options: z
+          .record(z.string().max(32), slashValue)
+          .refine((o) => Object.keys(o).length <= 25),
+      })
+      .optional(),
+    userId: z.string().min(1).max(32),
+    guildId: z.string().max(32).nullable(),
+    channelId: z.string().min(1).max(32),
+    canManageGuild: z.boolean(),
+    /** When the user sent it (Discord's timestamp), epoch ms. */
+    sentAt: z.number(),
+    /** When the gateway received it, epoch ms: the start of the measured latency. */
+    receivedAt: z.number(),
+    gatewayPingMs: z.number().optional(),
+    interaction: z
+      .object({ applicationId: z.string().min(1).max(32), token: z.string().min(1).max(500) })
+      .optional(),
+  })
+  .refine((r) => (r.text === undefined) !== (r.slash === undefined), {
+    message: 'a command request holds either text or slash',
+  });
 
 export type CommandRequest = z.output<typeof commandRequestSchema>;
 
@@ -47,7 +63,8 @@ export function decodeRequest(text: string): DecodeResult {
 
 export function commandInput(request: CommandRequest): CommandInput {
   return {
-    text: request.text,
+    ...(request.text !== undefined ? { text: request.text } : {}),
+    ...(request.slash !== undefined ? { slash: request.slash } : {}),
     userId: request.userId,
     guildId: request.guildId,
     channelId: request.channelId,

@@ -2,7 +2,7 @@ import { parseEvent, type RecentChange } from '@wikipulse/events';
 import { createLogger } from '@wikipulse/logger';
 import { migrate, toChangeRow, type Store } from '@wikipulse/store';
 import { recordedEvents, takeFreshEvents } from '@wikipulse/testing';
-import { loadCommands } from '../commands/index.js';
+import { COMMANDS } from '../commands/index.js';
 import { CommandService, type CommandServiceOptions } from '../core/service.js';
 
 export const silentLog = createLogger({ name: 'bot-test', level: 'silent' });
@@ -65,13 +65,13 @@ export async function insertEvents(store: Store, events: readonly RecentChange[]
   });
 }
 
-export async function commandService(
+export function commandService(
   store: Store,
   options: Partial<CommandServiceOptions> = {},
-): Promise<CommandService> {
+): CommandService {
   return new CommandService({
     store,
-    commands: await loadCommands(),
+    commands: COMMANDS,
     log: silentLog,
     retentionDays: 3650,
     ...options,

@@ -43,7 +43,7 @@ async function worker(name: 'a' | 'b') {
   const store = { client: ch.client, database: ch.database };
   const responder = new DiscordResponder(new REST({ api: discord.apiUrl }).setToken(TOKEN));
   const process = createProcessor({
-    service: await commandService(store),
+    service: commandService(store),
     responder,
     log: silentLog,
   });
@@ -80,6 +80,7 @@ beforeAll(async () => {
     token: TOKEN,
     apiUrl: discord.apiUrl,
     prefix: '!',
+    prefixCommands: true,
     log: silentLog,
     submit: (request) =>
       producer.send(commandsTopic, [{ key: request.userId, value: encodeRequest(request) }]),

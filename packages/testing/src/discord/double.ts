@@ -56,7 +56,12 @@ interface Connection {
   sequence: number;
   shard: [number, number];
   identified: boolean;
+  /** The intents bit field sent with IDENTIFY. */
+  intents: number;
 }
+
+/** Gateway intent bits the double honours, as Discord numbers them. */
+export const INTENTS = { guildMessages: 1 << 9, messageContent: 1 << 15 } as const;
 
 export interface DiscordDoubleOptions {
   /** The bot's token; any other token gets 401. */
@@ -156,13 +161,20 @@ export class DiscordDouble extends EventEmitter {
     const { guild, author } = options;
     const id = snowflake();
     const channelId = options.channelId ?? guild.channelIds[0]!;
-    this.#toGuild(guild.id, 'MESSAGE_CREATE', {
-      id,
-      channel_id: channelId,
-      guild_id: guild.id,
-      ...messagePayload(author, options.content, []),
-      member: memberPayload(options.roleIds ?? []),
-    });
+    // As Discord does: only sessions with the guild messages intent get the event, and the
+    // text only with the privileged message content intent.
+    this.#toGuild(
+      guild.id,
+      'MESSAGE_CREATE',
+      (intents: number) => ({
+        id,
+        channel_id: channelId,
+        guild_id: guild.id,
+        ...messagePayload(author, intents & INTENTS.messageContent ? options.content : '', []),
+        member: memberPayload(options.roleIds ?? []),
+      }),
+      INTENTS.guildMessages,
+    );
     return id;
   }
 
@@ -258,7 +270,13 @@ export class DiscordDouble extends EventEmitter {
   // ---- gateway ----
 
   #gateway(socket: WebSocket): void {
-    const connection: Connection = { socket, sequence: 0, shard: [0, 1], identified: false };
+    const connection: Connection = {
+      socket,
+      sequence: 0,
+      shard: [0, 1],
+      identified: false,
+      intents: 0,
+    };
     this.#connections.add(connection);
     socket.on('close', () => this.#connections.delete(connection));
     socket.on('message', (raw: Buffer) => {
@@ -280,12 +298,13 @@ export class DiscordDouble extends EventEmitter {
       return;
     }
     if (payload.op === 2) {
-      const d = payload.d as { token?: string; shard?: [number, number] };
+      const d = payload.d as { token?: string; shard?: [number, number]; intents?: number };
       if (d.token !== this.#options.token && d.token !== `Bot ${this.#options.token}`) {
         connection.socket.close(4004, 'Authentication failed');
         return;
       }
       connection.shard = d.shard ?? [0, 1];
+      connection.intents = d.intents ?? 0;
       connection.identified = true;
       const guilds = [...this.guilds.values()].filter((g) => this.#owns(connection, g.id));
       this.#dispatch(connection, 'READY', {
@@ -312,10 +331,22 @@ export class DiscordDouble extends EventEmitter {
     return Number((BigInt(guildId) >> 22n) % BigInt(count)) === id;
   }
 
-  #toGuild(guildId: string, event: string, data: unknown): void {
+  /** The intents of every identified gateway session. */
+  get sessionIntents(): number[] {
+    return [...this.#connections].filter((c) => c.identified).map((c) => c.intents);
+  }
+
+  #toGuild(guildId: string, event: string, data: unknown, requiredIntent = 0): void {
     const targets = [...this.#connections].filter((c) => c.identified && this.#owns(c, guildId));
     if (targets.length === 0) throw new Error(`no gateway session holds guild ${guildId}`);
-    for (const c of targets) this.#dispatch(c, event, data);
+    for (const c of targets) {
+      if ((c.intents & requiredIntent) !== requiredIntent) continue;
+      this.#dispatch(
+        c,
+        event,
+        typeof data === 'function' ? (data as (i: number) => unknown)(c.intents) : data,
+      );
+    }
   }
 
   #dispatch(connection: Connection, event: string, data: unknown): void {

@@ -1,5 +1,6 @@
 export {
   DiscordDouble,
+  INTENTS,
   PERMISSIONS,
   user,
   type DiscordDoubleOptions,
