@@ -20,6 +20,7 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 # Manifests first, so the dependency layer is reused while only sources change.
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
+COPY packages/bench/package.json packages/bench/
 COPY packages/config/package.json packages/config/
 COPY packages/events/package.json packages/events/
 COPY packages/kafka/package.json packages/kafka/
@@ -50,28 +51,35 @@ COPY apps apps
 COPY grafana grafana
 RUN npx tsc -b
 
-# The built workspaces with production dependencies only. The local mode (apps/local) and the
-# test kit (packages/testing) stay behind, and with them testcontainers and the embedded
-# ClickHouse engine (chdb, about 540 MB; only an optional peer of @wikipulse/store, as a cluster
-# always sets CLICKHOUSE_URL); so do sources, tests, benchmarks, source maps and declarations.
-# npm ci installs the workspaces that are present and skips the lockfile's missing ones. Then
-# the dependencies lose what Node never loads from node_modules: TypeScript declarations and
-# sources (Node refuses to strip types there), source maps (no --enable-source-maps), Markdown,
-# native addons built for the Bare runtime (*.bare) and each package's own test folder; licences
-# stay.
+# The runtime workspaces, copied by name, with production dependencies only. The local mode
+# (apps/local), its replay server, the test kit, the benchmarks and the dashboards' code are
+# never copied, and with them testcontainers and the embedded ClickHouse engine (chdb, about
+# 540 MB; only an optional peer of @wikipulse/store, as a cluster always sets CLICKHOUSE_URL).
+# Each workspace keeps its package.json, its build and its JSON schema: no sources, source maps
+# or declarations. npm ci installs the workspaces that are present and skips the lockfile's
+# missing ones. Then the dependencies lose what Node never loads from node_modules: TypeScript
+# declarations and sources (Node refuses to strip types there), source maps (no
+# --enable-source-maps), Markdown, native addons built for the Bare runtime (*.bare) and each
+# package's own test folder; licences stay.
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /src
 COPY --from=build /src/package.json /src/package-lock.json ./
-COPY --from=build /src/packages packages
-COPY --from=build /src/apps apps
+COPY --from=build /src/packages/config packages/config
+COPY --from=build /src/packages/events packages/events
+COPY --from=build /src/packages/kafka packages/kafka
+COPY --from=build /src/packages/lifecycle packages/lifecycle
+COPY --from=build /src/packages/logger packages/logger
+COPY --from=build /src/packages/metrics packages/metrics
+COPY --from=build /src/packages/store packages/store
+COPY --from=build /src/apps/bot apps/bot
+COPY --from=build /src/apps/ingestor apps/ingestor
+COPY --from=build /src/apps/operator apps/operator
+COPY --from=build /src/apps/sink apps/sink
 RUN --mount=type=cache,target=/root/.npm --mount=type=secret,id=npmrc,target=/root/.npmrc \
   --mount=type=secret,id=npm-ca \
-  rm -rf apps/local packages/testing \
-  && find packages apps -mindepth 2 -maxdepth 2 ! -name package.json ! -name dist ! -name schema \
+  find packages apps -mindepth 2 -maxdepth 2 ! -name package.json ! -name dist ! -name schema \
     -exec rm -rf {} + \
-  && rm -rf apps/*/dist/bench apps/*/dist/bench.* apps/*/dist/test \
-  && find packages apps -path '*/dist/*' \
-    \( -name '*.test.*' -o -name '*.map' -o -name '*.d.ts' \) -delete \
+  && find packages apps -path '*/dist/*' \( -name '*.map' -o -name '*.d.ts' \) -delete \
   && npm ci --omit=dev --no-audit --no-fund \
   && find node_modules -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' \
     -o -name '*.md' -o -name '*.markdown' -o -name '*.bare' \) -delete \

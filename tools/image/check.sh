@@ -140,10 +140,10 @@ check_contents() {
   local found
   # shellcheck disable=SC2016 # the image's shell expands them
   found="$("$docker_cli" run --rm --network none --read-only --cap-drop ALL --entrypoint sh "$image" -c '
-    for pkg in chdb @chdb testcontainers @testcontainers typescript vitest @wikipulse/testing @wikipulse/local; do
+    for pkg in chdb @chdb testcontainers @testcontainers typescript vitest @wikipulse/testing @wikipulse/local @wikipulse/bench @wikipulse/replay; do
       [ ! -e "node_modules/$pkg" ] || echo "a development package: $pkg"
     done
-    for dir in apps/local packages/testing; do [ ! -e "$dir" ] || echo "$dir"; done
+    for dir in apps/local packages/testing packages/bench packages/replay; do [ ! -e "$dir" ] || echo "$dir"; done
     for tool in npm npx yarn corepack; do ! command -v "$tool" >/dev/null || echo "$tool"; done
     find /app -writable -print -quit | sed "s/^/writable by the app user: /"
     find apps packages -name node_modules -prune -o \( -name "*.ts" -o -name "*.map" -o -name "*.test.*" -o -name src \) -print -quit |

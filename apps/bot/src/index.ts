@@ -10,6 +10,7 @@ export {
 } from './console-http.js';
 export { CommandService, type CommandInput, type Handled } from './core/service.js';
 export { startGateway, type GatewayOptions } from './discord/gateway.js';
+export { createProcessor } from './discord/processor.js';
 export {
   commandInput,
   decodeRequest,

@@ -4,3 +4,6 @@ export { Ingestor, type IngestorParts, type IngestorSettings } from './ingestor.
 export { FileCheckpointStore, type CheckpointStore } from './checkpoint.js';
 export { registerMetrics, type IngestorMetrics } from './metrics.js';
 export { KafkaOutput, type Output } from './output.js';
+export { judge, VerdictWriter, type JudgeRules, type Outcome } from './classify/index.js';
+export { createFilter, type FilterOptions } from './filters.js';
+export { HEADER } from './message.js';

@@ -7,9 +7,15 @@ import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { RecentChange } from '@wikipulse/events';
 import { openClickHouse, toChangeRow, type ClickHouseTarget } from '@wikipulse/store';
-import { repoRoot, storedDistinctIds, takeFreshEvents, waitForCommit } from '@wikipulse/testing';
+import {
+  expectedDailyCounts,
+  repoRoot,
+  storedDailyCounts,
+  storedDistinctIds,
+  takeFreshEvents,
+  waitForCommit,
+} from '@wikipulse/testing';
 import { kafkaBrokers, testBus, uniqueName } from '@wikipulse/testing/vitest';
-import { expectedDailyCounts, storedDailyCounts } from './verify.js';
 
 const EVENTS = 100_000;
 const KILLS = 6;

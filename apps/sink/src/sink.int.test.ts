@@ -4,7 +4,13 @@ import { Registry } from '@wikipulse/metrics';
 import { migrate, toChangeRow } from '@wikipulse/store';
 import type { RecentChange } from '@wikipulse/events';
 import type { IncomingMessage, OutgoingMessage } from '@wikipulse/kafka';
-import { storedDistinctIds, takeFreshEvents, waitForCommit } from '@wikipulse/testing';
+import {
+  expectedDailyCounts,
+  storedDailyCounts,
+  storedDistinctIds,
+  takeFreshEvents,
+  waitForCommit,
+} from '@wikipulse/testing';
 import {
   openTestClickHouse,
   testBus,
@@ -13,7 +19,6 @@ import {
 } from '@wikipulse/testing/vitest';
 import { createSinkMetrics } from './metrics.js';
 import { Sink } from './sink.js';
-import { expectedDailyCounts, storedDailyCounts } from './verify.js';
 
 const bus = testBus();
 let ch: TestClickHouse;

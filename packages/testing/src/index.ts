@@ -39,3 +39,4 @@ export {
   type StoredCount,
 } from './bench.js';
 export * from '@wikipulse/replay';
+export { expectedDailyCounts, storedDailyCounts, type DayCount } from './verify.js';

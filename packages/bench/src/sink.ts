@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { RecentChange } from '@wikipulse/events';
 import { KafkaBus } from '@wikipulse/kafka';
 import { sleep } from '@wikipulse/lifecycle';
+import { decodeMessage, loadEnv } from '@wikipulse/sink';
 import { migrate, openClickHouse, toChangeRow } from '@wikipulse/store';
 import {
   benchKafka,
@@ -32,8 +33,6 @@ import {
   takeFreshEvents,
   waitForCommit,
 } from '@wikipulse/testing';
-import { decodeMessage } from '../decode.js';
-import { loadEnv } from '../env.js';
 
 const { values: args } = parseArgs({
   options: {

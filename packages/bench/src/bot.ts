@@ -3,6 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REST } from 'discord.js';
+import {
+  COMMANDS,
+  CommandService,
+  createProcessor,
+  DiscordResponder,
+  type CommandRequest,
+} from '@wikipulse/bot';
 import { parseEvent } from '@wikipulse/events';
 import { createLogger } from '@wikipulse/logger';
 import {
@@ -21,11 +28,6 @@ import {
   storedMismatch,
 } from '@wikipulse/testing';
 import { DiscordDouble } from '@wikipulse/testing/discord';
-import { COMMANDS } from './commands/index.js';
-import { CommandService } from './core/service.js';
-import { createProcessor } from './discord/processor.js';
-import type { CommandRequest } from './discord/request.js';
-import { DiscordResponder } from './discord/responder.js';
 
 /**
  * `npm run bench:bot`: server-side command latency of one worker, from "command received"

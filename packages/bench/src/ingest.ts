@@ -18,6 +18,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { kafkaConnection } from '@wikipulse/config';
+import { createFilter, HEADER, judge, loadEnv, VerdictWriter } from '@wikipulse/ingestor';
 import { KafkaBus, readTail } from '@wikipulse/kafka';
 import {
   benchKafka,
@@ -30,10 +31,6 @@ import {
   storedMismatch,
   type EventStreamsServer,
 } from '@wikipulse/testing';
-import { judge, VerdictWriter } from '../classify/index.js';
-import { loadEnv } from '../env.js';
-import { createFilter } from '../filters.js';
-import { HEADER } from '../message.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
 const warmup = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
