@@ -5,6 +5,7 @@ import * as recent from './recent.js';
 import * as setlang from './setlang.js';
 import * as stats from './stats.js';
 import * as top from './top.js';
+import * as trending from './trending.js';
 import * as unwatch from './unwatch.js';
 import * as watch from './watch.js';
 
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   recent,
   stats,
   top,
+  trending,
   setlang,
   watch,
   unwatch,

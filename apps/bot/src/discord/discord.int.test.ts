@@ -254,6 +254,29 @@ describe('the bot through discord.js against the Discord double', () => {
     ).toContain('Stopped watching');
   });
 
+  it('shows a page that suddenly draws edits in !trending and its slash twin', async () => {
+    const store = { client: ch.client, database: ch.database };
+    const burst = eventsFor('de', 6, Date.now() - 5 * 60_000, 20_000).map((event, i) => ({
+      ...event,
+      type: 'edit',
+      title: 'Orkan Zeynep',
+      user: `editor${i % 3}`,
+    }));
+    await insertEvents(store, burst);
+    const reply = text(await say(user('trendy'), '!trending de'));
+    expect(reply).toContain('Trending in the last 15 minutes · de');
+    expect(reply).toContain('Orkan Zeynep');
+    expect(reply).toContain('6 edits by 3 editors');
+    const { token } = discord.sendInteraction({
+      guild,
+      user: user('trendy2'),
+      command: 'trending',
+      options: [{ name: 'lang', type: 3, value: 'fr' }],
+    });
+    const edit = await discord.waitFor((r) => r.kind === 'original_edit' && r.target === token);
+    expect(text(edit)).toContain('Nothing is trending in `fr`');
+  });
+
   it('asks for the Message Content intent only while prefix commands are on', () => {
     const [intents] = discord.sessionIntents;
     expect(intents! & INTENTS.messageContent).toBe(INTENTS.messageContent);
@@ -270,6 +293,7 @@ describe('the bot through discord.js against the Discord double', () => {
       'setlang',
       'stats',
       'top',
+      'trending',
       'unwatch',
       'watch',
     ]);

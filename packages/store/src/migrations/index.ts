@@ -2,6 +2,7 @@ import { changes } from './001-changes.js';
 import { languagePreferences } from './002-language-preferences.js';
 import { watches } from './003-watches.js';
 import { attributionByWiki } from './004-attribution-by-wiki.js';
+import { pageMinutes } from './005-page-minutes.js';
 import type { Migration } from './types.js';
 
 export type { Migration, SchemaOptions } from './types.js';
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   languagePreferences,
   watches,
   attributionByWiki,
+  pageMinutes,
 ];

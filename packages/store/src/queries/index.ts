@@ -9,6 +9,14 @@ export {
 export { dailyStats, type DailyStats, type DailyStatsQuery } from './stats.js';
 export { TOP_MAX_LIMIT, topPages, type TopPageRow, type TopPagesQuery } from './top.js';
 export {
+  TRENDING_MAX_LIMIT,
+  TRENDING_MIN_EDITORS,
+  TRENDING_MIN_EDITS,
+  trendingPages,
+  type TrendingQuery,
+  type TrendingRow,
+} from './trending.js';
+export {
   languagePreferences,
   setLanguagePreference,
   type LanguagePreferences,

@@ -1,0 +1,138 @@
+import { chTime, db, select, type Store } from './context.js';
+
+export interface TrendingQuery {
+  language: string;
+  wiki?: string;
+  /** The end of the recent window. */
+  now: Date;
+  /** The recent window, minutes (15 by default). */
+  windowMinutes?: number;
+  /** How far back the baseline reaches before the window, minutes (6 hours by default). */
+  baselineMinutes?: number;
+  limit: number;
+}
+
+export interface TrendingRow {
+  wiki: string;
+  title: string;
+  /** Edits and page creations in the recent window. */
+  edits: number;
+  /** Distinct editors in the recent window. */
+  editors: number;
+  /** Edits in the baseline before the window. */
+  baselineEdits: number;
+  /**
+   * How many times its usual rate the page is edited now, divided by how many times its usual
+   * rate the rest of its language is edited now (when that is above 1): a page that only
+   * follows a busy hour of its language does not trend.
+   */
+  surge: number;
+}
+
+export const TRENDING_MAX_LIMIT = 25;
+/** A page trends with at least this many edits in the window... */
+export const TRENDING_MIN_EDITS = 3;
+/** ...by at least this many people, so one editor's run of saves is not a trend. */
+export const TRENDING_MIN_EDITORS = 2;
+
+/**
+ * The pages of a language with an unusual burst of edits: the last `windowMinutes` against the
+ * page's own rate over the `baselineMinutes` before, and against the language's rate. Reads
+ * the per-minute rollup (`page_minutes`): first the few pages edited in the window, then the
+ * baseline of those pages only, so the cost follows the window, not the table.
+ */
+export async function trendingPages(store: Store, query: TrendingQuery): Promise<TrendingRow[]> {
+  const windowMinutes = query.windowMinutes ?? 15;
+  const baselineMinutes = query.baselineMinutes ?? 360;
+  if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > TRENDING_MAX_LIMIT) {
+    throw new RangeError(`limit must be 1..${TRENDING_MAX_LIMIT}`);
+  }
+  if (!(windowMinutes >= 1 && baselineMinutes > windowMinutes && baselineMinutes <= 2880)) {
+    throw new RangeError('the baseline must be longer than the window, and at most 48 hours');
+  }
+  const to = Math.floor(query.now.getTime() / 60_000) * 60_000 + 60_000;
+  const recentFrom = to - windowMinutes * 60_000;
+  const baselineFrom = recentFrom - (baselineMinutes - windowMinutes) * 60_000;
+  const params = {
+    language: query.language,
+    wiki: query.wiki ?? '',
+    to: chTime(new Date(to)),
+    recentFrom: chTime(new Date(recentFrom)),
+    baselineFrom: chTime(new Date(baselineFrom)),
+    minEdits: TRENDING_MIN_EDITS,
+    minEditors: TRENDING_MIN_EDITORS,
+  };
+  const d = db(store);
+  const scope = `language = {language:String} AND ({wiki:String} = '' OR wiki = {wiki:String})`;
+  const pages = await select<{
+    wiki: string;
+    title: string;
+    edits: number;
+    editors: number;
+    baseline: number;
+  }>(
+    store,
+    `WITH recent AS (
+         SELECT wiki, title, uniqExactMerge(edits) AS edits, uniqExactMerge(editors) AS editors
+         FROM ${d}.page_minutes
+         WHERE ${scope}
+           AND minute >= {recentFrom:DateTime64(3)} AND minute < {to:DateTime64(3)}
+         GROUP BY wiki, title
+         HAVING edits >= {minEdits:UInt32} AND editors >= {minEditors:UInt32}
+       )
+       SELECT recent.wiki AS wiki, recent.title AS title, recent.edits AS edits,
+              recent.editors AS editors, baseline.edits AS baseline
+       FROM recent
+       LEFT JOIN (
+         SELECT wiki, title, uniqExactMerge(edits) AS edits
+         FROM ${d}.page_minutes
+         WHERE ${scope}
+           AND minute >= {baselineFrom:DateTime64(3)} AND minute < {recentFrom:DateTime64(3)}
+           AND (wiki, title) IN (SELECT wiki, title FROM recent)
+         GROUP BY wiki, title
+       ) AS baseline ON baseline.wiki = recent.wiki AND baseline.title = recent.title
+       SETTINGS join_use_nulls = 0`,
+    params,
+  );
+  // The language's own pace, from the raw table's key range: only a ratio, so copies of an
+  // event not yet merged away do not matter.
+  const languageRates = await select<{ recent: number; before: number }>(
+    store,
+    `SELECT countIf(event_time >= {recentFrom:DateTime64(3)}) AS recent,
+              countIf(event_time < {recentFrom:DateTime64(3)}) AS before
+       FROM ${d}.changes
+       WHERE ${scope} AND type IN ('edit', 'new')
+         AND event_time >= {baselineFrom:DateTime64(3)} AND event_time < {to:DateTime64(3)}`,
+    params,
+  );
+  const baselineOnly = baselineMinutes - windowMinutes;
+  const rate = (count: number, minutes: number) => count / minutes;
+  const language = languageRates[0] ?? { recent: 0, before: 0 };
+  const languageRecent = language.recent;
+  const languageBefore = language.before;
+  return pages
+    .map((page) => {
+      const edits = page.edits;
+      const baselineEdits = page.baseline;
+      // One edit added to the baseline: a page never edited before is a burst, not a division
+      // by zero.
+      const usual = rate(baselineEdits + 1, baselineOnly);
+      // The rest of the language, without the page itself: a busy hour lifts every page, and a
+      // burst alone in a quiet language still shows.
+      const othersNow = rate(Math.max(0, languageRecent - edits), windowMinutes);
+      const othersUsual = rate(Math.max(1, languageBefore - baselineEdits), baselineOnly);
+      const languageSurge = Math.max(1, othersNow / othersUsual);
+      const surge = rate(edits, windowMinutes) / usual / languageSurge;
+      return {
+        wiki: page.wiki,
+        title: page.title,
+        edits,
+        editors: page.editors,
+        baselineEdits,
+        surge,
+      };
+    })
+    .filter((page) => page.surge > 1)
+    .sort((a, b) => b.surge - a.surge || b.edits - a.edits || a.title.localeCompare(b.title))
+    .slice(0, query.limit);
+}
