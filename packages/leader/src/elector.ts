@@ -37,6 +37,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/** A failed request in one line: a timeout or refusal needs no stack. */
+function problem(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Read through a call: an await may have changed it since the last check. */
 function aborted(signal: AbortSignal): boolean {
   return signal.aborted;
@@ -121,7 +126,10 @@ export class LeaseElector {
           // Lost the race, or stopped meanwhile (a lease just won then expires unused).
         }
       } catch (error) {
-        log.warn({ err: error, lease: this.#options.store.describe }, 'reading the lease failed');
+        log.warn(
+          { problem: problem(error), lease: this.#options.store.describe },
+          'reading the lease failed',
+        );
       }
       await sleep(jittered(retryInMs), signal);
     }
@@ -148,7 +156,10 @@ export class LeaseElector {
       );
       if (written) log.info({ lease: store.describe, holder: this.identity }, 'lease released');
     } catch (error) {
-      log.warn({ err: error, lease: store.describe }, 'releasing the lease failed; it expires');
+      log.warn(
+        { problem: problem(error), lease: store.describe },
+        'releasing the lease failed; it expires',
+      );
     }
   }
 
@@ -231,7 +242,9 @@ export class LeaseElector {
         log.warn({ lease: store.describe }, 'renewing the lease conflicted; retrying');
       }
     } catch (error) {
-      log.warn({ err: error, lease: store.describe }, 'renewing the lease failed; retrying');
+      if (this.#stillLeading()) {
+        log.warn({ problem: problem(error), lease: store.describe }, 'renewing the lease failed');
+      }
     }
     if (this.#leading && !this.#stop.signal.aborted) {
       this.#scheduleRenew(Math.max(0, startedAt + timing.renewPeriodMs - this.#clock()));
