@@ -1,0 +1,226 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { IncomingMessage } from '@wikipulse/kafka';
+import {
+  readRecording,
+  recordingsDir,
+  repoRoot,
+  startEventStreamsServer,
+  type EventStreamsServer,
+} from '@wikipulse/testing';
+import {
+  adminKubeConfig,
+  applyYaml,
+  createTestNamespace,
+  serviceAccountKubeConfig,
+} from '@wikipulse/testing/k8s';
+import { kafkaBrokers, testBus, uniqueName } from '@wikipulse/testing/vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const LEASE = 'enwiki-ingestor';
+const main = join(repoRoot, 'apps', 'ingestor', 'dist', 'main.js');
+const lines = ['enwiki-2023-07-29-100.jsonl', 'multiwiki-2026-09-17-24.jsonl'].flatMap((f) =>
+  readRecording(join(recordingsDir, f)),
+);
+const children = new Set<ChildProcess>();
+let admin: KubeConfig;
+let namespace: string;
+let dir: string;
+let kubeconfigFile: string;
+let server: EventStreamsServer | undefined;
+
+interface Child {
+  name: string;
+  process: ChildProcess;
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+/** The built ingestor as a pod runs it, with the variables the operator gives its pods. */
+function startIngestor(name: string, env: Record<string, string>): Child {
+  const child = spawn(process.execPath, [main], {
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      METRICS_PORT: '0',
+      METRICS_HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      CHECKPOINT_INTERVAL_MS: '200',
+      LEASE_NAME: LEASE,
+      POD_NAME: name,
+      POD_NAMESPACE: namespace,
+      KUBECONFIG: kubeconfigFile,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.add(child);
+  const stderr: string[] = [];
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
+  return { name, process: child, stderr, exited };
+}
+
+const logOf = (child: Child) => child.stderr.join('');
+
+async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function ops(child: Child, path: string): Promise<Response> {
+  const port = /"metricsPort":(\d+)/.exec(logOf(child))![1];
+  return fetch(`http://127.0.0.1:${port}${path}`);
+}
+
+async function leaderGauge(child: Child): Promise<number> {
+  const metrics = await (await ops(child, '/metrics')).text();
+  return Number(/^wikipulse_ingestor_leader\{app="ingestor"\} (\d+)$/m.exec(metrics)?.[1]);
+}
+
+/** Reads a topic from the beginning until `done` holds and then a quiet second passes. */
+async function collect(
+  topic: string,
+  done: (messages: IncomingMessage[]) => boolean,
+): Promise<IncomingMessage[]> {
+  const bus = testBus();
+  const consumer = await bus.consumer({ groupId: uniqueName('check'), topics: [topic] });
+  const messages: IncomingMessage[] = [];
+  try {
+    await consumer.run(async (batch) => {
+      messages.push(...batch.messages);
+    });
+    await until(`${topic} to fill`, () => done(messages), 120_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  } finally {
+    await consumer.close();
+  }
+  return messages;
+}
+
+beforeAll(async () => {
+  execFileSync('npx', ['tsc', '-b', 'apps/ingestor'], { cwd: repoRoot, stdio: 'inherit' });
+  admin = adminKubeConfig();
+  namespace = await createTestNamespace(admin, 'ingestor-leader');
+  // The ingestors run as their service account, with exactly the RBAC the documentation gives.
+  const doc = await readFile(join(repoRoot, 'docs/leader-election.md'), 'utf8');
+  const rbac = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
+  await applyYaml(
+    admin,
+    rbac
+      .replaceAll('namespace: wikipulse', `namespace: ${namespace}`)
+      .replace('resourceNames: [wikipulse-ingestor]', `resourceNames: [${LEASE}]`),
+  );
+  const asIngestor = await serviceAccountKubeConfig(admin, namespace, 'wikipulse-ingestor');
+  dir = await mkdtemp(join(tmpdir(), 'wikipulse-ingestor-leader-'));
+  kubeconfigFile = join(dir, 'kubeconfig');
+  await writeFile(kubeconfigFile, asIngestor.exportConfig());
+});
+
+afterEach(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+  await server?.stop();
+  server = undefined;
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('two ingestors on one lease', () => {
+  it('only the leader ingests; after kill -9 the standby takes over within 15 s, every event exactly once', async () => {
+    const total = 3000;
+    server = await startEventStreamsServer({
+      lines,
+      limit: total,
+      rate: 150,
+      duplicateEvery: 41,
+      record: true,
+    });
+    const topic = uniqueName('leader_events');
+    const env = {
+      STREAM_URL: server.url,
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      TOPIC: topic,
+      DEAD_LETTER_TOPIC: `${topic}.dead`,
+      CHECKPOINT_TOPIC: `${topic}.positions`,
+      TOPIC_PARTITIONS: '3',
+    };
+    // Both start together; the lease decides.
+    const pods = [startIngestor('ingestor-a', env), startIngestor('ingestor-b', env)];
+    await until('a leader', () => pods.some((p) => logOf(p).includes('"msg":"became leader"')));
+    await server.waitForEvents(900);
+
+    const [leader, standby] = logOf(pods[0]!).includes('"msg":"became leader"')
+      ? [pods[0]!, pods[1]!]
+      : [pods[1]!, pods[0]!];
+    expect(logOf(standby)).not.toMatch(/became leader|ingestor starting/);
+    expect(logOf(standby)).toContain(`"holder":"${leader.name}","msg":"lease holder"`);
+    // One reader of the stream, and the standby is Ready without one.
+    expect(server.counters.connections).toBe(1);
+    const standbyReady = await ops(standby, '/readyz');
+    expect(standbyReady.status).toBe(200);
+    expect(await standbyReady.json()).toEqual({
+      ready: true,
+      checks: { stream: true, output: true, lease: true },
+      leader: false,
+    });
+    expect(await (await ops(leader, '/readyz')).json()).toEqual({
+      ready: true,
+      checks: { stream: true, output: true, lease: true },
+      leader: true,
+    });
+    expect(await leaderGauge(leader)).toBe(1);
+    expect(await leaderGauge(standby)).toBe(0);
+
+    const killedAt = performance.now();
+    const requestsBefore = server.requests.length;
+    leader.process.kill('SIGKILL');
+    expect(await leader.exited).toBe(null);
+    await until('the standby to take over', () => logOf(standby).includes('became leader'), 30_000);
+    const leadAfter = performance.now() - killedAt;
+    await until('the stream to resume', () => server!.requests.length > requestsBefore, 30_000);
+    const resumedAfter = performance.now() - killedAt;
+    console.log(
+      `[ingestor] kill -9 of the leader: standby leads after ${(leadAfter / 1000).toFixed(2)} s, ` +
+        `reads the stream again after ${(resumedAfter / 1000).toFixed(2)} s`,
+    );
+    expect(resumedAfter).toBeLessThan(15_000);
+    // It resumed from the dead leader's checkpoint, with its window rebuilt from the topic.
+    expect(server.requests.at(-1)!.lastEventId).toBeDefined();
+    expect(logOf(standby)).toMatch(/restored position and deduplication window/);
+    expect(logOf(standby)).not.toMatch(/"resumeFrom":null/);
+
+    const expected = new Set<string>();
+    for (let i = 0; i < total; i += 1) {
+      const entry = server.log.entryAt(i)!;
+      if (entry.kind === 'event') expected.add(entry.metaId!);
+    }
+    const events = await collect(topic, (m) => m.length >= expected.size);
+    const ids = events.map((m) => m.headers['meta-id']!);
+    expect(ids.length).toBe(expected.size);
+    expect(new Set(ids)).toEqual(expected);
+    expect(await leaderGauge(standby)).toBe(1);
+
+    // A clean stop releases the lease at once for the next replica.
+    standby.process.kill('SIGTERM');
+    expect(await standby.exited).toBe(0);
+    expect(logOf(standby)).toMatch(/"msg":"lease released"/);
+    const lease = await admin
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ namespace, name: LEASE });
+    expect(lease.spec?.holderIdentity).toBeUndefined();
+    expect(lease.spec?.leaseTransitions).toBe(1);
+  });
+});
