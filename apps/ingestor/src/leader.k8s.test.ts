@@ -13,6 +13,7 @@ import {
 } from '@wikipulse/testing';
 import {
   adminKubeConfig,
+  ApiServerLink,
   applyYaml,
   createTestNamespace,
   serviceAccountKubeConfig,
@@ -27,6 +28,7 @@ const lines = ['enwiki-2023-07-29-100.jsonl', 'multiwiki-2026-09-17-24.jsonl'].f
 );
 const children = new Set<ChildProcess>();
 let admin: KubeConfig;
+let asIngestor: KubeConfig;
 let namespace: string;
 let dir: string;
 let kubeconfigFile: string;
@@ -121,7 +123,7 @@ beforeAll(async () => {
       .replaceAll('namespace: wikipulse', `namespace: ${namespace}`)
       .replace('resourceNames: [wikipulse-ingestor]', `resourceNames: [${LEASE}]`),
   );
-  const asIngestor = await serviceAccountKubeConfig(admin, namespace, 'wikipulse-ingestor');
+  asIngestor = await serviceAccountKubeConfig(admin, namespace, 'wikipulse-ingestor');
   dir = await mkdtemp(join(tmpdir(), 'wikipulse-ingestor-leader-'));
   kubeconfigFile = join(dir, 'kubeconfig');
   await writeFile(kubeconfigFile, asIngestor.exportConfig());
@@ -138,25 +140,43 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The local EventStreams server and the variables of a pipeline with a topic of its own. */
+async function pipeline(total: number) {
+  server = await startEventStreamsServer({
+    lines,
+    limit: total,
+    rate: 150,
+    duplicateEvery: 41,
+    record: true,
+  });
+  const topic = uniqueName('leader_events');
+  const env = {
+    STREAM_URL: server.url,
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    TOPIC: topic,
+    DEAD_LETTER_TOPIC: `${topic}.dead`,
+    CHECKPOINT_TOPIC: `${topic}.positions`,
+    TOPIC_PARTITIONS: '3',
+  };
+  const expected = new Set<string>();
+  for (let i = 0; i < total; i += 1) {
+    const entry = server.log.entryAt(i)!;
+    if (entry.kind === 'event') expected.add(entry.metaId!);
+  }
+  return { server, topic, env, expected };
+}
+
+/** Every served event is in the topic exactly once: none lost, none doubled. */
+async function expectExactlyOnce(topic: string, expected: Set<string>): Promise<void> {
+  const events = await collect(topic, (m) => m.length >= expected.size);
+  const ids = events.map((m) => m.headers['meta-id']!);
+  expect(ids.length).toBe(expected.size);
+  expect(new Set(ids)).toEqual(expected);
+}
+
 describe('two ingestors on one lease', () => {
   it('only the leader ingests; after kill -9 the standby takes over within 15 s, every event exactly once', async () => {
-    const total = 3000;
-    server = await startEventStreamsServer({
-      lines,
-      limit: total,
-      rate: 150,
-      duplicateEvery: 41,
-      record: true,
-    });
-    const topic = uniqueName('leader_events');
-    const env = {
-      STREAM_URL: server.url,
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      TOPIC: topic,
-      DEAD_LETTER_TOPIC: `${topic}.dead`,
-      CHECKPOINT_TOPIC: `${topic}.positions`,
-      TOPIC_PARTITIONS: '3',
-    };
+    const { server, topic, env, expected } = await pipeline(3000);
     // Both start together; the lease decides.
     const pods = [startIngestor('ingestor-a', env), startIngestor('ingestor-b', env)];
     await until('a leader', () => pods.some((p) => logOf(p).includes('"msg":"became leader"')));
@@ -190,7 +210,7 @@ describe('two ingestors on one lease', () => {
     expect(await leader.exited).toBe(null);
     await until('the standby to take over', () => logOf(standby).includes('became leader'), 30_000);
     const leadAfter = performance.now() - killedAt;
-    await until('the stream to resume', () => server!.requests.length > requestsBefore, 30_000);
+    await until('the stream to resume', () => server.requests.length > requestsBefore, 30_000);
     const resumedAfter = performance.now() - killedAt;
     console.log(
       `[ingestor] kill -9 of the leader: standby leads after ${(leadAfter / 1000).toFixed(2)} s, ` +
@@ -202,15 +222,7 @@ describe('two ingestors on one lease', () => {
     expect(logOf(standby)).toMatch(/restored position and deduplication window/);
     expect(logOf(standby)).not.toMatch(/"resumeFrom":null/);
 
-    const expected = new Set<string>();
-    for (let i = 0; i < total; i += 1) {
-      const entry = server.log.entryAt(i)!;
-      if (entry.kind === 'event') expected.add(entry.metaId!);
-    }
-    const events = await collect(topic, (m) => m.length >= expected.size);
-    const ids = events.map((m) => m.headers['meta-id']!);
-    expect(ids.length).toBe(expected.size);
-    expect(new Set(ids)).toEqual(expected);
+    await expectExactlyOnce(topic, expected);
     expect(await leaderGauge(standby)).toBe(1);
 
     // A clean stop releases the lease at once for the next replica.
@@ -222,5 +234,41 @@ describe('two ingestors on one lease', () => {
       .readNamespacedLease({ namespace, name: LEASE });
     expect(lease.spec?.holderIdentity).toBeUndefined();
     expect(lease.spec?.leaseTransitions).toBe(1);
+  });
+
+  it('a leader cut off from the API server exits before the standby takes over, every event exactly once', async () => {
+    const { server, topic, env, expected } = await pipeline(2500);
+    const link = await ApiServerLink.start(asIngestor);
+    try {
+      const linkedConfig = join(dir, 'kubeconfig-linked');
+      await writeFile(linkedConfig, link.kubeConfig(asIngestor).exportConfig());
+      const leader = startIngestor('ingestor-c', { ...env, KUBECONFIG: linkedConfig });
+      await until('a leader', () => logOf(leader).includes('"msg":"became leader"'));
+      const standby = startIngestor('ingestor-d', env);
+      await until('the standby', () => logOf(standby).includes('"msg":"lease holder"'));
+      await server.waitForEvents(600);
+
+      const cutAt = performance.now();
+      link.cut();
+      let standbyLeadsAt: number | undefined;
+      const watch = until('the standby to lead', () => {
+        if (standbyLeadsAt === undefined && logOf(standby).includes('became leader')) {
+          standbyLeadsAt = performance.now() - cutAt;
+        }
+        return standbyLeadsAt !== undefined;
+      });
+      expect(await leader.exited).toBe(1);
+      const exitedAt = performance.now() - cutAt;
+      await watch;
+      console.log(
+        `[ingestor] API server cut off: the leader exited after ${(exitedAt / 1000).toFixed(2)} s, ` +
+          `the standby led after ${(standbyLeadsAt! / 1000).toFixed(2)} s`,
+      );
+      expect(logOf(leader)).toMatch(/"msg":"lost the lease; exiting at once"/);
+      expect(exitedAt).toBeLessThan(standbyLeadsAt!);
+      await expectExactlyOnce(topic, expected);
+    } finally {
+      await link.close();
+    }
   });
 });

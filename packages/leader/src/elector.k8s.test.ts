@@ -1,14 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { createLogger } from '@wikipulse/logger';
 import { repoRoot } from '@wikipulse/testing';
 import {
   adminKubeConfig,
+  ApiServerLink,
   applyYaml,
   createTestNamespace,
   serviceAccountKubeConfig,
@@ -25,81 +25,7 @@ let asIngestor: KubeConfig;
 let namespace: string;
 let dir: string;
 const electors: LeaseElector[] = [];
-const links: Link[] = [];
-
-/**
- * A TCP path to the API server that the test can cut: afterwards every connection, open or new,
- * stays open and silent, as behind a network partition.
- */
-class Link {
-  readonly #server: Server;
-  readonly #pairs = new Set<{ client: Socket; upstream: Socket | undefined }>();
-  #cut = false;
-
-  private constructor(server: Server) {
-    this.#server = server;
-  }
-
-  static async start(target: URL): Promise<Link> {
-    const server = createServer();
-    const link = new Link(server);
-    server.on('connection', (client) => link.#accept(client, target));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return link;
-  }
-
-  get url(): string {
-    const address = this.#server.address();
-    return `https://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  }
-
-  #accept(client: Socket, target: URL): void {
-    client.on('error', () => client.destroy());
-    if (this.#cut) {
-      this.#pairs.add({ client, upstream: undefined });
-      return;
-    }
-    const upstream = connect(Number(target.port), target.hostname);
-    this.#pairs.add({ client, upstream });
-    upstream.on('error', () => upstream.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
-    upstream.on('close', () => {
-      if (!this.#cut) client.destroy();
-    });
-    client.on('close', () => upstream.destroy());
-  }
-
-  cut(): void {
-    this.#cut = true;
-    for (const { client, upstream } of this.#pairs) {
-      client.unpipe();
-      upstream?.unpipe();
-      upstream?.destroy();
-    }
-  }
-
-  async close(): Promise<void> {
-    for (const { client, upstream } of this.#pairs) {
-      client.destroy();
-      upstream?.destroy();
-    }
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-  }
-}
-
-/** The same identity and credentials, through another address. */
-function via(kubeConfig: KubeConfig, server: string): KubeConfig {
-  const cluster = kubeConfig.getCurrentCluster()!;
-  const copy = new KubeConfig();
-  copy.loadFromOptions({
-    clusters: [{ ...cluster, server }],
-    users: kubeConfig.users,
-    contexts: kubeConfig.contexts,
-    currentContext: kubeConfig.currentContext,
-  });
-  return copy;
-}
+const links: ApiServerLink[] = [];
 
 function elector(
   name: string,
@@ -254,12 +180,12 @@ if (await elector.acquire()) process.stdout.write('leading\\n');
   });
 
   it('a holder cut off from the API server fences itself before the lease can be taken', async () => {
-    const link = await Link.start(new URL(asIngestor.getCurrentCluster()!.server));
+    const link = await ApiServerLink.start(asIngestor);
     links.push(link);
     const start = performance.now();
     let lostAt: number | undefined;
     let lostReason = '';
-    const holder = elector('fence', 'a', via(asIngestor, link.url), (reason) => {
+    const holder = elector('fence', 'a', link.kubeConfig(asIngestor), (reason) => {
       lostAt = performance.now() - start;
       lostReason = reason;
     });
