@@ -1,9 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { IncomingMessage } from '@wikipulse/kafka';
 import {
   readRecording,
   recordingsDir,
@@ -14,15 +13,19 @@ import {
 import {
   adminKubeConfig,
   ApiServerLink,
-  applyYaml,
   createTestNamespace,
-  serviceAccountKubeConfig,
+  leaseHolderKubeConfig,
 } from '@wikipulse/testing/k8s';
 import { kafkaBrokers, testBus, uniqueName } from '@wikipulse/testing/vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  collect,
+  startIngestor as start,
+  until,
+  type IngestorProcess,
+} from './testing/processes.js';
 
 const LEASE = 'enwiki-ingestor';
-const main = join(repoRoot, 'apps', 'ingestor', 'dist', 'main.js');
 const lines = ['enwiki-2023-07-29-100.jsonl', 'multiwiki-2026-09-17-24.jsonl'].flatMap((f) =>
   readRecording(join(recordingsDir, f)),
 );
@@ -34,51 +37,26 @@ let dir: string;
 let kubeconfigFile: string;
 let server: EventStreamsServer | undefined;
 
-interface Child {
+interface Child extends IngestorProcess {
   name: string;
-  process: ChildProcess;
-  stderr: string[];
-  exited: Promise<number | null>;
 }
 
 /** The built ingestor as a pod runs it, with the variables the operator gives its pods. */
 function startIngestor(name: string, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [main], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      METRICS_PORT: '0',
-      METRICS_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      CHECKPOINT_INTERVAL_MS: '200',
+  const child = start(
+    {
       LEASE_NAME: LEASE,
       POD_NAME: name,
       POD_NAMESPACE: namespace,
       KUBECONFIG: kubeconfigFile,
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  children.add(child);
-  const stderr: string[] = [];
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
+    children,
   );
-  return { name, process: child, stderr, exited };
+  return { name, ...child };
 }
 
 const logOf = (child: Child) => child.stderr.join('');
-
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function ops(child: Child, path: string): Promise<Response> {
   const port = /"metricsPort":(\d+)/.exec(logOf(child))![1];
@@ -90,40 +68,12 @@ async function leaderGauge(child: Child): Promise<number> {
   return Number(/^wikipulse_ingestor_leader\{app="ingestor"\} (\d+)$/m.exec(metrics)?.[1]);
 }
 
-/** Reads a topic from the beginning until `done` holds and then a quiet second passes. */
-async function collect(
-  topic: string,
-  done: (messages: IncomingMessage[]) => boolean,
-): Promise<IncomingMessage[]> {
-  const bus = testBus();
-  const consumer = await bus.consumer({ groupId: uniqueName('check'), topics: [topic] });
-  const messages: IncomingMessage[] = [];
-  try {
-    await consumer.run(async (batch) => {
-      messages.push(...batch.messages);
-    });
-    await until(`${topic} to fill`, () => done(messages), 120_000);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  } finally {
-    await consumer.close();
-  }
-  return messages;
-}
-
 beforeAll(async () => {
   execFileSync('npx', ['tsc', '-b', 'apps/ingestor'], { cwd: repoRoot, stdio: 'inherit' });
   admin = adminKubeConfig();
   namespace = await createTestNamespace(admin, 'ingestor-leader');
-  // The ingestors run as their service account, with exactly the RBAC the documentation gives.
-  const doc = await readFile(join(repoRoot, 'docs/leader-election.md'), 'utf8');
-  const rbac = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
-  await applyYaml(
-    admin,
-    rbac
-      .replaceAll('namespace: wikipulse', `namespace: ${namespace}`)
-      .replace('resourceNames: [wikipulse-ingestor]', `resourceNames: [${LEASE}]`),
-  );
-  asIngestor = await serviceAccountKubeConfig(admin, namespace, 'wikipulse-ingestor');
+  // Exactly the RBAC docs/leader-election.md gives the ingestor's service account.
+  asIngestor = await leaseHolderKubeConfig(admin, namespace, [LEASE]);
   dir = await mkdtemp(join(tmpdir(), 'wikipulse-ingestor-leader-'));
   kubeconfigFile = join(dir, 'kubeconfig');
   await writeFile(kubeconfigFile, asIngestor.exportConfig());
@@ -168,7 +118,7 @@ async function pipeline(total: number) {
 
 /** Every served event is in the topic exactly once: none lost, none doubled. */
 async function expectExactlyOnce(topic: string, expected: Set<string>): Promise<void> {
-  const events = await collect(topic, (m) => m.length >= expected.size);
+  const events = await collect(testBus(), topic, (m) => m.length >= expected.size);
   const ids = events.map((m) => m.headers['meta-id']!);
   expect(ids.length).toBe(expected.size);
   expect(new Set(ids)).toEqual(expected);

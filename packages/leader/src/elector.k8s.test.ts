@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -9,9 +9,8 @@ import { repoRoot } from '@wikipulse/testing';
 import {
   adminKubeConfig,
   ApiServerLink,
-  applyYaml,
   createTestNamespace,
-  serviceAccountKubeConfig,
+  leaseHolderKubeConfig,
 } from '@wikipulse/testing/k8s';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { kubeLeaseElector, leaseTiming, type LeaseElector } from './index.js';
@@ -59,16 +58,8 @@ async function timed<T>(promise: Promise<T>, from: number): Promise<{ value: T; 
 beforeAll(async () => {
   admin = adminKubeConfig();
   namespace = await createTestNamespace(admin, 'leader');
-  // The candidates run as the ingestor's service account with exactly the documented RBAC.
-  const doc = await readFile(join(repoRoot, 'docs/leader-election.md'), 'utf8');
-  const rbac = /```yaml\n([\s\S]*?)```/.exec(doc)![1]!;
-  await applyYaml(
-    admin,
-    rbac
-      .replaceAll('namespace: wikipulse', `namespace: ${namespace}`)
-      .replace('resourceNames: [wikipulse-ingestor]', `resourceNames: [${LEASES.join(', ')}]`),
-  );
-  asIngestor = await serviceAccountKubeConfig(admin, namespace, 'wikipulse-ingestor');
+  // Exactly the RBAC docs/leader-election.md gives the ingestor's service account.
+  asIngestor = await leaseHolderKubeConfig(admin, namespace, LEASES);
   dir = await mkdtemp(join(tmpdir(), 'wikipulse-leader-'));
   execFileSync('npx', ['tsc', '-b', 'packages/leader'], { cwd: repoRoot, stdio: 'inherit' });
 });
