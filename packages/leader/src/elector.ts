@@ -22,9 +22,10 @@ export interface LeaseElectorOptions {
    * holds the lease. Called once; whatever the leader does must stop now.
    */
   onLost: (reason: string) => void;
-  /** A monotonic clock in ms; `performance.now` unless given. */
-  clock?: () => number;
 }
+
+/** The monotonic clock every deadline is measured on (ms); the wall clock may jump. */
+const now = () => performance.now();
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -56,7 +57,6 @@ function aborted(signal: AbortSignal): boolean {
  */
 export class LeaseElector {
   readonly #options: LeaseElectorOptions;
-  readonly #clock: () => number;
   #leading = false;
   readonly #stop = new AbortController();
   #holder: string | undefined;
@@ -68,7 +68,6 @@ export class LeaseElector {
 
   constructor(options: LeaseElectorOptions) {
     this.#options = options;
-    this.#clock = options.clock ?? (() => performance.now());
   }
 
   get identity(): string {
@@ -88,7 +87,7 @@ export class LeaseElector {
   get inContact(): boolean {
     return (
       this.#lastContact !== undefined &&
-      this.#clock() - this.#lastContact < this.#options.timing.leaseDurationMs
+      now() - this.#lastContact < this.#options.timing.leaseDurationMs
     );
   }
 
@@ -102,9 +101,9 @@ export class LeaseElector {
     while (!signal.aborted) {
       let retryInMs = timing.retryPeriodMs;
       try {
-        const sentAt = this.#clock();
+        const sentAt = now();
         const lease = await this.#read();
-        const decision = decide(lease, this.#observed, this.identity, timing, this.#clock());
+        const decision = decide(lease, this.#observed, this.identity, timing, now());
         if (decision.action === 'wait') {
           retryInMs = decision.retryInMs;
         } else {
@@ -165,8 +164,8 @@ export class LeaseElector {
 
   async #read(): Promise<StoredLease | undefined> {
     const lease = await this.#options.store.get();
-    this.#lastContact = this.#clock();
-    this.#observed = observe(this.#observed, lease, this.#clock());
+    this.#lastContact = now();
+    this.#observed = observe(this.#observed, lease, now());
     const holder = lease?.record.holderIdentity || undefined;
     if (holder !== this.#holder) {
       this.#holder = holder;
@@ -182,7 +181,7 @@ export class LeaseElector {
     const { log, store, timing } = this.#options;
     this.#leading = true;
     this.#holder = this.identity;
-    this.#observed = observe(this.#observed, lease, this.#clock());
+    this.#observed = observe(this.#observed, lease, now());
     log.info(
       {
         lease: store.describe,
@@ -200,7 +199,7 @@ export class LeaseElector {
   /** A renewal sent at `sentAt` succeeded: the fence moves to `sentAt` + the renew deadline. */
   #renewed(sentAt: number): void {
     if (this.#fenceTimer) clearTimeout(this.#fenceTimer);
-    const due = sentAt + this.#options.timing.renewDeadlineMs - this.#clock();
+    const due = sentAt + this.#options.timing.renewDeadlineMs - now();
     this.#fenceTimer = setTimeout(
       () => {
         this.#lose(`no renewal succeeded within the renew deadline`);
@@ -219,7 +218,7 @@ export class LeaseElector {
 
   async #renew(): Promise<void> {
     const { store, timing, log } = this.#options;
-    const startedAt = this.#clock();
+    const startedAt = now();
     try {
       const lease = await this.#read();
       if (!this.#leading) return;
@@ -236,7 +235,7 @@ export class LeaseElector {
       // The fence may have fallen while the write was under way.
       if (!this.#stillLeading()) return;
       if (written) {
-        this.#observed = observe(this.#observed, written, this.#clock());
+        this.#observed = observe(this.#observed, written, now());
         this.#renewed(startedAt);
       } else {
         log.warn({ lease: store.describe }, 'renewing the lease conflicted; retrying');
@@ -247,7 +246,7 @@ export class LeaseElector {
       }
     }
     if (this.#leading && !this.#stop.signal.aborted) {
-      this.#scheduleRenew(Math.max(0, startedAt + timing.renewPeriodMs - this.#clock()));
+      this.#scheduleRenew(Math.max(0, startedAt + timing.renewPeriodMs - now()));
     }
   }
 
