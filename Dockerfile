@@ -23,6 +23,7 @@ COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY packages/config/package.json packages/config/
 COPY packages/events/package.json packages/events/
 COPY packages/kafka/package.json packages/kafka/
+COPY packages/leader/package.json packages/leader/
 COPY packages/lifecycle/package.json packages/lifecycle/
 COPY packages/logger/package.json packages/logger/
 COPY packages/metrics/package.json packages/metrics/
