@@ -24,6 +24,7 @@ COPY packages/bench/package.json packages/bench/
 COPY packages/config/package.json packages/config/
 COPY packages/events/package.json packages/events/
 COPY packages/kafka/package.json packages/kafka/
+COPY packages/leader/package.json packages/leader/
 COPY packages/lifecycle/package.json packages/lifecycle/
 COPY packages/logger/package.json packages/logger/
 COPY packages/metrics/package.json packages/metrics/

@@ -38,7 +38,11 @@ export default tseslint.config(
   {
     // @kubernetes/client-node declares its API objects as classes with no behaviour; plain
     // object literals are how its own documentation builds them.
-    files: ['apps/operator/src/**/*.ts', 'packages/testing/src/k8s/**/*.ts'],
+    files: [
+      'apps/operator/src/**/*.ts',
+      'packages/leader/src/**/*.ts',
+      'packages/testing/src/k8s/**/*.ts',
+    ],
     rules: {
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
       '@typescript-eslint/no-misused-spread': 'off',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, kafkaConnection } from '@wikipulse/config';
+import { hostname } from 'node:os';
 import { argvOverrides, loadEnv } from './env.js';
 
 describe('ingestor configuration', () => {
@@ -70,6 +71,70 @@ describe('ingestor configuration', () => {
         'KAFKA_SASL_USERNAME: required with KAFKA_SASL_MECHANISM=scram-sha-512 (unset)',
         expect.stringMatching(/^SINCE: /),
       ]);
+    }
+  });
+
+  it('runs without election unless LEASE_NAME is set, as the pod with its defaults', () => {
+    const plain = loadEnv([], { OUTPUT: 'stdout' });
+    expect(plain.LEASE_NAME).toBeUndefined();
+    expect(plain.POD_NAME).toBe(hostname());
+    expect(plain.LEASE_DURATION_MS).toBe(10_000);
+
+    const dir = mkdtempSync(join(tmpdir(), 'wikipulse-ingestor-env-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\n');
+    try {
+      const elected = loadEnv([], {
+        OUTPUT: 'stdout',
+        LEASE_NAME: 'enwiki-ingestor',
+        POD_NAME: 'enwiki-ingestor-5d9c-x2',
+        POD_NAMESPACE: 'wikipulse',
+        LEASE_DURATION_MS: '15000',
+        KUBECONFIG: kubeconfig,
+      });
+      expect(elected).toMatchObject({
+        LEASE_NAME: 'enwiki-ingestor',
+        POD_NAME: 'enwiki-ingestor-5d9c-x2',
+        POD_NAMESPACE: 'wikipulse',
+        LEASE_DURATION_MS: 15_000,
+        KUBECONFIG: kubeconfig,
+      });
+      // In a pod the API server comes from the service account: no KUBECONFIG needed.
+      expect(
+        loadEnv([], {
+          OUTPUT: 'stdout',
+          LEASE_NAME: 'enwiki-ingestor',
+          POD_NAMESPACE: 'wikipulse',
+          KUBERNETES_SERVICE_HOST: '10.96.0.1',
+        }).KUBECONFIG,
+      ).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+
+  it('reports every election problem at once', () => {
+    try {
+      // Outside a pod: no service account namespace file, no in-cluster API server.
+      loadEnv([], {
+        OUTPUT: 'stdout',
+        LEASE_NAME: 'Enwiki_Ingestor',
+        LEASE_DURATION_MS: '10500',
+      });
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/^LEASE_NAME: a Kubernetes name/m);
+      expect(problems).toMatch(/^LEASE_DURATION_MS: whole seconds/m);
+    }
+    try {
+      loadEnv([], { OUTPUT: 'stdout', LEASE_NAME: 'enwiki-ingestor', LEASE_DURATION_MS: '1000' });
+      expect.unreachable();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/^LEASE_DURATION_MS: /m);
+      expect(problems).toMatch(/^POD_NAMESPACE: required with LEASE_NAME outside a pod/m);
+      expect(problems).toMatch(/^KUBECONFIG: required with LEASE_NAME outside a pod/m);
     }
   });
 

@@ -1,5 +1,27 @@
-import { envVar, kafkaEnv, kafkaEnvRules, parseEnv, z, type Env } from '@wikipulse/config';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { envVar, fileVar, kafkaEnv, kafkaEnvRules, parseEnv, z, type Env } from '@wikipulse/config';
+import { DEFAULT_LEASE_DURATION_MS } from '@wikipulse/leader';
 import { normaliseSince } from './position.js';
+
+/** Where Kubernetes mounts the pod's namespace with its service account token. */
+export const SERVICE_ACCOUNT_NAMESPACE_FILE =
+  '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** The namespace of the pod's service account; undefined outside a pod. */
+function serviceAccountNamespace(): string | undefined {
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE_FILE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A Kubernetes object name (DNS subdomain). */
+const objectName = z
+  .string()
+  .max(253)
+  .regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'a Kubernetes name: lower case, digits, - and .');
 
 /**
  * The ingestor's whole configuration. Every variable is documented in the README with its
@@ -48,6 +70,23 @@ export const envSchema = z
     METRICS_HOST: z.string().default('0.0.0.0'),
     SHUTDOWN_DEADLINE_MS: envVar.positiveInt(20_000),
     LOG_LEVEL: envVar.logLevel(),
+    // Leader election (docs/leader-election.md): set, only the holder of this Lease ingests.
+    LEASE_NAME: envVar.optional(objectName),
+    POD_NAME: z.string().min(1).default(hostname()),
+    POD_NAMESPACE: z.preprocess(
+      (value) => (value === undefined || value === '' ? serviceAccountNamespace() : value),
+      objectName.optional(),
+    ),
+    LEASE_DURATION_MS: z.coerce
+      .number()
+      .int()
+      .min(3000)
+      .max(300_000)
+      .refine((ms) => ms % 1000 === 0, 'whole seconds (a Lease records seconds)')
+      .default(DEFAULT_LEASE_DURATION_MS),
+    // Without it, the pod's own service account (in-cluster configuration).
+    KUBECONFIG: envVar.optional(fileVar.readable()),
+    KUBERNETES_SERVICE_HOST: envVar.optional(z.string()),
   })
   .check(...kafkaEnvRules)
   .superRefine((env, ctx) => {
@@ -63,6 +102,24 @@ export const envSchema = z
         code: 'custom',
         path: ['KAFKA_BROKERS'],
         message: 'required when OUTPUT=kafka',
+      });
+    }
+    if (env.LEASE_NAME !== undefined && env.POD_NAMESPACE === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['POD_NAMESPACE'],
+        message: `required with LEASE_NAME outside a pod (no ${SERVICE_ACCOUNT_NAMESPACE_FILE})`,
+      });
+    }
+    if (
+      env.LEASE_NAME !== undefined &&
+      env.KUBECONFIG === undefined &&
+      env.KUBERNETES_SERVICE_HOST === undefined
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KUBECONFIG'],
+        message: 'required with LEASE_NAME outside a pod (no in-cluster configuration)',
       });
     }
     if (env.SINCE !== '' && normaliseSince(env.SINCE) === undefined) {

@@ -1,9 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Consumer, IncomingMessage } from '@wikipulse/kafka';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { IncomingMessage } from '@wikipulse/kafka';
 import {
   readRecording,
   recordingsDir,
@@ -12,14 +12,16 @@ import {
   type EventStreamsServer,
 } from '@wikipulse/testing';
 import { kafkaBrokers, testBus, uniqueName } from '@wikipulse/testing/vitest';
+import { collect as collectTopic, startIngestor as start, until } from './testing/processes.js';
 
-const main = join(repoRoot, 'apps', 'ingestor', 'dist', 'main.js');
 const lines = ['enwiki-2023-07-29-100.jsonl', 'multiwiki-2026-09-17-24.jsonl'].flatMap((f) =>
   readRecording(join(recordingsDir, f)),
 );
 const bus = testBus();
 const children = new Set<ChildProcess>();
-const consumers: Consumer[] = [];
+const startIngestor = (env: Record<string, string>) => start(env, children);
+const collect = (topic: string, done: (messages: IncomingMessage[]) => boolean) =>
+  collectTopic(bus, topic, done);
 let server: EventStreamsServer | undefined;
 
 beforeAll(() => {
@@ -32,75 +34,6 @@ afterEach(async () => {
   await server?.stop();
   server = undefined;
 });
-afterAll(async () => {
-  await Promise.all(consumers.map((c) => c.close()));
-});
-
-interface Child {
-  process: ChildProcess;
-  stdout: string[];
-  stderr: string[];
-  exited: Promise<number | null>;
-}
-
-function startIngestor(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, [main], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      METRICS_PORT: '0',
-      METRICS_HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      STALL_TIMEOUT_MS: '800',
-      RECONNECT_MIN_MS: '50',
-      RECONNECT_MAX_MS: '400',
-      CHECKPOINT_INTERVAL_MS: '200',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  let partial = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop()!;
-    stdout.push(...parts);
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
-  return { process: child, stdout, stderr, exited };
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** Collects a topic from the beginning until `done` holds and then a quiet second passes. */
-async function collect(
-  topic: string,
-  done: (messages: IncomingMessage[]) => boolean,
-): Promise<IncomingMessage[]> {
-  const consumer = await bus.consumer({ groupId: uniqueName('check'), topics: [topic] });
-  consumers.push(consumer);
-  const messages: IncomingMessage[] = [];
-  await consumer.run(async (batch) => {
-    messages.push(...batch.messages);
-  });
-  await until(`${topic} to fill`, () => done(messages), 90_000);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  await consumer.close();
-  return messages;
-}
 
 describe('ingestor into Kafka', () => {
   it('delivers every valid non-canary event exactly once across disconnects, a 429, a stall and kill -9', async () => {

@@ -92,3 +92,18 @@ export function registerMetrics(registry: Registry): IngestorMetrics {
   });
   return { stats, produceLatency };
 }
+
+/**
+ * 1 while this replica ingests: it holds the lease, or runs without leader election; 0 on a
+ * standby. Registered before the ingestor is built, which a standby does only once it leads.
+ */
+export function registerLeaderMetric(registry: Registry, leading: () => boolean): void {
+  new Gauge({
+    name: 'wikipulse_ingestor_leader',
+    help: '1 while this replica ingests (holds the lease, or runs without election); 0 on a standby.',
+    registers: [registry],
+    collect() {
+      this.set(leading() ? 1 : 0);
+    },
+  });
+}

@@ -39,4 +39,21 @@ describe('ops server', () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
+
+  it("adds the app's details to the readiness body without checking them", async () => {
+    let leader = false;
+    server = await startOpsServer({
+      registry: createRegistry('unit'),
+      port: 0,
+      host: '127.0.0.1',
+      readiness: { lease: () => true },
+      details: () => ({ leader }),
+    });
+    const readyz = `http://127.0.0.1:${server.port}/readyz`;
+    const standby = await fetch(readyz);
+    expect(standby.status).toBe(200);
+    expect(await standby.json()).toEqual({ ready: true, checks: { lease: true }, leader: false });
+    leader = true;
+    expect(await (await fetch(readyz)).json()).toMatchObject({ ready: true, leader: true });
+  });
 });

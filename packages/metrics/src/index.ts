@@ -22,6 +22,8 @@ export interface OpsServerOptions {
   host?: string;
   /** Named checks for `/readyz`; the response lists each one's state. */
   readiness?: Record<string, ReadinessCheck>;
+  /** Facts added to `/readyz`'s body beside the checks (a replica's role), not checked. */
+  details?: () => Record<string, unknown>;
 }
 
 export interface OpsServer {
@@ -34,7 +36,7 @@ export interface OpsServer {
  * NetworkPolicy can open them to Prometheus and the kubelet only.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
-  const { registry, readiness = {} } = options;
+  const { registry, readiness = {}, details } = options;
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     void (async () => {
@@ -50,7 +52,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         const ready = Object.values(states).every(Boolean);
         res
           .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ ready, checks: states }));
+          .end(JSON.stringify({ ready, checks: states, ...details?.() }));
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       }

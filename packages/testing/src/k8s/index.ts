@@ -4,6 +4,8 @@ import { uniqueName } from '../vitest.js';
 import { kubeConfigFromYaml } from './client.js';
 
 export { applyYaml, kubeConfigFromYaml, serviceAccountKubeConfig } from './client.js';
+export { leaseHolderKubeConfig } from './lease-rbac.js';
+export { ApiServerLink } from './link.js';
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.js';
 
 /** The admin kubeconfig of the API server the k8s global setup started. */
