@@ -68,6 +68,7 @@ COPY --from=build /src/package.json /src/package-lock.json ./
 COPY --from=build /src/packages/config packages/config
 COPY --from=build /src/packages/events packages/events
 COPY --from=build /src/packages/kafka packages/kafka
+COPY --from=build /src/packages/leader packages/leader
 COPY --from=build /src/packages/lifecycle packages/lifecycle
 COPY --from=build /src/packages/logger packages/logger
 COPY --from=build /src/packages/metrics packages/metrics

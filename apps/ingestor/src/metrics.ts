@@ -98,12 +98,9 @@ export function registerMetrics(registry: Registry): IngestorMetrics {
  * standby. Registered before the ingestor is built, which a standby does only once it leads.
  */
 export function registerLeaderMetric(registry: Registry, leading: () => boolean): void {
-  new Gauge({
+  scrapedGauge(registry, {
     name: 'wikipulse_ingestor_leader',
     help: '1 while this replica ingests (holds the lease, or runs without election); 0 on a standby.',
-    registers: [registry],
-    collect() {
-      this.set(leading() ? 1 : 0);
-    },
+    read: () => (leading() ? 1 : 0),
   });
 }
