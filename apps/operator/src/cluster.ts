@@ -1,5 +1,6 @@
 import {
   ApiException,
+  ApisApi,
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -8,6 +9,7 @@ import {
   setHeaderOptions,
   type KubeConfig,
   type KubernetesListObject,
+  type KubernetesObject,
   type V1Deployment,
 } from '@kubernetes/client-node';
 import type { Cluster, StreamEvent } from './reconciler.js';
@@ -30,6 +32,7 @@ async function orUndefined<T>(request: Promise<T>): Promise<T | undefined> {
 
 /** The reconciler's view of the API server, through `@kubernetes/client-node`. */
 export class KubeCluster implements Cluster {
+  readonly #apis: ApisApi;
   readonly #apps: AppsV1Api;
   readonly #core: CoreV1Api;
   readonly #custom: CustomObjectsApi;
@@ -37,6 +40,7 @@ export class KubeCluster implements Cluster {
   readonly #instance: string;
 
   constructor(kubeConfig: KubeConfig, instance: string) {
+    this.#apis = kubeConfig.makeApiClient(ApisApi);
     this.#apps = kubeConfig.makeApiClient(AppsV1Api);
     this.#core = kubeConfig.makeApiClient(CoreV1Api);
     this.#custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -91,15 +95,24 @@ export class KubeCluster implements Cluster {
     return orUndefined(this.#apps.readNamespacedDeployment({ namespace, name }));
   }
 
-  applyDeployment(deployment: V1Deployment): Promise<V1Deployment> {
+  apply<T extends KubernetesObject>(object: T): Promise<T> {
     // force: the operator owns these objects; a hand edit is overwritten, not a conflict.
     return this.#objects.patch(
-      deployment,
+      object,
       undefined,
       undefined,
       FIELD_MANAGER,
       true,
       PatchStrategy.ServerSideApply,
+    );
+  }
+
+  async servesServiceMonitors(): Promise<boolean> {
+    // Discovery, which every authenticated client may read: no RBAC on the CRD itself.
+    const { groups } = await this.#apis.getAPIVersions();
+    return groups.some(
+      (group) =>
+        group.name === 'monitoring.coreos.com' && group.versions.some((v) => v.version === 'v1'),
     );
   }
 

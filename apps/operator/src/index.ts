@@ -1,12 +1,17 @@
 export {
   childName,
+  desiredChildren,
   desiredDeployments,
   isAvailable,
-  matchesDesired,
+  leaseName,
   ownerReference,
+  podTemplate,
   selectorLabels,
   sinkGroupId,
   type ChildSettings,
+  type ClusterFeatures,
+  type NetworkPolicySettings,
+  type PodSettings,
   type Role,
 } from './children.js';
 export {

@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AppsV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
+  NetworkingV1Api,
+  PolicyV1Api,
   CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
@@ -25,6 +28,7 @@ import {
 import { KafkaBus } from '@wikipulse/kafka';
 import { databaseExists, dropDatabase } from '@wikipulse/store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ChildSettings, PodSettings } from './children.js';
 import { FINALIZER } from './cleanup.js';
 import { startOperator, type Operator } from './operator.js';
 import type { Topics } from './reconciler.js';
@@ -56,7 +60,23 @@ function ready(stream: WikiStream) {
   return stream.status?.conditions?.find((c) => c.type === 'Ready');
 }
 
-function startWith(topics: Topics): Promise<Operator> {
+const pod: PodSettings = {
+  nodeFlags: ['--max-old-space-size=192'],
+  logLevel: 'info',
+  resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+  extraEnv: [],
+  extraEnvFrom: [],
+  extraVolumes: [],
+  extraVolumeMounts: [],
+  nodeSelector: {},
+  tolerations: [],
+  topologySpreadConstraints: [],
+  podLabels: {},
+  podAnnotations: {},
+  pdbMaxUnavailable: 1,
+};
+
+function startWith(topics: Topics, pods: ChildSettings['pods'] = { ingestor: pod, sink: pod }) {
   return startOperator({
     kubeConfig: asOperator,
     namespace,
@@ -66,6 +86,7 @@ function startWith(topics: Topics): Promise<Operator> {
     settings: {
       image: 'wikipulse:test',
       imagePullPolicy: 'Never',
+      imagePullSecrets: [],
       kafkaBrokers: ['kafka:9092'],
       clickhouse: { secretName: 'clickhouse', secretKey: 'url' },
       // The pods of a secured installation: the API server stores their Secret volumes, and
@@ -82,6 +103,30 @@ function startWith(topics: Topics): Promise<Operator> {
         },
       },
       metricsPort: 9464,
+      pods,
+      networkPolicy: {
+        metricsFrom: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }],
+        dns: [
+          {
+            to: [
+              {
+                namespaceSelector: {
+                  matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' },
+                },
+              },
+            ],
+            ports: [{ port: 53, protocol: 'UDP' }],
+          },
+        ],
+        kafka: [
+          { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 9092, protocol: 'TCP' }] },
+        ],
+        clickhouse: [
+          { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 8123, protocol: 'TCP' }] },
+        ],
+        eventStreams: [{ ports: [{ port: 443, protocol: 'TCP' }] }],
+      },
+      serviceMonitor: { interval: '30s', labels: {} },
     },
     log: createLogger({ name: 'operator', level: 'silent' }),
   });
@@ -227,11 +272,13 @@ describe('the operator against a real API server, with its own RBAC', () => {
     const sink = (await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` })).spec
       ?.template.spec;
     expect(sink?.containers[0]?.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
       expect.objectContaining({ name: 'kafka-tls-ca', readOnly: true }),
       expect.objectContaining({ name: 'kafka-sasl-password', readOnly: true }),
       expect.objectContaining({ name: 'clickhouse-password', readOnly: true }),
     ]);
     expect(sink?.volumes?.map((v) => [v.secret?.secretName, v.secret?.defaultMode])).toEqual([
+      [undefined, undefined],
       ['kafka-cluster-ca-cert', 0o440],
       ['wikipulse-apps', 0o440],
       ['clickhouse-credentials', 0o440],
@@ -282,6 +329,116 @@ describe('the operator against a real API server, with its own RBAC', () => {
       const after = await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` });
       expect(after.metadata?.uid).not.toBe(before.metadata?.uid);
       expect(after.spec?.replicas).toBe(2);
+    }, wait);
+  });
+
+  it('puts back a Service and a PodDisruptionBudget someone deleted', async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    const policy = admin.makeApiClient(PolicyV1Api);
+    const service = await core.readNamespacedService({ namespace, name: `${name}-sink` });
+    const budget = await policy.readNamespacedPodDisruptionBudget({
+      namespace,
+      name: `${name}-ingestor`,
+    });
+    await core.deleteNamespacedService({ namespace, name: `${name}-sink` });
+    await policy.deleteNamespacedPodDisruptionBudget({ namespace, name: `${name}-ingestor` });
+    await vi.waitFor(async () => {
+      const again = await core.readNamespacedService({ namespace, name: `${name}-sink` });
+      expect(again.metadata?.uid).not.toBe(service.metadata?.uid);
+      const budgetAgain = await policy.readNamespacedPodDisruptionBudget({
+        namespace,
+        name: `${name}-ingestor`,
+      });
+      expect(budgetAgain.metadata?.uid).not.toBe(budget.metadata?.uid);
+    }, wait);
+  });
+
+  it("selects the pipeline's pods with its NetworkPolicies, and gives the ingestor its Lease rights", async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    const networking = admin.makeApiClient(NetworkingV1Api);
+    for (const role of ['ingestor', 'sink']) {
+      const policy = await networking.readNamespacedNetworkPolicy({
+        namespace,
+        name: `${name}-${role}`,
+      });
+      const selector = Object.entries(policy.spec?.podSelector?.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      const pods = await vi.waitFor(async () => {
+        const list = await core.listNamespacedPod({ namespace, labelSelector: selector });
+        expect(list.items.length).toBeGreaterThan(0);
+        return list.items;
+      }, wait);
+      for (const p of pods) expect(p.metadata?.name).toMatch(new RegExp(`^${name}-${role}-`));
+      expect(policy.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+    }
+    const review = await admin.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
+      body: {
+        spec: {
+          user: `system:serviceaccount:${namespace}:${name}-ingestor`,
+          resourceAttributes: {
+            namespace,
+            group: 'coordination.k8s.io',
+            resource: 'leases',
+            verb: 'update',
+            name: `${name}-ingestor`,
+          },
+        },
+      },
+    });
+    expect(review.status?.allowed).toBe(true);
+    const other = await admin.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
+      body: {
+        spec: {
+          user: `system:serviceaccount:${namespace}:${name}-ingestor`,
+          resourceAttributes: {
+            namespace,
+            group: 'coordination.k8s.io',
+            resource: 'leases',
+            verb: 'update',
+            name: 'someone-else',
+          },
+        },
+      },
+    });
+    expect(other.status?.allowed).toBe(false);
+  });
+
+  it("rolls the pipeline's pods when the operator restarts with other settings, and sets back a hand edit", async () => {
+    const before = await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` });
+    await operator.stop();
+    operator = await startWith(bus, {
+      ingestor: pod,
+      sink: { ...pod, nodeFlags: ['--max-old-space-size=256'] },
+    });
+    const rolled = await vi.waitFor(async () => {
+      const d = await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` });
+      expect(d.spec?.template.spec?.containers[0]?.command).toContain('--max-old-space-size=256');
+      return d;
+    }, wait);
+    expect(rolled.metadata?.generation).toBeGreaterThan(before.metadata?.generation ?? 0);
+    // kwok replaces the pods: the new template's pods become available.
+    await vi.waitFor(async () => {
+      const d = await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` });
+      expect(d.status?.updatedReplicas).toBe(2);
+      expect(d.status?.availableReplicas).toBe(2);
+    }, wait);
+
+    await apps.patchNamespacedDeployment(
+      {
+        namespace,
+        name: `${name}-sink`,
+        body: {
+          spec: {
+            template: { spec: { priorityClassName: null, terminationGracePeriodSeconds: 5 } },
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await vi.waitFor(async () => {
+      const d = await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` });
+      expect(d.spec?.template.spec?.terminationGracePeriodSeconds).toBe(30);
     }, wait);
   });
 
