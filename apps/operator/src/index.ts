@@ -25,6 +25,7 @@ export {
   type Kept,
 } from './cleanup.js';
 export { setCondition, findCondition } from './conditions.js';
+export { childConnection, childSettings, loadEnv, type OperatorEnv } from './env.js';
 export { KubeCluster, FIELD_MANAGER } from './cluster.js';
 export { startOperator, type Operator, type OperatorOptions } from './operator.js';
 export { WorkQueue } from './queue.js';
