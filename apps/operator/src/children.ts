@@ -165,6 +165,22 @@ function labels(stream: WikiStream, role: Role): Record<string, string> {
   };
 }
 
+/** Labels every child of the stream carries. */
+export function ownedBy(stream: WikiStream): Record<string, string> {
+  return {
+    'app.kubernetes.io/instance': stream.metadata.name,
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+  };
+}
+
+/** The kinds of child the settings may turn off: the operator deletes those no longer wanted. */
+export const OPTIONAL_CHILDREN = [
+  'PodDisruptionBudget',
+  'NetworkPolicy',
+  'ServiceMonitor',
+] as const;
+export type OptionalChild = (typeof OPTIONAL_CHILDREN)[number];
+
 export function ownerReference(stream: WikiStream): V1OwnerReference {
   return {
     apiVersion: API_VERSION,

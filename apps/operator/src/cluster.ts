@@ -12,10 +12,17 @@ import {
   type KubernetesObject,
   type V1Deployment,
 } from '@kubernetes/client-node';
+import type { OptionalChild } from './children.js';
 import type { Cluster, StreamEvent } from './reconciler.js';
 import { GROUP, PLURAL, VERSION, type WikiStream, type WikiStreamStatus } from './wikistream.js';
 
 export const FIELD_MANAGER = 'wikipulse-operator';
+
+const API_VERSIONS: Record<OptionalChild, string> = {
+  PodDisruptionBudget: 'policy/v1',
+  NetworkPolicy: 'networking.k8s.io/v1',
+  ServiceMonitor: 'monitoring.coreos.com/v1',
+};
 
 function notFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
@@ -105,6 +112,32 @@ export class KubeCluster implements Cluster {
       true,
       PatchStrategy.ServerSideApply,
     );
+  }
+
+  async listChildren(
+    namespace: string,
+    kind: OptionalChild,
+    labels: Record<string, string>,
+  ): Promise<KubernetesObject[]> {
+    const selector = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const list = await this.#objects.list(
+      API_VERSIONS[kind],
+      kind,
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      selector,
+    );
+    // A list answers with bare items; the kind is needed to delete them.
+    return list.items.map((item) => ({ ...item, apiVersion: API_VERSIONS[kind], kind }));
+  }
+
+  async deleteChild(object: KubernetesObject): Promise<void> {
+    await orUndefined(this.#objects.delete(object));
   }
 
   async servesServiceMonitors(): Promise<boolean> {

@@ -28,7 +28,7 @@ import {
 import { KafkaBus } from '@wikipulse/kafka';
 import { databaseExists, dropDatabase } from '@wikipulse/store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ChildSettings, PodSettings } from './children.js';
+import type { ChildSettings, NetworkPolicySettings, PodSettings } from './children.js';
 import { FINALIZER } from './cleanup.js';
 import { startOperator, type Operator } from './operator.js';
 import type { Topics } from './reconciler.js';
@@ -76,7 +76,11 @@ const pod: PodSettings = {
   pdbMaxUnavailable: 1,
 };
 
-function startWith(topics: Topics, pods: ChildSettings['pods'] = { ingestor: pod, sink: pod }) {
+function startWith(
+  topics: Topics,
+  pods: ChildSettings['pods'] = { ingestor: pod, sink: pod },
+  networkPolicies = true,
+) {
   return startOperator({
     kubeConfig: asOperator,
     namespace,
@@ -104,33 +108,33 @@ function startWith(topics: Topics, pods: ChildSettings['pods'] = { ingestor: pod
       },
       metricsPort: 9464,
       pods,
-      networkPolicy: {
-        metricsFrom: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }],
-        dns: [
-          {
-            to: [
-              {
-                namespaceSelector: {
-                  matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' },
-                },
-              },
-            ],
-            ports: [{ port: 53, protocol: 'UDP' }],
-          },
-        ],
-        kafka: [
-          { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 9092, protocol: 'TCP' }] },
-        ],
-        clickhouse: [
-          { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 8123, protocol: 'TCP' }] },
-        ],
-        eventStreams: [{ ports: [{ port: 443, protocol: 'TCP' }] }],
-      },
+      ...(networkPolicies ? { networkPolicy } : {}),
       serviceMonitor: { interval: '30s', labels: {} },
     },
     log: createLogger({ name: 'operator', level: 'silent' }),
   });
 }
+
+const networkPolicy: NetworkPolicySettings = {
+  metricsFrom: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }],
+  dns: [
+    {
+      to: [
+        {
+          namespaceSelector: {
+            matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' },
+          },
+        },
+      ],
+      ports: [{ port: 53, protocol: 'UDP' }],
+    },
+  ],
+  kafka: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 9092, protocol: 'TCP' }] }],
+  clickhouse: [
+    { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 8123, protocol: 'TCP' }] },
+  ],
+  eventStreams: [{ ports: [{ port: 443, protocol: 'TCP' }] }],
+};
 
 async function createStream(name: string, spec: WikiStreamSpec): Promise<WikiStream> {
   return (await custom.createNamespacedCustomObject({
@@ -440,6 +444,61 @@ describe('the operator against a real API server, with its own RBAC', () => {
       const d = await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` });
       expect(d.spec?.template.spec?.terminationGracePeriodSeconds).toBe(30);
     }, wait);
+  });
+
+  it('makes ServiceMonitors once the cluster serves them, and deletes what its settings no longer ask for', async () => {
+    // A stand-in for the Prometheus Operator's CRD: discovery is what the operator looks at.
+    await applyYaml(
+      admin,
+      `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: servicemonitors.monitoring.coreos.com
+spec:
+  group: monitoring.coreos.com
+  scope: Namespaced
+  names: { kind: ServiceMonitor, listKind: ServiceMonitorList, plural: servicemonitors, singular: servicemonitor }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: { type: object, x-kubernetes-preserve-unknown-fields: true }
+`,
+    );
+    const monitors = () =>
+      custom.listNamespacedCustomObject({
+        group: 'monitoring.coreos.com',
+        version: 'v1',
+        plural: 'servicemonitors',
+        namespace,
+      }) as Promise<{ items: { metadata: { name: string } }[] }>;
+    await vi.waitFor(() => expect(monitors()).resolves.toBeDefined(), wait);
+
+    await operator.stop();
+    const withoutBudget: PodSettings = { ...pod };
+    delete withoutBudget.pdbMaxUnavailable;
+    operator = await startWith(bus, { ingestor: withoutBudget, sink: pod }, false);
+    await vi.waitFor(async () => {
+      expect((await monitors()).items.map((m) => m.metadata.name).sort()).toEqual([
+        `${name}-ingestor`,
+        `${name}-sink`,
+      ]);
+    }, wait);
+    const networking = admin.makeApiClient(NetworkingV1Api);
+    const policy = admin.makeApiClient(PolicyV1Api);
+    await vi.waitFor(async () => {
+      const policies = await networking.listNamespacedNetworkPolicy({ namespace });
+      expect(policies.items.map((p) => p.metadata?.name)).toEqual([]);
+      const budgets = await policy.listNamespacedPodDisruptionBudget({ namespace });
+      expect(budgets.items.map((b) => b.metadata?.name)).toEqual([`${name}-sink`]);
+    }, wait);
+
+    await operator.stop();
+    operator = await startWith(bus);
   });
 
   it('rejects a spec the CRD schema forbids', async () => {

@@ -95,6 +95,21 @@ class MemoryCluster implements Cluster {
     return Promise.resolve(this.serviceMonitors);
   }
 
+  listChildren(_namespace: string, kind: string, labels: Record<string, string>) {
+    return Promise.resolve(
+      [...this.others.values()].filter(
+        (o) =>
+          o.kind === kind &&
+          Object.entries(labels).every(([k, v]) => o.metadata?.labels?.[k] === v),
+      ),
+    );
+  }
+
+  deleteChild(object: KubernetesObject) {
+    this.others.delete(`${object.kind}/${object.metadata?.name}`);
+    return Promise.resolve();
+  }
+
   /** The Deployment controller and kubelet: every pod of every Deployment gone or started. */
   settle() {
     for (const d of this.deployments.values()) {
@@ -155,6 +170,9 @@ const pod: PodSettings = {
   podAnnotations: {},
   pdbMaxUnavailable: 1,
 };
+
+const withoutBudget: PodSettings = { ...pod };
+delete withoutBudget.pdbMaxUnavailable;
 
 const settings: ChildSettings = {
   image: 'wikipulse:1',
@@ -308,6 +326,34 @@ describe('Reconciler', () => {
       'ServiceAccount/en-ingestor',
       'ServiceMonitor/en-ingestor',
       'ServiceMonitor/en-sink',
+    ]);
+  });
+
+  it('deletes the budgets and monitors its settings no longer ask for, and nothing else', async () => {
+    const { cluster, reconciler, outside } = setup();
+    cluster.serviceMonitors = true;
+    await reconciler.reconcile('wiki', 'en');
+    const foreign = structuredClone(cluster.others.get('PodDisruptionBudget/en-sink')!);
+    foreign.metadata!.name = 'someone-elses';
+    foreign.metadata!.ownerReferences = [];
+    cluster.others.set('PodDisruptionBudget/someone-elses', foreign);
+    const fewer = new Reconciler({
+      cluster,
+      topics: outside.topicsApi,
+      schema: outside.schemaApi,
+      settings: { ...settings, pods: { ingestor: withoutBudget, sink: pod } },
+      log: createLogger({ name: 'operator', level: 'silent' }),
+    });
+    cluster.serviceMonitors = false;
+    await fewer.reconcile('wiki', 'en');
+    expect([...cluster.others.keys()].filter((k) => !k.startsWith('Role'))).toEqual([
+      'ServiceAccount/en-ingestor',
+      'Service/en-ingestor',
+      'Service/en-sink',
+      'PodDisruptionBudget/en-sink',
+      'ServiceMonitor/en-ingestor',
+      'ServiceMonitor/en-sink',
+      'PodDisruptionBudget/someone-elses',
     ]);
   });
 

@@ -6,7 +6,10 @@ import {
   desiredChildren,
   desiredDeployments,
   isAvailable,
+  OPTIONAL_CHILDREN,
+  ownedBy,
   type ChildSettings,
+  type OptionalChild,
 } from './children.js';
 import {
   describeOutside,
@@ -43,6 +46,14 @@ export interface Cluster {
   apply<T extends KubernetesObject>(object: T): Promise<T>;
   /** Whether the API server serves ServiceMonitors (monitoring.coreos.com/v1). */
   servesServiceMonitors(): Promise<boolean>;
+  /** The objects of a kind in a namespace that carry the labels. */
+  listChildren(
+    namespace: string,
+    kind: OptionalChild,
+    labels: Record<string, string>,
+  ): Promise<KubernetesObject[]>;
+  /** Deletes an object; a missing one is not an error. */
+  deleteChild(object: KubernetesObject): Promise<void>;
   /** A merge patch: fields left out of `status` keep their value. */
   patchStatus(stream: WikiStream, status: WikiStreamStatus): Promise<void>;
   recordEvent(stream: WikiStream, event: StreamEvent): Promise<void>;
@@ -191,12 +202,39 @@ export class Reconciler {
   async #applyChildren(stream: WikiStream): Promise<KubernetesObject[]> {
     return this.#step(stream, 'ApplyFailed', 'applying the children', async () => {
       const features = { serviceMonitors: await this.#o.cluster.servesServiceMonitors() };
+      const desired = desiredChildren(stream, this.#o.settings, features);
       const applied: KubernetesObject[] = [];
-      for (const child of desiredChildren(stream, this.#o.settings, features)) {
-        applied.push(await this.#o.cluster.apply(child));
-      }
+      for (const child of desired) applied.push(await this.#o.cluster.apply(child));
+      await this.#prune(stream, desired, features.serviceMonitors);
       return applied;
     });
+  }
+
+  /**
+   * Deletes the stream's budgets, policies and monitors the settings no longer ask for (a budget
+   * or the policies turned off); the other children are always wanted.
+   */
+  async #prune(
+    stream: WikiStream,
+    desired: readonly KubernetesObject[],
+    serviceMonitors: boolean,
+  ): Promise<void> {
+    const wanted = new Set(desired.map((o) => `${o.kind}/${o.metadata?.name}`));
+    for (const kind of OPTIONAL_CHILDREN) {
+      if (kind === 'ServiceMonitor' && !serviceMonitors) continue;
+      const found = await this.#o.cluster.listChildren(
+        stream.metadata.namespace,
+        kind,
+        ownedBy(stream),
+      );
+      for (const child of found) {
+        const owner = child.metadata?.ownerReferences?.find((ref) => ref.controller);
+        if (owner?.uid !== stream.metadata.uid || wanted.has(`${kind}/${child.metadata?.name}`)) {
+          continue;
+        }
+        await this.#o.cluster.deleteChild(child);
+      }
+    }
   }
 
   /**
