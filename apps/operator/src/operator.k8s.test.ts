@@ -253,6 +253,20 @@ describe('the operator against a real API server, with its own RBAC', () => {
       });
     }, wait);
 
+    // Applying an unchanged child is a no-op: the status updates that bring the stream back to
+    // the queue do not make the operator write its children again and again.
+    const versions = async () =>
+      Promise.all(
+        ['ingestor', 'sink'].map(
+          async (role) =>
+            (await apps.readNamespacedDeployment({ namespace, name: `${name}-${role}` })).metadata
+              ?.resourceVersion,
+        ),
+      );
+    const settled = await versions();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await versions()).toEqual(settled);
+
     for (const role of ['ingestor', 'sink']) {
       const deployment = await apps.readNamespacedDeployment({
         namespace,
