@@ -28,6 +28,7 @@ import {
 import { KafkaBus } from '@wikipulse/kafka';
 import { databaseExists, dropDatabase } from '@wikipulse/store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
 import type { ChildSettings, NetworkPolicySettings, PodSettings } from './children.js';
 import { FINALIZER } from './cleanup.js';
 import { startOperator, type Operator } from './operator.js';
@@ -513,6 +514,46 @@ spec:
 
     await operator.stop();
     operator = await startWith(bus);
+  });
+
+  it('accepts the example manifest, pod settings included (a dry run)', async () => {
+    const example = parse(
+      await readFile(join(repoRoot, 'k8s/examples/wikistream.yaml'), 'utf8'),
+    ) as WikiStream;
+    const accepted = (await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace,
+      // The test's own stream already has the example's name.
+      body: { ...example, metadata: { name: 'example' } },
+      dryRun: 'All',
+    })) as WikiStream;
+    expect(accepted.spec.sink?.resources?.limits).toEqual({ memory: '384Mi' });
+    expect(accepted.spec.ingestor?.replicas).toBe(2);
+  });
+
+  it('refuses a third ingestor and a quantity that is not one', async () => {
+    for (const spec of [
+      { ingestor: { replicas: 3 } },
+      { sink: { resources: { limits: { memory: 'lots' } } } },
+    ]) {
+      await expect(
+        custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: PLURAL,
+          namespace,
+          body: {
+            apiVersion: `${GROUP}/${VERSION}`,
+            kind: 'WikiStream',
+            metadata: { name: 'refused' },
+            spec: { source, kafka: { topic }, clickhouse: { database }, ...spec },
+          },
+          dryRun: 'All',
+        }),
+      ).rejects.toMatchObject({ code: 422 });
+    }
   });
 
   it('rejects a spec the CRD schema forbids', async () => {
