@@ -66,6 +66,10 @@ export interface Connection {
   kafkaSaslMechanism?: SaslMechanism;
   /** A user name, or the Secret key holding it. */
   kafkaSaslUsername?: string | SecretKeyRef;
+  /**
+   * The sink's ClickHouse user (the only child that talks to ClickHouse), with its password in
+   * `files.CLICKHOUSE_PASSWORD_FILE`: where a user of its own for the sink goes.
+   */
   clickhouseUser?: string | SecretKeyRef;
   /** The Secret key that fills each `*_FILE` variable set. */
   files: Partial<Record<SecretFileVariable, SecretKeyRef>>;
