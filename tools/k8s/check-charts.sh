@@ -40,6 +40,7 @@ refused() {
 refused "more sink replicas than partitions" --set pipeline.sinkReplicas=7 --set topics.partitions=6
 refused "more than two ingestors" --set pipeline.ingestorReplicas=3
 refused "the pipeline without the operator" --set operator.enabled=false
+refused "a pod label the selectors use" --set 'sink.podLabels.app\.kubernetes\.io/name=x'
 refused "the bot without bot.discord.existingSecret" --set bot.enabled=true
 refused "a literal DISCORD_TOKEN" --set bot.enabled=true --set bot.discord.existingSecret=d \
   --set 'bot.gateway.extraEnv[0].name=DISCORD_TOKEN' --set 'bot.gateway.extraEnv[0].value=x'
