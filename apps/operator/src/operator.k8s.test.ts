@@ -533,10 +533,11 @@ spec:
     expect(accepted.spec.ingestor?.replicas).toBe(2);
   });
 
-  it('refuses a third ingestor and a quantity that is not one', async () => {
+  it('refuses a third ingestor, a quantity that is not one and a selector label', async () => {
     for (const spec of [
       { ingestor: { replicas: 3 } },
       { sink: { resources: { limits: { memory: 'lots' } } } },
+      { sink: { podLabels: { 'app.kubernetes.io/name': 'other' } } },
     ]) {
       await expect(
         custom.createNamespacedCustomObject({
