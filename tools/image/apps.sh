@@ -33,7 +33,9 @@ apps_check() {
   operator_check "$brokers" "$closed"
 }
 
-# The chart's Deployments (bot included) as $work/pods.json: per component, the `docker run`
+# The chart's Deployments (bot included) and those its operator creates for the chart's
+# WikiStream (the ingestor and the sink, from the operator's own code and the settings the
+# chart gives it) as $work/pods.json: per component, the `docker run`
 # options its pod's settings translate to, its environment, command and grace period. Secrets
 # the chart renders (its generated ClickHouse credentials) reach the containers as Kubernetes
 # hands them over: variables, and read-only files under $work/secrets owned by root and the
@@ -44,6 +46,27 @@ chart_pods() {
   [[ -x "$helm" ]] || bash tools/k8s/install.sh
   "$helm" template wikipulse charts/wikipulse --namespace wikipulse \
     --set bot.enabled=true --set bot.discord.existingSecret=image-check >"$work/chart.yaml"
+  npx tsc -b apps/operator
+  node --input-type=module - "$work/chart.yaml" >>"$work/chart.yaml" <<'JS'
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments, stringify } from 'yaml';
+import { childSettings, desiredDeployments, loadEnv } from '@wikipulse/operator';
+
+const docs = parseAllDocuments(readFileSync(process.argv[2], 'utf8')).map((d) => d.toJS());
+const operator = docs.find((d) => d?.kind === 'Deployment' && d.metadata.name.endsWith('-operator'));
+const stream = docs.find((d) => d?.kind === 'WikiStream');
+// What the operator passes on to the pipeline's pods; its own connection stays in its pod.
+const env = Object.fromEntries(
+  operator.spec.template.spec.containers[0].env
+    .filter((e) => e.value !== undefined && /^(APP_|KAFKA_BROKERS$|CLICKHOUSE_URL$)/.test(e.name))
+    .map((e) => [e.name, e.value]),
+);
+const settings = childSettings(loadEnv({ ...env, WATCH_NAMESPACE: stream.metadata.namespace }));
+const owned = { ...stream, metadata: { ...stream.metadata, uid: 'image-check' } };
+for (const deployment of desiredDeployments(owned, settings)) {
+  process.stdout.write(`---\n${stringify(deployment)}`);
+}
+JS
   node --input-type=module - "$work/chart.yaml" "$work/secrets" >"$work/pods.json" <<'JS'
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

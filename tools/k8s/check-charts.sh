@@ -37,7 +37,10 @@ refused() {
     status=1
   fi
 }
-refused "more sink replicas than partitions" --set sink.replicas=7 --set topics.partitions=6
+refused "more sink replicas than partitions" --set pipeline.sinkReplicas=7 --set topics.partitions=6
+refused "more than two ingestors" --set pipeline.ingestorReplicas=3
+refused "the pipeline without the operator" --set operator.enabled=false
+refused "a pod label the selectors use" --set 'sink.podLabels.app\.kubernetes\.io/name=x'
 refused "the bot without bot.discord.existingSecret" --set bot.enabled=true
 refused "a literal DISCORD_TOKEN" --set bot.enabled=true --set bot.discord.existingSecret=d \
   --set 'bot.gateway.extraEnv[0].name=DISCORD_TOKEN' --set 'bot.gateway.extraEnv[0].value=x'
@@ -61,7 +64,8 @@ refused "a ClickHouse client certificate without its CA" --set clickhouse.mode=e
 # kubernetes-validate knows the built-in kinds only: it warns about any other kind and passes
 # it. These third-party kinds are rendered (behind their flags and modes) without a schema
 # check here; any other kind it cannot check fails the run.
-unchecked_kinds='ServiceMonitor monitoring.coreos.com/v1
+unchecked_kinds='WikiStream wikipulse.io/v1alpha1
+ServiceMonitor monitoring.coreos.com/v1
 Kafka kafka.strimzi.io/v1
 KafkaNodePool kafka.strimzi.io/v1
 KafkaUser kafka.strimzi.io/v1

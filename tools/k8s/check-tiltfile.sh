@@ -43,17 +43,12 @@ const expected = {
     image: false,
     forwards: { 'ClickHouse HTTP': 8123 },
   },
-  'wikipulse-ingestor': {
-    deps: ['wikipulse-kafka'],
+  // The operator runs the pipeline's ingestor and sink from this WikiStream.
+  'wikipulse-pipeline': {
+    deps: ['wikipulse-operator'],
     label: 'pipeline',
-    image: true,
-    forwards: ops('ingestor'),
-  },
-  'wikipulse-sink': {
-    deps: ['wikipulse-kafka', 'wikipulse-clickhouse'],
-    label: 'pipeline',
-    image: true,
-    forwards: ops('sink'),
+    image: false,
+    forwards: {},
   },
   'wikipulse-operator': {
     deps: ['wikipulse-kafka', 'wikipulse-clickhouse'],
@@ -78,7 +73,7 @@ const botOn =
   run === 'bot' || manifests.has('wikipulse-bot-gateway') || manifests.has('wikipulse-bot-worker');
 if (!botOn) {
   expected['bot-console'] = {
-    deps: ['wikipulse-clickhouse', 'wikipulse-sink'],
+    deps: ['wikipulse-clickhouse', 'wikipulse-pipeline'],
     label: 'bot',
     image: true,
     forwards: { 'bot console': 9470 },

@@ -7,23 +7,80 @@ import {
   AppsV1Api,
   AutoscalingV2Api,
   CoreV1Api,
+  CustomObjectsApi,
+  NetworkingV1Api,
   RbacAuthorizationV1Api,
   type KubeConfig,
+  type V1Deployment,
   type V1PodSpec,
 } from '@kubernetes/client-node';
+import { createLogger } from '@wikipulse/logger';
 import { repoRoot } from '@wikipulse/testing';
-import { adminKubeConfig, createTestNamespace } from '@wikipulse/testing/k8s';
-
+import {
+  adminKubeConfig,
+  createTestNamespace,
+  serviceAccountKubeConfig,
+} from '@wikipulse/testing/k8s';
+import {
+  openTestClickHouse,
+  testBus,
+  uniqueName,
+  type TestClickHouse,
+} from '@wikipulse/testing/vitest';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { desiredDeployments } from './children.js';
-import { childConnection, loadEnv } from './env.js';
+import { childSettings, loadEnv, type OperatorEnv } from './env.js';
+import { startOperator, type Operator } from './operator.js';
+import { clickHouseSchema } from './schema.js';
+import { GROUP, PLURAL, VERSION, type WikiStream } from './wikistream.js';
 
 const run = promisify(execFile);
 const helm = join(repoRoot, '.cache/k8s/bin/helm');
 
+const wait = { timeout: 60_000, interval: 200 };
+
 let admin: KubeConfig;
 let namespace: string;
 let dir: string;
+let clickhouse: TestClickHouse | undefined;
+let operator: Operator | undefined;
+const topic = uniqueName('wikipulse.chart');
+
+/**
+ * The environment the chart gives its operator Deployment for the pods it creates (APP_*, the
+ * brokers, the ClickHouse URL); its own connection's files exist only in its pod.
+ */
+async function operatorEnv(name: string): Promise<OperatorEnv> {
+  const deployment = await admin.makeApiClient(AppsV1Api).readNamespacedDeployment({
+    namespace,
+    name,
+  });
+  const values = Object.fromEntries(
+    (deployment.spec?.template.spec?.containers[0]?.env ?? []).flatMap((e) =>
+      e.value !== undefined && /^(APP_|KAFKA_BROKERS$|CLICKHOUSE_URL$)/.test(e.name)
+        ? [[e.name, e.value]]
+        : [],
+    ),
+  );
+  return loadEnv({ ...values, WATCH_NAMESPACE: namespace });
+}
+
+/**
+ * Runs the operator here, as the chart's ServiceAccount, with the settings of the chart's
+ * operator Deployment (kwok's node runs no container). Its own Kafka and ClickHouse are the
+ * test services.
+ */
+async function runOperator(env: OperatorEnv, clickhouseClient: TestClickHouse): Promise<Operator> {
+  return startOperator({
+    kubeConfig: await serviceAccountKubeConfig(admin, namespace, 'wikipulse-operator'),
+    namespace,
+    instance: 'chart-test',
+    topics: testBus('wikipulse-chart-test'),
+    schema: clickHouseSchema(clickhouseClient.client),
+    settings: childSettings(env),
+    log: createLogger({ name: 'operator', level: 'silent' }),
+  });
+}
 
 function helmRun(...args: string[]) {
   return run(helm, [
@@ -45,23 +102,34 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await operator?.stop();
+  await clickhouse?.close();
+  // The default pipeline's deletionPolicy is Retain: the topic it made stays behind.
+  await testBus('wikipulse-chart-test').deleteTopics([topic]);
   await rm(dir, { recursive: true, force: true });
 });
 
 describe('helm install of charts/wikipulse into a real API server', () => {
-  it('creates the operator Deployment with its least-privilege Role, and it becomes Available', async () => {
+  it('installs the operator and a default WikiStream that the operator makes Ready and Available', async () => {
+    const database = uniqueName('wikipulse_chart');
     const { stdout } = await helmRun(
       'install',
       'wikipulse',
       join(repoRoot, 'charts/wikipulse'),
       '--set',
       'image.tag=0.1.0',
+      '--set',
+      `topics.events=${topic}`,
+      '--set',
+      `clickhouse.database=${database}`,
     );
     expect(stdout).toContain('STATUS: deployed');
 
-    const deployment = await admin
-      .makeApiClient(AppsV1Api)
-      .readNamespacedDeployment({ namespace, name: 'wikipulse-operator' });
+    const apps = admin.makeApiClient(AppsV1Api);
+    const deployment = await apps.readNamespacedDeployment({
+      namespace,
+      name: 'wikipulse-operator',
+    });
     expect(deployment.spec?.template.spec?.serviceAccountName).toBe('wikipulse-operator');
     expect(deployment.spec?.template.spec?.containers[0]?.image).toBe(
       'ghcr.io/wikipulse/wikipulse:0.1.0',
@@ -69,17 +137,75 @@ describe('helm install of charts/wikipulse into a real API server', () => {
     const role = await admin
       .makeApiClient(RbacAuthorizationV1Api)
       .readNamespacedRole({ namespace, name: 'wikipulse-operator' });
-    expect(role.rules?.flatMap((r) => r.verbs)).not.toContain('delete');
+    // It deletes only what its settings may turn off; the garbage collector deletes the rest.
+    expect(
+      role.rules?.filter((r) => r.verbs.includes('delete')).flatMap((r) => r.resources),
+    ).toEqual(['poddisruptionbudgets', 'networkpolicies', 'servicemonitors']);
+    // The chart renders no ingestor or sink of its own: the operator does.
+    await expect(
+      apps.readNamespacedDeployment({ namespace, name: 'wikipulse-sink' }),
+    ).rejects.toMatchObject({ code: 404 });
 
     // kwok's node runs no container: Available proves the pod was admitted and scheduled.
-    await vi.waitFor(
-      async () => {
-        const current = await admin
-          .makeApiClient(AppsV1Api)
-          .readNamespacedDeployment({ namespace, name: 'wikipulse-operator' });
-        expect(current.status?.availableReplicas).toBe(1);
-      },
-      { timeout: 60_000, interval: 200 },
+    await vi.waitFor(async () => {
+      const current = await apps.readNamespacedDeployment({
+        namespace,
+        name: 'wikipulse-operator',
+      });
+      expect(current.status?.availableReplicas).toBe(1);
+    }, wait);
+
+    clickhouse = await openTestClickHouse();
+    operator = await runOperator(await operatorEnv('wikipulse-operator'), clickhouse);
+    const custom = admin.makeApiClient(CustomObjectsApi);
+    const stream = await vi.waitFor(async () => {
+      const s = (await custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: PLURAL,
+        namespace,
+        name: 'wikipulse',
+      })) as WikiStream;
+      expect(s.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+      expect(s.status?.conditions?.find((c) => c.type === 'Available')?.status).toBe('True');
+      return s;
+    }, wait);
+    expect(stream.spec).toMatchObject({
+      kafka: { topic, partitions: 6 },
+      clickhouse: { database },
+      sink: { replicas: 2 },
+      deletionPolicy: 'Retain',
+    });
+    const sink = await apps.readNamespacedDeployment({ namespace, name: 'wikipulse-sink' });
+    expect(sink.status?.availableReplicas).toBe(2);
+    const container = sink.spec?.template.spec?.containers[0];
+    expect(container?.command).toEqual([
+      'node',
+      '--max-old-space-size=192',
+      'apps/sink/dist/main.js',
+    ]);
+    expect(container?.startupProbe?.httpGet?.path).toBe('/healthz');
+    expect(container?.resources?.limits?.memory).toBe('384Mi');
+    expect(container?.volumeMounts?.[0]).toEqual({ name: 'tmp', mountPath: '/tmp' });
+    const ingestor = await apps.readNamespacedDeployment({
+      namespace,
+      name: 'wikipulse-ingestor',
+    });
+    expect(ingestor.status?.availableReplicas).toBe(1);
+    expect(ingestor.spec?.template.spec?.containers[0]?.env).toEqual(
+      expect.arrayContaining([
+        { name: 'LEASE_NAME', value: 'wikipulse-ingestor' },
+        { name: 'MALLOC_ARENA_MAX', value: '1' },
+      ]),
+    );
+
+    // The pipeline's pods are selected by the operator's NetworkPolicies, built from the chart's rules.
+    const policy = await admin
+      .makeApiClient(NetworkingV1Api)
+      .readNamespacedNetworkPolicy({ namespace, name: 'wikipulse-sink' });
+    expect(policy.spec?.podSelector?.matchLabels).toEqual(sink.spec?.selector.matchLabels);
+    expect(JSON.stringify(policy.spec?.egress)).toContain(
+      '"app.kubernetes.io/component":"clickhouse"',
     );
 
     const { stdout: list } = await helmRun('list', '--output', 'json');
@@ -88,22 +214,54 @@ describe('helm install of charts/wikipulse into a real API server', () => {
     ]);
   });
 
-  it('runs the apps, Kafka and ClickHouse under the restricted Pod Security Standard', async () => {
+  it("rolls the pipeline's pods when the operator's settings change with a helm upgrade", async () => {
+    const apps = admin.makeApiClient(AppsV1Api);
+    const before = await apps.readNamespacedDeployment({ namespace, name: 'wikipulse-sink' });
+    await helmRun(
+      'upgrade',
+      'wikipulse',
+      join(repoRoot, 'charts/wikipulse'),
+      '--reuse-values',
+      '--set',
+      'sink.nodeFlags[0]=--max-old-space-size=256',
+      '--set',
+      'sink.podLabels.team=wiki',
+    );
+    // The upgraded operator pod starts with the new settings: here, the operator restarts with them.
+    await operator?.stop();
+    operator = await runOperator(await operatorEnv('wikipulse-operator'), clickhouse!);
+    const after = await vi.waitFor(async () => {
+      const d: V1Deployment = await apps.readNamespacedDeployment({
+        namespace,
+        name: 'wikipulse-sink',
+      });
+      expect(d.spec?.template.spec?.containers[0]?.command).toContain('--max-old-space-size=256');
+      return d;
+    }, wait);
+    expect(after.spec?.template.metadata?.labels?.team).toBe('wiki');
+    expect(after.metadata?.generation).toBeGreaterThan(before.metadata?.generation ?? 0);
+    await vi.waitFor(async () => {
+      const d = await apps.readNamespacedDeployment({ namespace, name: 'wikipulse-sink' });
+      expect(d.status?.observedGeneration).toBe(d.metadata?.generation);
+      expect(d.status?.updatedReplicas).toBe(2);
+      expect(d.status?.availableReplicas).toBe(2);
+    }, wait);
+    await operator.stop();
+    operator = undefined;
+  });
+
+  it('runs the bot, the operator, Kafka and ClickHouse under the restricted Pod Security Standard', async () => {
     await helmRun(
       'install',
       'pipeline',
       join(repoRoot, 'charts/wikipulse'),
-      '--set',
-      'operator.enabled=false',
       '--set',
       'bot.enabled=true',
       '--set',
       'bot.discord.existingSecret=discord',
     );
     const apps = admin.makeApiClient(AppsV1Api);
-    const names = ['ingestor', 'sink', 'bot-gateway', 'bot-worker'].map(
-      (c) => `pipeline-wikipulse-${c}`,
-    );
+    const names = ['operator', 'bot-gateway', 'bot-worker'].map((c) => `pipeline-wikipulse-${c}`);
     // kwok marks a pod ready only once the namespace's restricted policy admitted it.
     await vi.waitFor(
       async () => {
@@ -114,11 +272,11 @@ describe('helm install of charts/wikipulse into a real API server', () => {
       },
       { timeout: 60_000, interval: 200 },
     );
-    const sink = await apps.readNamespacedDeployment({
+    const worker = await apps.readNamespacedDeployment({
       namespace,
-      name: 'pipeline-wikipulse-sink',
+      name: 'pipeline-wikipulse-bot-worker',
     });
-    const env = sink.spec?.template.spec?.containers[0]?.env ?? [];
+    const env = worker.spec?.template.spec?.containers[0]?.env ?? [];
     expect(env.find((e) => e.name === 'KAFKA_BROKERS')?.value).toBe(
       `pipeline-wikipulse-kafka.${namespace}.svc:9092`,
     );
@@ -162,7 +320,7 @@ describe('helm install of charts/wikipulse into a real API server', () => {
       join(repoRoot, 'charts/wikipulse/ci/kafka-tls-scram-values.yaml'),
     );
     const apps = admin.makeApiClient(AppsV1Api);
-    const components = ['ingestor', 'sink', 'bot-gateway', 'bot-worker', 'operator'];
+    const components = ['bot-gateway', 'bot-worker', 'operator'];
     // The Secrets do not exist here: kwok's node mounts nothing, so admission is what is tested.
     await vi.waitFor(
       async () => {
@@ -217,8 +375,8 @@ describe('helm install of charts/wikipulse into a real API server', () => {
     });
 
     // The operator, started with this environment, gives a WikiStream's sink what the chart
-    // gives its own sink: the same connection variables, Secret volumes and mounts. Its own
-    // connection is left out: its files exist only in its pod.
+    // gives its bot workers (Kafka and ClickHouse too): the same connection variables, Secret
+    // volumes and mounts. Its own connection is left out: its files exist only in its pod.
     const forChildren = Object.fromEntries(
       (operator.spec?.template.spec?.containers[0]?.env ?? []).flatMap((e) =>
         e.value !== undefined && /^(APP_|KAFKA_BROKERS$|CLICKHOUSE_URL$)/.test(e.name)
@@ -238,17 +396,10 @@ describe('helm install of charts/wikipulse into a real API server', () => {
           clickhouse: { database: 'wikipulse_de' },
         },
       },
-      {
-        image: operatorEnv.APP_IMAGE,
-        imagePullPolicy: operatorEnv.APP_IMAGE_PULL_POLICY,
-        kafkaBrokers: operatorEnv.KAFKA_BROKERS,
-        clickhouse: { url: operatorEnv.CLICKHOUSE_URL },
-        connection: childConnection(operatorEnv),
-        metricsPort: operatorEnv.APP_METRICS_PORT,
-      },
+      childSettings(operatorEnv),
     );
-    const chartSink = (
-      await apps.readNamespacedDeployment({ namespace, name: 'secured-wikipulse-sink' })
+    const chartWorker = (
+      await apps.readNamespacedDeployment({ namespace, name: 'secured-wikipulse-bot-worker' })
     ).spec?.template.spec;
     const connection = (pod: V1PodSpec | undefined) => {
       const container = pod?.containers[0];
@@ -264,6 +415,6 @@ describe('helm install of charts/wikipulse into a real API server', () => {
         volumes: byName(pod?.volumes).filter((v) => v.secret),
       };
     };
-    expect(connection(streamSink?.spec?.template.spec)).toEqual(connection(chartSink));
+    expect(connection(streamSink?.spec?.template.spec)).toEqual(connection(chartWorker));
   });
 });

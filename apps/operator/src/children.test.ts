@@ -1,13 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import type {
+  KubernetesObject,
+  V1NetworkPolicy,
+  V1PodDisruptionBudget,
+  V1Role,
+  V1RoleBinding,
+  V1Service,
+} from '@kubernetes/client-node';
 import {
+  desiredChildren,
   desiredDeployments,
   isAvailable,
-  matchesDesired,
   SECRET_FILES,
   sinkGroupId,
   type ChildSettings,
+  type PodSettings,
 } from './children.js';
 import type { WikiStream } from './wikistream.js';
 
@@ -23,13 +32,32 @@ const stream: WikiStream = {
   },
 };
 
+const pod: PodSettings = {
+  nodeFlags: ['--max-old-space-size=96'],
+  logLevel: 'info',
+  resources: { requests: { cpu: '100m', memory: '160Mi' }, limits: { memory: '256Mi' } },
+  extraEnv: [],
+  extraEnvFrom: [],
+  extraVolumes: [],
+  extraVolumeMounts: [],
+  nodeSelector: {},
+  tolerations: [],
+  topologySpreadConstraints: [],
+  podLabels: {},
+  podAnnotations: {},
+  pdbMaxUnavailable: 1,
+};
+
 const settings: ChildSettings = {
   image: 'wikipulse:1.0.0',
   imagePullPolicy: 'IfNotPresent',
+  imagePullSecrets: [],
   kafkaBrokers: ['kafka-0:9092', 'kafka-1:9092'],
   clickhouse: { url: 'http://clickhouse:8123' },
   connection: { kafkaTls: false, files: {} },
   metricsPort: 9464,
+  pods: { ingestor: pod, sink: { ...pod, nodeFlags: ['--max-old-space-size=192'] } },
+  serviceMonitor: { interval: '30s', labels: {} },
 };
 
 /** An external Kafka with TLS (a private CA) and SCRAM, ClickHouse over https with a private CA. */
@@ -55,6 +83,11 @@ function envOf(deployment: ReturnType<typeof desiredDeployments>[number]) {
   return Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
 }
 
+/** Secret volumes only: every pod also has its /tmp scratch volume. */
+function secretVolumes(deployment: ReturnType<typeof desiredDeployments>[number]) {
+  return (deployment.spec?.template.spec?.volumes ?? []).filter((v) => v.secret);
+}
+
 describe('desiredDeployments', () => {
   const [ingestor, sink] = desiredDeployments(stream, settings);
 
@@ -68,6 +101,12 @@ describe('desiredDeployments', () => {
       TOPIC: 'changes.de',
       TOPIC_PARTITIONS: '4',
       METRICS_PORT: '9464',
+      LOG_LEVEL: 'info',
+      MALLOC_ARENA_MAX: '1',
+      MALLOC_MMAP_THRESHOLD_: '65536',
+      LEASE_NAME: 'de-ingestor',
+      POD_NAME: { fieldRef: { fieldPath: 'metadata.name' } },
+      POD_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } },
     });
     expect(ingestor?.spec?.strategy?.type).toBe('Recreate');
   });
@@ -76,10 +115,13 @@ describe('desiredDeployments', () => {
     expect(envOf(sink!)).toEqual({
       KAFKA_BROKERS: 'kafka-0:9092,kafka-1:9092',
       TOPIC: 'changes.de',
+      TOPIC_PARTITIONS: '4',
       METRICS_PORT: '9464',
+      LOG_LEVEL: 'info',
       GROUP_ID: 'wikipulse-sink.wiki.de',
       CLICKHOUSE_DATABASE: 'wikipulse_de',
       RETENTION_DAYS: '30',
+      PARTITIONS_CONSUMED_CONCURRENTLY: '4',
       CLICKHOUSE_URL: 'http://clickhouse:8123',
     });
     expect(sink?.spec?.replicas).toBe(2);
@@ -114,7 +156,7 @@ describe('desiredDeployments', () => {
     }
   });
 
-  it('runs restricted: non-root, no privilege escalation, no capabilities, read-only root, probes on the metrics port', () => {
+  it('runs restricted: non-root, no privilege escalation, no capabilities, read-only root, probes on the ops port', () => {
     const pod = sink?.spec?.template.spec;
     const container = pod?.containers[0];
     expect(pod?.securityContext).toMatchObject({
@@ -128,9 +170,94 @@ describe('desiredDeployments', () => {
       capabilities: { drop: ['ALL'] },
     });
     expect(pod?.automountServiceAccountToken).toBe(false);
-    expect(container?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
-    expect(container?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
-    expect(container?.ports).toEqual([{ name: 'metrics', containerPort: 9464, protocol: 'TCP' }]);
+    expect(pod).not.toHaveProperty('serviceAccountName');
+    expect(container?.startupProbe).toEqual({
+      httpGet: { path: '/healthz', port: 'ops' },
+      periodSeconds: 2,
+      failureThreshold: 30,
+    });
+    expect(container?.livenessProbe?.httpGet).toEqual({ path: '/healthz', port: 'ops' });
+    expect(container?.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'ops' });
+    expect(container?.ports).toEqual([{ name: 'ops', containerPort: 9464, protocol: 'TCP' }]);
+    expect(container?.resources).toEqual(settings.pods.sink.resources);
+    expect(container?.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(pod?.volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }]);
+  });
+
+  it("puts each app's Node flags on its command line", () => {
+    expect(ingestor?.spec?.template.spec?.containers[0]?.command).toEqual([
+      'node',
+      '--max-old-space-size=96',
+      'apps/ingestor/dist/main.js',
+    ]);
+    expect(sink?.spec?.template.spec?.containers[0]?.command).toEqual([
+      'node',
+      '--max-old-space-size=192',
+      'apps/sink/dist/main.js',
+    ]);
+  });
+
+  it('gives only the ingestor a ServiceAccount token, for its own Lease', () => {
+    expect(ingestor?.spec?.template.spec).toMatchObject({
+      serviceAccountName: 'de-ingestor',
+      automountServiceAccountToken: true,
+    });
+  });
+
+  it("lets the stream replace the operator's scheduling and resources, and add labels and annotations", () => {
+    const placed: WikiStream = {
+      ...stream,
+      spec: {
+        ...stream.spec,
+        sink: {
+          replicas: 2,
+          resources: { requests: { cpu: '1' } },
+          nodeSelector: { pool: 'pipeline' },
+          tolerations: [{ key: 'dedicated', operator: 'Exists' }],
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: 'topology.kubernetes.io/zone',
+              whenUnsatisfiable: 'ScheduleAnyway',
+            },
+          ],
+          priorityClassName: 'pipeline',
+          podLabels: { team: 'wiki', 'app.kubernetes.io/name': 'taken' },
+          podAnnotations: { note: 'de' },
+        },
+      },
+    };
+    const defaults: ChildSettings = {
+      ...settings,
+      imagePullSecrets: ['registry'],
+      pods: {
+        ...settings.pods,
+        sink: {
+          ...settings.pods.sink,
+          nodeSelector: { pool: 'default' },
+          podLabels: { cost: 'shared' },
+          podAnnotations: { scrape: 'yes' },
+          affinity: { nodeAffinity: {} },
+        },
+      },
+    };
+    const [, placedSink] = desiredDeployments(placed, defaults);
+    const template = placedSink?.spec?.template;
+    expect(template?.metadata?.labels).toMatchObject({
+      team: 'wiki',
+      cost: 'shared',
+      'app.kubernetes.io/name': 'wikipulse-sink',
+    });
+    expect(template?.metadata?.annotations).toEqual({ scrape: 'yes', note: 'de' });
+    expect(template?.spec).toMatchObject({
+      nodeSelector: { pool: 'pipeline' },
+      tolerations: [{ key: 'dedicated', operator: 'Exists' }],
+      priorityClassName: 'pipeline',
+      affinity: { nodeAffinity: {} },
+      imagePullSecrets: [{ name: 'registry' }],
+    });
+    expect(template?.spec?.topologySpreadConstraints).toHaveLength(1);
+    expect(template?.spec?.containers[0]?.resources).toEqual({ requests: { cpu: '1' } });
   });
 
   it('is pure: the same stream gives the same objects', () => {
@@ -157,7 +284,7 @@ describe('desiredDeployments against a secured Kafka and ClickHouse', () => {
     expect(Object.keys(envOf(ingestor!)).filter((name) => name.startsWith('CLICKHOUSE'))).toEqual(
       [],
     );
-    expect(pod(ingestor!).volumes.map((v) => v.name)).toEqual([
+    expect(secretVolumes(ingestor!).map((v) => v.name)).toEqual([
       'kafka-tls-ca',
       'kafka-sasl-password',
     ]);
@@ -172,7 +299,7 @@ describe('desiredDeployments against a secured Kafka and ClickHouse', () => {
       CLICKHOUSE_PASSWORD_FILE: '/var/run/secrets/wikipulse/clickhouse-password/password',
       CLICKHOUSE_TLS_CA_FILE: '/var/run/secrets/wikipulse/clickhouse-tls-ca/ca.crt',
     });
-    expect(pod(sink!).volumes.map((v) => v.name)).toEqual([
+    expect(secretVolumes(sink!).map((v) => v.name)).toEqual([
       'kafka-tls-ca',
       'kafka-sasl-password',
       'clickhouse-password',
@@ -234,10 +361,12 @@ describe('desiredDeployments against a secured Kafka and ClickHouse', () => {
     expect(envOf(strimzi!).KAFKA_SASL_USERNAME).toBe('wikipulse-apps');
   });
 
-  it('leaves a pod without Secret files as it was: no volumes, no mounts', () => {
+  it('mounts no Secret in a pod without Secret files', () => {
     const [plain] = desiredDeployments(stream, settings);
-    expect(plain?.spec?.template.spec).not.toHaveProperty('volumes');
-    expect(plain?.spec?.template.spec?.containers[0]).not.toHaveProperty('volumeMounts');
+    expect(secretVolumes(plain!)).toEqual([]);
+    expect(plain?.spec?.template.spec?.containers[0]?.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+    ]);
   });
 
   it('mounts each variable where the chart mounts it', () => {
@@ -250,27 +379,8 @@ describe('desiredDeployments against a secured Kafka and ClickHouse', () => {
   });
 });
 
-describe('matchesDesired and isAvailable', () => {
+describe('isAvailable', () => {
   const [, sink] = desiredDeployments(stream, settings);
-
-  it('accepts our own unchanged Deployment and rejects a missing, foreign or rescaled one', () => {
-    expect(matchesDesired(structuredClone(sink), sink!)).toBe(true);
-    expect(matchesDesired(undefined, sink!)).toBe(false);
-    const foreign = structuredClone(sink!);
-    foreign.metadata!.ownerReferences = [];
-    expect(matchesDesired(foreign, sink!)).toBe(false);
-    const rescaled = structuredClone(sink!);
-    rescaled.spec!.replicas = 5;
-    expect(matchesDesired(rescaled, sink!)).toBe(false);
-  });
-
-  it('rejects a Deployment applied with other settings: another image, or TLS turned on', () => {
-    const [, upgraded] = desiredDeployments(stream, { ...settings, image: 'wikipulse:1.1.0' });
-    const [, securedSink] = desiredDeployments(stream, secured);
-    expect(matchesDesired(structuredClone(sink), upgraded!)).toBe(false);
-    expect(matchesDesired(structuredClone(sink), securedSink!)).toBe(false);
-    expect(matchesDesired(structuredClone(securedSink), securedSink!)).toBe(true);
-  });
 
   it('counts a Deployment available only once its current generation is fully rolled out', () => {
     const rolled = { ...structuredClone(sink!), metadata: { generation: 3 } };
@@ -293,5 +403,132 @@ describe('matchesDesired and isAvailable', () => {
         status: { observedGeneration: 3, updatedReplicas: 2, availableReplicas: 2 },
       }),
     ).toBe(true);
+  });
+});
+
+describe('desiredChildren', () => {
+  const networkPolicy = {
+    metricsFrom: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }],
+    dns: [{ to: [{ namespaceSelector: {} }], ports: [{ port: 53, protocol: 'UDP' }] }],
+    kafka: [{ to: [{ podSelector: { matchLabels: { kafka: 'yes' } } }], ports: [{ port: 9092 }] }],
+    clickhouse: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 8123 }] }],
+    eventStreams: [{ ports: [{ port: 443, protocol: 'TCP' }] }],
+  };
+  const all = desiredChildren(stream, { ...settings, networkPolicy }, { serviceMonitors: true });
+  const find = (kind: string, name: string): KubernetesObject | undefined =>
+    all.find((o) => o.kind === kind && o.metadata?.name === name);
+
+  it('owns every child, and applies the Deployments last', () => {
+    expect(all.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+      'ServiceAccount/de-ingestor',
+      'Role/de-ingestor',
+      'RoleBinding/de-ingestor',
+      'Service/de-ingestor',
+      'Service/de-sink',
+      'PodDisruptionBudget/de-ingestor',
+      'PodDisruptionBudget/de-sink',
+      'NetworkPolicy/de-ingestor',
+      'NetworkPolicy/de-sink',
+      'ServiceMonitor/de-ingestor',
+      'ServiceMonitor/de-sink',
+      'Deployment/de-ingestor',
+      'Deployment/de-sink',
+    ]);
+    for (const child of all) {
+      expect(child.metadata?.ownerReferences?.[0]?.uid, child.kind).toBe('uid-1');
+      expect(child.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('wikipulse-operator');
+    }
+  });
+
+  it('serves the ops port of each app through a Service that selects its pods', () => {
+    const service = find('Service', 'de-sink') as V1Service | undefined;
+    const [, sink] = desiredDeployments(stream, settings);
+    expect(service?.spec?.selector).toEqual(sink?.spec?.selector.matchLabels);
+    expect(service?.spec?.ports).toEqual([
+      { name: 'ops', port: 9464, targetPort: 'ops', protocol: 'TCP' },
+    ]);
+  });
+
+  it('lets the ingestor read and renew its own Lease only, and create it', () => {
+    const role = find('Role', 'de-ingestor') as V1Role | undefined;
+    expect(role?.rules).toEqual([
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['de-ingestor'],
+        verbs: ['get', 'update'],
+      },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    ]);
+    const binding = find('RoleBinding', 'de-ingestor') as V1RoleBinding | undefined;
+    expect(binding?.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'de-ingestor', namespace: 'wiki' },
+    ]);
+  });
+
+  it('denies all but scrapes in, and DNS, Kafka and the one other destination each app needs out', () => {
+    const ingestor = find('NetworkPolicy', 'de-ingestor') as V1NetworkPolicy | undefined;
+    const sink = find('NetworkPolicy', 'de-sink') as V1NetworkPolicy | undefined;
+    const [ingestorDeployment] = desiredDeployments(stream, settings);
+    expect(ingestor?.spec?.podSelector?.matchLabels).toEqual(
+      ingestorDeployment?.spec?.selector.matchLabels,
+    );
+    expect(ingestor?.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(ingestor?.spec?.ingress).toEqual([
+      { from: networkPolicy.metricsFrom, ports: [{ port: 9464, protocol: 'TCP' }] },
+    ]);
+    expect(ingestor?.spec?.egress).toEqual([
+      ...networkPolicy.dns,
+      ...networkPolicy.kafka,
+      ...networkPolicy.eventStreams,
+    ]);
+    expect(sink?.spec?.egress).toEqual([
+      ...networkPolicy.dns,
+      ...networkPolicy.kafka,
+      ...networkPolicy.clickhouse,
+    ]);
+  });
+
+  it('leaves out budgets, policies and monitors that are turned off or not served', () => {
+    const withoutBudget: PodSettings = { ...pod };
+    delete withoutBudget.pdbMaxUnavailable;
+    const bare = desiredChildren(
+      stream,
+      {
+        ...settings,
+        pods: { ingestor: withoutBudget, sink: pod },
+      },
+      { serviceMonitors: false },
+    );
+    expect(bare.map((o) => o.kind).sort()).toEqual(
+      [
+        'Deployment',
+        'Deployment',
+        'PodDisruptionBudget',
+        'Role',
+        'RoleBinding',
+        'Service',
+        'Service',
+        'ServiceAccount',
+      ].sort(),
+    );
+    const budget = bare.find((o) => o.kind === 'PodDisruptionBudget') as V1PodDisruptionBudget;
+    expect(budget.metadata?.name).toBe('de-sink');
+    expect(budget.spec?.maxUnavailable).toBe(1);
+  });
+
+  it("changes the pod template when the operator's own settings change", () => {
+    const template = (s: ChildSettings) =>
+      desiredChildren(stream, s, { serviceMonitors: false }).filter((o) => o.kind === 'Deployment');
+    const before = template(settings);
+    const after = template({
+      ...settings,
+      pods: {
+        ...settings.pods,
+        sink: { ...settings.pods.sink, nodeFlags: ['--max-old-space-size=256'] },
+      },
+    });
+    expect(after[0]).toEqual(before[0]);
+    expect(after[1]).not.toEqual(before[1]);
   });
 });

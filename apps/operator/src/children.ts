@@ -1,10 +1,24 @@
-import { createHash } from 'node:crypto';
 import type {
+  KubernetesObject,
+  V1Affinity,
   V1Container,
   V1Deployment,
+  V1EnvFromSource,
   V1EnvVar,
+  V1NetworkPolicy,
+  V1NetworkPolicyEgressRule,
+  V1NetworkPolicyPeer,
+  V1ObjectMeta,
   V1OwnerReference,
+  V1PodDisruptionBudget,
   V1PodTemplateSpec,
+  V1ResourceRequirements,
+  V1Role,
+  V1RoleBinding,
+  V1Service,
+  V1ServiceAccount,
+  V1Toleration,
+  V1TopologySpreadConstraint,
   V1Volume,
   V1VolumeMount,
 } from '@kubernetes/client-node';
@@ -52,9 +66,57 @@ export interface Connection {
   kafkaSaslMechanism?: SaslMechanism;
   /** A user name, or the Secret key holding it. */
   kafkaSaslUsername?: string | SecretKeyRef;
+  /**
+   * The sink's ClickHouse user (the only child that talks to ClickHouse), with its password in
+   * `files.CLICKHOUSE_PASSWORD_FILE`: where a user of its own for the sink goes.
+   */
   clickhouseUser?: string | SecretKeyRef;
   /** The Secret key that fills each `*_FILE` variable set. */
   files: Partial<Record<SecretFileVariable, SecretKeyRef>>;
+}
+
+/**
+ * How the operator runs one app's pods when the WikiStream says nothing else: the chart's
+ * `ingestor` and `sink` values. A WikiStream's `spec.ingestor`/`spec.sink` replace the scheduling
+ * fields and the resources, and add labels and annotations.
+ */
+export interface PodSettings {
+  /** Node's flags, on the command line: NODE_OPTIONS refuses V8's heap tuning flags. */
+  nodeFlags: readonly string[];
+  logLevel: string;
+  resources: V1ResourceRequirements;
+  extraEnv: V1EnvVar[];
+  extraEnvFrom: V1EnvFromSource[];
+  extraVolumes: V1Volume[];
+  extraVolumeMounts: V1VolumeMount[];
+  nodeSelector: Record<string, string>;
+  tolerations: V1Toleration[];
+  affinity?: V1Affinity;
+  topologySpreadConstraints: V1TopologySpreadConstraint[];
+  priorityClassName?: string;
+  podLabels: Record<string, string>;
+  podAnnotations: Record<string, string>;
+  /** A PodDisruptionBudget with this maxUnavailable; none when absent. */
+  pdbMaxUnavailable?: number | string;
+}
+
+/**
+ * Where the pipeline's pods may connect, as NetworkPolicy rules that name each destination
+ * (the chart derives them from its Kafka and ClickHouse modes), and who may scrape them.
+ */
+export interface NetworkPolicySettings {
+  /** Peers allowed to reach the metrics and health port. */
+  metricsFrom: V1NetworkPolicyPeer[];
+  dns: V1NetworkPolicyEgressRule[];
+  kafka: V1NetworkPolicyEgressRule[];
+  clickhouse: V1NetworkPolicyEgressRule[];
+  /** The ingestor's way to EventStreams (HTTPS). */
+  eventStreams: V1NetworkPolicyEgressRule[];
+}
+
+export interface ServiceMonitorSettings {
+  interval: string;
+  labels: Record<string, string>;
 }
 
 /** What the children need to know beyond the WikiStream itself: the installation's settings. */
@@ -62,6 +124,7 @@ export interface ChildSettings {
   /** One image with an entrypoint per app. */
   image: string;
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  imagePullSecrets: readonly string[];
   kafkaBrokers: readonly string[];
   /**
    * How the sink reaches ClickHouse: a plain URL without credentials, or a Secret key holding
@@ -70,17 +133,21 @@ export interface ChildSettings {
   clickhouse: { url: string } | { secretName: string; secretKey: string };
   connection: Connection;
   metricsPort: number;
+  pods: Record<Role, PodSettings>;
+  /** NetworkPolicies for the pipeline's pods; none when absent. */
+  networkPolicy?: NetworkPolicySettings;
+  /** How a ServiceMonitor scrapes the pipeline, where the cluster serves ServiceMonitors. */
+  serviceMonitor: ServiceMonitorSettings;
+}
+
+/** What the cluster offers beyond the built-in kinds (API discovery). */
+export interface ClusterFeatures {
+  serviceMonitors: boolean;
 }
 
 export type Role = 'ingestor' | 'sink';
 
 export const MANAGED_BY = 'wikipulse-operator';
-
-/**
- * A digest of the pod template the operator applied: a Deployment whose digest differs was
- * applied with other settings (an image, a Secret, TLS turned on) and is applied again.
- */
-export const TEMPLATE_DIGEST = 'wikipulse.io/template-digest';
 
 export function childName(stream: WikiStream, role: Role): string {
   return `${stream.metadata.name}-${role}`;
@@ -101,6 +168,22 @@ function labels(stream: WikiStream, role: Role): Record<string, string> {
     'app.kubernetes.io/managed-by': MANAGED_BY,
   };
 }
+
+/** Labels every child of the stream carries. */
+export function ownedBy(stream: WikiStream): Record<string, string> {
+  return {
+    'app.kubernetes.io/instance': stream.metadata.name,
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+  };
+}
+
+/** The kinds of child the settings may turn off: the operator deletes those no longer wanted. */
+export const OPTIONAL_CHILDREN = [
+  'PodDisruptionBudget',
+  'NetworkPolicy',
+  'ServiceMonitor',
+] as const;
+export type OptionalChild = (typeof OPTIONAL_CHILDREN)[number];
 
 export function ownerReference(stream: WikiStream): V1OwnerReference {
   return {
@@ -208,11 +291,22 @@ function nonEmpty<K extends string, T>(name: K, items: T[]): Partial<Record<K, T
   return items.length > 0 ? ({ [name]: items } as Record<K, T[]>) : {};
 }
 
+/** The Lease an ingestor's pods elect their leader through, and their ServiceAccount's name. */
+export function leaseName(stream: WikiStream): string {
+  return childName(stream, 'ingestor');
+}
+
+function fieldEnv(name: string, fieldPath: string): V1EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
 function roleEnv(role: Role, stream: WikiStream, spec: ResolvedSpec, settings: ChildSettings) {
   const common = {
     KAFKA_BROKERS: settings.kafkaBrokers.join(','),
     TOPIC: spec.topic,
+    TOPIC_PARTITIONS: String(spec.partitions),
     METRICS_PORT: String(settings.metricsPort),
+    LOG_LEVEL: settings.pods[role].logLevel,
   };
   if (role === 'ingestor') {
     return [
@@ -221,8 +315,14 @@ function roleEnv(role: Role, stream: WikiStream, spec: ResolvedSpec, settings: C
         WIKIS: spec.wikis.join(','),
         LANGS: spec.languages.join(','),
         ...common,
-        TOPIC_PARTITIONS: String(spec.partitions),
+        // One malloc arena for both threads, and buffers of 64 kB and more returned to the
+        // system as soon as they are freed: without them glibc keeps 10-15 MB more RSS.
+        MALLOC_ARENA_MAX: '1',
+        MALLOC_MMAP_THRESHOLD_: '65536',
+        LEASE_NAME: leaseName(stream),
       }),
+      fieldEnv('POD_NAME', 'metadata.name'),
+      fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
       ...connectionEnv(role, settings.connection),
     ];
   }
@@ -232,56 +332,103 @@ function roleEnv(role: Role, stream: WikiStream, spec: ResolvedSpec, settings: C
       GROUP_ID: sinkGroupId(stream),
       CLICKHOUSE_DATABASE: spec.database,
       RETENTION_DAYS: String(spec.retentionDays),
+      PARTITIONS_CONSUMED_CONCURRENTLY: String(spec.partitions),
     }),
     clickHouseUrlEnv(settings),
     ...connectionEnv(role, settings.connection),
   ];
 }
 
-function container(role: Role, stream: WikiStream, spec: ResolvedSpec, settings: ChildSettings) {
-  const probe = (path: string) => ({
-    httpGet: { path, port: 'metrics' },
-    periodSeconds: 10,
-    timeoutSeconds: 2,
-    failureThreshold: 3,
-  });
+/** The operator's settings for a role with the stream's own replacing or adding to them. */
+function podSettings(role: Role, spec: ResolvedSpec, settings: ChildSettings): PodSettings {
+  const base = settings.pods[role];
+  const own = spec[role];
+  return {
+    ...base,
+    resources: own.resources ?? base.resources,
+    nodeSelector: own.nodeSelector ?? base.nodeSelector,
+    tolerations: own.tolerations ?? base.tolerations,
+    topologySpreadConstraints: own.topologySpreadConstraints ?? base.topologySpreadConstraints,
+    ...((own.affinity ?? base.affinity) ? { affinity: own.affinity ?? base.affinity } : {}),
+    ...((own.priorityClassName ?? base.priorityClassName)
+      ? { priorityClassName: own.priorityClassName ?? base.priorityClassName }
+      : {}),
+    podLabels: { ...base.podLabels, ...own.podLabels },
+    podAnnotations: { ...base.podAnnotations, ...own.podAnnotations },
+  };
+}
+
+const OPS_PORT = 'ops';
+
+function container(
+  role: Role,
+  stream: WikiStream,
+  spec: ResolvedSpec,
+  settings: ChildSettings,
+  pod: PodSettings,
+): V1Container {
+  const httpGet = (path: string) => ({ path, port: OPS_PORT });
   return {
     name: role,
     image: settings.image,
     imagePullPolicy: settings.imagePullPolicy,
-    command: ['node', `apps/${role}/dist/main.js`],
-    env: roleEnv(role, stream, spec, settings),
-    ports: [{ name: 'metrics', containerPort: settings.metricsPort, protocol: 'TCP' }],
-    livenessProbe: probe('/healthz'),
-    readinessProbe: probe('/readyz'),
-    ...nonEmpty('volumeMounts', volumeMounts(role, settings.connection)),
-    resources: {
-      requests: { cpu: '50m', memory: '128Mi' },
-      limits: { memory: '512Mi' },
+    command: ['node', ...pod.nodeFlags, `apps/${role}/dist/main.js`],
+    env: [...roleEnv(role, stream, spec, settings), ...pod.extraEnv],
+    ...nonEmpty('envFrom', pod.extraEnvFrom),
+    ports: [{ name: OPS_PORT, containerPort: settings.metricsPort, protocol: 'TCP' }],
+    // Start-up connects to Kafka (and ClickHouse) within a deadline: up to a minute.
+    startupProbe: { httpGet: httpGet('/healthz'), periodSeconds: 2, failureThreshold: 30 },
+    livenessProbe: {
+      httpGet: httpGet('/healthz'),
+      periodSeconds: 10,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
     },
+    readinessProbe: {
+      httpGet: httpGet('/readyz'),
+      periodSeconds: 5,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    },
+    resources: pod.resources,
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       runAsNonRoot: true,
       capabilities: { drop: ['ALL'] },
     },
-  } satisfies V1Container;
+    volumeMounts: [
+      // The root filesystem is read-only; Node and its libraries may still want a scratch directory.
+      { name: 'tmp', mountPath: '/tmp' },
+      ...volumeMounts(role, settings.connection),
+      ...pod.extraVolumeMounts,
+    ],
+  };
 }
 
-function deployment(
+/** The one pod template of the ingestor and the sink. */
+export function podTemplate(
   role: Role,
   stream: WikiStream,
-  spec: ResolvedSpec,
   settings: ChildSettings,
-): V1Deployment {
-  const replicas = role === 'ingestor' ? spec.ingestorReplicas : spec.sinkReplicas;
-  const template: V1PodTemplateSpec = {
-    metadata: { labels: labels(stream, role) },
+): V1PodTemplateSpec {
+  const spec = resolveSpec(stream.spec);
+  const pod = podSettings(role, spec, settings);
+  return {
+    metadata: {
+      labels: { ...pod.podLabels, ...labels(stream, role) },
+      ...(Object.keys(pod.podAnnotations).length > 0 ? { annotations: pod.podAnnotations } : {}),
+    },
     spec: {
-      // The apps never call the Kubernetes API.
-      automountServiceAccountToken: false,
+      // Only the ingestor calls the Kubernetes API: its leader election, on its own Lease.
+      ...(role === 'ingestor' ? { serviceAccountName: leaseName(stream) } : {}),
+      automountServiceAccountToken: role === 'ingestor',
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 30,
+      ...nonEmpty(
+        'imagePullSecrets',
+        settings.imagePullSecrets.map((name) => ({ name })),
+      ),
       securityContext: {
         runAsNonRoot: true,
         runAsUser: 10001,
@@ -290,41 +437,182 @@ function deployment(
         fsGroup: 10001,
         seccompProfile: { type: 'RuntimeDefault' },
       },
-      containers: [container(role, stream, spec, settings)],
-      ...nonEmpty('volumes', volumes(role, settings.connection)),
-    },
-  };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: {
-      name: childName(stream, role),
-      namespace: stream.metadata.namespace,
-      labels: labels(stream, role),
-      annotations: { [TEMPLATE_DIGEST]: digest(template) },
-      ownerReferences: [ownerReference(stream)],
-    },
-    spec: {
-      replicas,
-      selector: { matchLabels: selectorLabels(stream, role) },
-      // Two ingestors reading the stream at once would write every change twice.
-      strategy: role === 'ingestor' ? { type: 'Recreate' } : { type: 'RollingUpdate' },
-      template,
+      containers: [container(role, stream, spec, settings, pod)],
+      volumes: [
+        { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+        ...volumes(role, settings.connection),
+        ...pod.extraVolumes,
+      ],
+      ...(Object.keys(pod.nodeSelector).length > 0 ? { nodeSelector: pod.nodeSelector } : {}),
+      ...nonEmpty('tolerations', pod.tolerations),
+      ...(pod.affinity ? { affinity: pod.affinity } : {}),
+      ...nonEmpty('topologySpreadConstraints', pod.topologySpreadConstraints),
+      ...(pod.priorityClassName ? { priorityClassName: pod.priorityClassName } : {}),
     },
   };
 }
 
-/** The template as built here, not as the API server returns it (it adds defaults). */
-function digest(template: V1PodTemplateSpec): string {
-  return createHash('sha256').update(JSON.stringify(template)).digest('hex').slice(0, 16);
+function metadata(stream: WikiStream, role: Role, name = childName(stream, role)): V1ObjectMeta {
+  return {
+    name,
+    namespace: stream.metadata.namespace,
+    labels: labels(stream, role),
+    ownerReferences: [ownerReference(stream)],
+  };
+}
+
+function deployment(role: Role, stream: WikiStream, settings: ChildSettings): V1Deployment {
+  const spec = resolveSpec(stream.spec);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: metadata(stream, role),
+    spec: {
+      replicas: role === 'ingestor' ? spec.ingestorReplicas : spec.sinkReplicas,
+      selector: { matchLabels: selectorLabels(stream, role) },
+      // The old leader stops before a new pod starts, so a rollout never waits on a Lease.
+      strategy: role === 'ingestor' ? { type: 'Recreate' } : { type: 'RollingUpdate' },
+      template: podTemplate(role, stream, settings),
+    },
+  };
 }
 
 /** The Deployments a WikiStream owns, ingestor first. Pure: the same input gives the same objects. */
 export function desiredDeployments(stream: WikiStream, settings: ChildSettings): V1Deployment[] {
-  const spec = resolveSpec(stream.spec);
+  return [deployment('ingestor', stream, settings), deployment('sink', stream, settings)];
+}
+
+function service(role: Role, stream: WikiStream, settings: ChildSettings): V1Service {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(stream, role),
+    spec: {
+      type: 'ClusterIP',
+      selector: selectorLabels(stream, role),
+      ports: [
+        { name: OPS_PORT, port: settings.metricsPort, targetPort: OPS_PORT, protocol: 'TCP' },
+      ],
+    },
+  };
+}
+
+function disruptionBudget(
+  role: Role,
+  stream: WikiStream,
+  maxUnavailable: number | string,
+): V1PodDisruptionBudget {
+  return {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: metadata(stream, role),
+    spec: { maxUnavailable, selector: { matchLabels: selectorLabels(stream, role) } },
+  };
+}
+
+/** Everything else denied: scrapes in; DNS, Kafka, and EventStreams (ingestor) or ClickHouse (sink) out. */
+function networkPolicy(
+  role: Role,
+  stream: WikiStream,
+  settings: ChildSettings,
+  policy: NetworkPolicySettings,
+): V1NetworkPolicy {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: metadata(stream, role),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(stream, role) },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [
+        {
+          ...nonEmpty('from', policy.metricsFrom),
+          ports: [{ port: settings.metricsPort, protocol: 'TCP' }],
+        },
+      ],
+      egress: [
+        ...policy.dns,
+        ...policy.kafka,
+        ...(role === 'ingestor' ? policy.eventStreams : policy.clickhouse),
+      ],
+    },
+  };
+}
+
+function serviceMonitor(role: Role, stream: WikiStream, settings: ServiceMonitorSettings) {
+  const meta = metadata(stream, role);
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
+    metadata: { ...meta, labels: { ...settings.labels, ...meta.labels } },
+    spec: {
+      selector: { matchLabels: selectorLabels(stream, role) },
+      endpoints: [{ port: OPS_PORT, path: '/metrics', interval: settings.interval }],
+    },
+  };
+}
+
+/**
+ * The ingestor's identity: a ServiceAccount whose Role may read and renew its own Lease only
+ * (and create it: RBAC cannot narrow create to a name).
+ */
+function ingestorIdentity(stream: WikiStream): KubernetesObject[] {
+  const name = leaseName(stream);
+  const meta = metadata(stream, 'ingestor', name);
+  const account: V1ServiceAccount = {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta,
+    automountServiceAccountToken: true,
+  };
+  const role: V1Role = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: meta,
+    rules: [
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: [name],
+        verbs: ['get', 'update'],
+      },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+    ],
+  };
+  const binding: V1RoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: meta,
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name, namespace: stream.metadata.namespace }],
+  };
+  return [account, role, binding];
+}
+
+/**
+ * Every object a WikiStream owns, in the order they are applied: the ingestor's identity, the
+ * Services, budgets, policies and monitors, and the Deployments last, so their pods start
+ * with everything in place. Pure: the same input gives the same objects.
+ */
+export function desiredChildren(
+  stream: WikiStream,
+  settings: ChildSettings,
+  features: ClusterFeatures,
+): KubernetesObject[] {
+  const roles: Role[] = ['ingestor', 'sink'];
+  const { networkPolicy: policy } = settings;
   return [
-    deployment('ingestor', stream, spec, settings),
-    deployment('sink', stream, spec, settings),
+    ...ingestorIdentity(stream),
+    ...roles.map((role) => service(role, stream, settings)),
+    ...roles.flatMap((role) => {
+      const max = settings.pods[role].pdbMaxUnavailable;
+      return max === undefined ? [] : [disruptionBudget(role, stream, max)];
+    }),
+    ...(policy ? roles.map((role) => networkPolicy(role, stream, settings, policy)) : []),
+    ...(features.serviceMonitors
+      ? roles.map((role) => serviceMonitor(role, stream, settings.serviceMonitor))
+      : []),
+    ...desiredDeployments(stream, settings),
   ];
 }
 
@@ -338,21 +626,5 @@ export function isAvailable(deployment: V1Deployment): boolean {
     (status.observedGeneration ?? 0) >= generation &&
     (status.updatedReplicas ?? 0) >= want &&
     (status.availableReplicas ?? 0) >= want
-  );
-}
-
-/**
- * True when an existing Deployment is ours and still matches what the stream and the
- * installation's settings ask for.
- */
-export function matchesDesired(existing: V1Deployment | undefined, desired: V1Deployment): boolean {
-  if (!existing) return false;
-  const owner = existing.metadata?.ownerReferences?.find((ref) => ref.controller);
-  const wanted = desired.metadata?.ownerReferences?.[0];
-  return (
-    owner?.uid === wanted?.uid &&
-    existing.spec?.replicas === desired.spec?.replicas &&
-    existing.metadata?.annotations?.[TEMPLATE_DIGEST] ===
-      desired.metadata?.annotations?.[TEMPLATE_DIGEST]
   );
 }

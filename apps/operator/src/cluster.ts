@@ -1,5 +1,6 @@
 import {
   ApiException,
+  ApisApi,
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -8,12 +9,20 @@ import {
   setHeaderOptions,
   type KubeConfig,
   type KubernetesListObject,
+  type KubernetesObject,
   type V1Deployment,
 } from '@kubernetes/client-node';
+import type { OptionalChild } from './children.js';
 import type { Cluster, StreamEvent } from './reconciler.js';
 import { GROUP, PLURAL, VERSION, type WikiStream, type WikiStreamStatus } from './wikistream.js';
 
 export const FIELD_MANAGER = 'wikipulse-operator';
+
+const API_VERSIONS: Record<OptionalChild, string> = {
+  PodDisruptionBudget: 'policy/v1',
+  NetworkPolicy: 'networking.k8s.io/v1',
+  ServiceMonitor: 'monitoring.coreos.com/v1',
+};
 
 function notFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
@@ -30,6 +39,7 @@ async function orUndefined<T>(request: Promise<T>): Promise<T | undefined> {
 
 /** The reconciler's view of the API server, through `@kubernetes/client-node`. */
 export class KubeCluster implements Cluster {
+  readonly #apis: ApisApi;
   readonly #apps: AppsV1Api;
   readonly #core: CoreV1Api;
   readonly #custom: CustomObjectsApi;
@@ -37,6 +47,7 @@ export class KubeCluster implements Cluster {
   readonly #instance: string;
 
   constructor(kubeConfig: KubeConfig, instance: string) {
+    this.#apis = kubeConfig.makeApiClient(ApisApi);
     this.#apps = kubeConfig.makeApiClient(AppsV1Api);
     this.#core = kubeConfig.makeApiClient(CoreV1Api);
     this.#custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -91,15 +102,50 @@ export class KubeCluster implements Cluster {
     return orUndefined(this.#apps.readNamespacedDeployment({ namespace, name }));
   }
 
-  applyDeployment(deployment: V1Deployment): Promise<V1Deployment> {
+  apply<T extends KubernetesObject>(object: T): Promise<T> {
     // force: the operator owns these objects; a hand edit is overwritten, not a conflict.
     return this.#objects.patch(
-      deployment,
+      object,
       undefined,
       undefined,
       FIELD_MANAGER,
       true,
       PatchStrategy.ServerSideApply,
+    );
+  }
+
+  async listChildren(
+    namespace: string,
+    kind: OptionalChild,
+    labels: Record<string, string>,
+  ): Promise<KubernetesObject[]> {
+    const selector = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const list = await this.#objects.list(
+      API_VERSIONS[kind],
+      kind,
+      namespace,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      selector,
+    );
+    // A list answers with bare items; the kind is needed to delete them.
+    return list.items.map((item) => ({ ...item, apiVersion: API_VERSIONS[kind], kind }));
+  }
+
+  async deleteChild(object: KubernetesObject): Promise<void> {
+    await orUndefined(this.#objects.delete(object));
+  }
+
+  async servesServiceMonitors(): Promise<boolean> {
+    // Discovery, which every authenticated client may read: no RBAC on the CRD itself.
+    const { groups } = await this.#apis.getAPIVersions();
+    return groups.some(
+      (group) =>
+        group.name === 'monitoring.coreos.com' && group.versions.some((v) => v.version === 'v1'),
     );
   }
 

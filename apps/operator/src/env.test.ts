@@ -1,6 +1,6 @@
 import { ConfigError, clickHouseServer, kafkaConnection } from '@wikipulse/config';
 import { describe, expect, it } from 'vitest';
-import { childConnection, loadEnv } from './env.js';
+import { childConnection, childSettings, loadEnv } from './env.js';
 
 const base = {
   WATCH_NAMESPACE: 'wikipulse',
@@ -138,5 +138,50 @@ describe('the operator environment', () => {
         expect(problems).toContain(name);
       }
     }
+  });
+
+  it("reads the pods' settings the chart hands over as JSON, and fills in what is left out", () => {
+    const settings = childSettings(
+      loadEnv({
+        ...base,
+        APP_IMAGE_PULL_SECRETS: 'registry, mirror',
+        APP_SINK_POD: JSON.stringify({
+          nodeFlags: ['--max-old-space-size=192'],
+          resources: { limits: { memory: '384Mi' } },
+          priorityClassName: 'pipeline',
+          pdbMaxUnavailable: 1,
+        }),
+        APP_SERVICE_MONITOR_LABELS: '{"release":"prometheus"}',
+      }),
+    );
+    expect(settings.imagePullSecrets).toEqual(['registry', 'mirror']);
+    expect(settings.pods.sink).toEqual({
+      nodeFlags: ['--max-old-space-size=192'],
+      logLevel: 'info',
+      resources: { limits: { memory: '384Mi' } },
+      extraEnv: [],
+      extraEnvFrom: [],
+      extraVolumes: [],
+      extraVolumeMounts: [],
+      nodeSelector: {},
+      tolerations: [],
+      topologySpreadConstraints: [],
+      priorityClassName: 'pipeline',
+      podLabels: {},
+      podAnnotations: {},
+      pdbMaxUnavailable: 1,
+    });
+    expect(settings.pods.ingestor).not.toHaveProperty('pdbMaxUnavailable');
+    expect(settings).not.toHaveProperty('networkPolicy');
+    expect(settings.serviceMonitor).toEqual({ interval: '30s', labels: { release: 'prometheus' } });
+  });
+
+  it('refuses pod settings that are not JSON or not a Node flag, naming the variable', () => {
+    expect(() => loadEnv({ ...base, APP_INGESTOR_POD: '{nodeFlags:' })).toThrow(
+      /APP_INGESTOR_POD: not JSON/,
+    );
+    expect(() =>
+      loadEnv({ ...base, APP_SINK_POD: JSON.stringify({ nodeFlags: ['rm -rf /'] }) }),
+    ).toThrow(/APP_SINK_POD/);
   });
 });

@@ -10,7 +10,79 @@ import {
   z,
   type Env,
 } from '@wikipulse/config';
-import { SECRET_FILES, type Connection, type SecretFileVariable } from './children.js';
+import type {
+  V1Affinity,
+  V1EnvFromSource,
+  V1EnvVar,
+  V1NetworkPolicyEgressRule,
+  V1NetworkPolicyPeer,
+  V1ResourceRequirements,
+  V1Toleration,
+  V1TopologySpreadConstraint,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import {
+  SECRET_FILES,
+  type ChildSettings,
+  type Connection,
+  type PodSettings,
+  type SecretFileVariable,
+} from './children.js';
+
+/**
+ * A variable holding JSON (the chart renders it with `toJson`). Kubernetes objects inside are
+ * checked for their shape only; the API server checks the rest when the operator applies them.
+ */
+function json<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
+const object = z.record(z.string(), z.unknown());
+const objects = <T>() => z.array(object).transform((items) => items as T[]);
+const strings = z.record(z.string(), z.string());
+
+/** The operator's settings for one app's pods: the chart's `ingestor` or `sink` values. */
+const podSettings = z.object({
+  nodeFlags: z
+    .array(z.string().regex(/^--[a-z0-9-]+(=\S+)?$/, 'a Node flag such as --max-old-space-size=96'))
+    .default([]),
+  logLevel: envVar.logLevel(),
+  resources: object.default({}).transform((r) => r as V1ResourceRequirements),
+  extraEnv: objects<V1EnvVar>().default([]),
+  extraEnvFrom: objects<V1EnvFromSource>().default([]),
+  extraVolumes: objects<V1Volume>().default([]),
+  extraVolumeMounts: objects<V1VolumeMount>().default([]),
+  nodeSelector: strings.default({}),
+  tolerations: objects<V1Toleration>().default([]),
+  affinity: object.optional().transform((a) => a as V1Affinity | undefined),
+  topologySpreadConstraints: objects<V1TopologySpreadConstraint>().default([]),
+  priorityClassName: z.string().min(1).optional(),
+  podLabels: strings.default({}),
+  podAnnotations: strings.default({}),
+  pdbMaxUnavailable: z
+    .union([z.number().int().nonnegative(), z.string().regex(/^\d+%?$/)])
+    .optional(),
+});
+
+const egress = objects<V1NetworkPolicyEgressRule>();
+const networkPolicy = z.object({
+  metricsFrom: objects<V1NetworkPolicyPeer>(),
+  dns: egress,
+  kafka: egress,
+  clickhouse: egress,
+  eventStreams: egress,
+});
 
 /** A Secret key as `name/key` (neither may hold a slash): where a child pod's file or user name comes from. */
 const secretKeyRef = envVar.optional(
@@ -132,7 +204,18 @@ const schema = z
     CLICKHOUSE_URL_SECRET_KEY: z.string().min(1).default('url'),
     APP_IMAGE: z.string().min(1),
     APP_IMAGE_PULL_POLICY: z.enum(['Always', 'IfNotPresent', 'Never']).default('IfNotPresent'),
+    APP_IMAGE_PULL_SECRETS: envVar.list(),
     APP_METRICS_PORT: envVar.port(9464),
+    /** How each app's pods run (JSON): resources, Node flags, scheduling, labels, budget. */
+    APP_INGESTOR_POD: json(podSettings).default(podSettings.parse({})),
+    APP_SINK_POD: json(podSettings).default(podSettings.parse({})),
+    /** The NetworkPolicy rules of the pipeline's pods (JSON); no policies when unset. */
+    APP_NETWORK_POLICY: envVar.optional(json(networkPolicy)),
+    APP_SERVICE_MONITOR_INTERVAL: z
+      .string()
+      .regex(/^\d+[smh]$/)
+      .default('30s'),
+    APP_SERVICE_MONITOR_LABELS: envVar.optional(json(strings)),
     ...appConnection,
     METRICS_PORT: envVar.port(9464),
     METRICS_HOST: z.string().min(1).default('0.0.0.0'),
@@ -175,5 +258,37 @@ export function childConnection(env: OperatorEnv): Connection {
     ...(kafkaSaslUsername ? { kafkaSaslUsername } : {}),
     ...(clickhouseUser ? { clickhouseUser } : {}),
     files,
+  };
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Everything the operator gives the pods it creates, from its environment: the one place the
+ * installation's settings become ChildSettings (the sink's ClickHouse user and password file
+ * are `connection.clickhouseUser` and `connection.files.CLICKHOUSE_PASSWORD_FILE`).
+ */
+export function childSettings(env: OperatorEnv): ChildSettings {
+  return {
+    image: env.APP_IMAGE,
+    imagePullPolicy: env.APP_IMAGE_PULL_POLICY,
+    imagePullSecrets: env.APP_IMAGE_PULL_SECRETS,
+    kafkaBrokers: env.KAFKA_BROKERS,
+    clickhouse: env.CLICKHOUSE_URL_SECRET
+      ? { secretName: env.CLICKHOUSE_URL_SECRET, secretKey: env.CLICKHOUSE_URL_SECRET_KEY }
+      : { url: env.CLICKHOUSE_URL },
+    connection: childConnection(env),
+    metricsPort: env.APP_METRICS_PORT,
+    pods: {
+      ingestor: withoutUndefined(env.APP_INGESTOR_POD) as PodSettings,
+      sink: withoutUndefined(env.APP_SINK_POD) as PodSettings,
+    },
+    ...(env.APP_NETWORK_POLICY ? { networkPolicy: env.APP_NETWORK_POLICY } : {}),
+    serviceMonitor: {
+      interval: env.APP_SERVICE_MONITOR_INTERVAL,
+      labels: env.APP_SERVICE_MONITOR_LABELS ?? {},
+    },
   };
 }

@@ -1,12 +1,17 @@
 export {
   childName,
+  desiredChildren,
   desiredDeployments,
   isAvailable,
-  matchesDesired,
+  leaseName,
   ownerReference,
+  podTemplate,
   selectorLabels,
   sinkGroupId,
   type ChildSettings,
+  type ClusterFeatures,
+  type NetworkPolicySettings,
+  type PodSettings,
   type Role,
 } from './children.js';
 export {
@@ -20,6 +25,7 @@ export {
   type Kept,
 } from './cleanup.js';
 export { setCondition, findCondition } from './conditions.js';
+export { childConnection, childSettings, loadEnv, type OperatorEnv } from './env.js';
 export { KubeCluster, FIELD_MANAGER } from './cluster.js';
 export { startOperator, type Operator, type OperatorOptions } from './operator.js';
 export { WorkQueue } from './queue.js';

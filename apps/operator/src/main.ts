@@ -5,7 +5,7 @@ import { installShutdown } from '@wikipulse/lifecycle';
 import { createLogger } from '@wikipulse/logger';
 import { Counter, createRegistry, Histogram, startOpsServer } from '@wikipulse/metrics';
 import { openClickHouse } from '@wikipulse/store';
-import { childConnection, loadEnv } from './env.js';
+import { childSettings, loadEnv } from './env.js';
 import { startOperator } from './operator.js';
 import { clickHouseSchema } from './schema.js';
 
@@ -38,16 +38,7 @@ const operator = await startOperator({
   instance: env.POD_NAME,
   topics: new KafkaBus({ ...kafkaConnection(env), clientId: 'wikipulse-operator' }),
   schema: clickHouseSchema(clickhouse),
-  settings: {
-    image: env.APP_IMAGE,
-    imagePullPolicy: env.APP_IMAGE_PULL_POLICY,
-    kafkaBrokers: env.KAFKA_BROKERS,
-    clickhouse: env.CLICKHOUSE_URL_SECRET
-      ? { secretName: env.CLICKHOUSE_URL_SECRET, secretKey: env.CLICKHOUSE_URL_SECRET_KEY }
-      : { url: env.CLICKHOUSE_URL },
-    connection: childConnection(env),
-    metricsPort: env.APP_METRICS_PORT,
-  },
+  settings: childSettings(env),
   log,
   onReconciled: (outcome, seconds) => {
     reconciles.inc({ outcome });

@@ -2,7 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   AppsV1Api,
+  AuthorizationV1Api,
   CoreV1Api,
+  NetworkingV1Api,
+  PolicyV1Api,
   CustomObjectsApi,
   PatchStrategy,
   setHeaderOptions,
@@ -25,6 +28,8 @@ import {
 import { KafkaBus } from '@wikipulse/kafka';
 import { databaseExists, dropDatabase } from '@wikipulse/store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
+import type { ChildSettings, NetworkPolicySettings, PodSettings } from './children.js';
 import { FINALIZER } from './cleanup.js';
 import { startOperator, type Operator } from './operator.js';
 import type { Topics } from './reconciler.js';
@@ -56,7 +61,27 @@ function ready(stream: WikiStream) {
   return stream.status?.conditions?.find((c) => c.type === 'Ready');
 }
 
-function startWith(topics: Topics): Promise<Operator> {
+const pod: PodSettings = {
+  nodeFlags: ['--max-old-space-size=192'],
+  logLevel: 'info',
+  resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } },
+  extraEnv: [],
+  extraEnvFrom: [],
+  extraVolumes: [],
+  extraVolumeMounts: [],
+  nodeSelector: {},
+  tolerations: [],
+  topologySpreadConstraints: [],
+  podLabels: {},
+  podAnnotations: {},
+  pdbMaxUnavailable: 1,
+};
+
+function startWith(
+  topics: Topics,
+  pods: ChildSettings['pods'] = { ingestor: pod, sink: pod },
+  networkPolicies = true,
+) {
   return startOperator({
     kubeConfig: asOperator,
     namespace,
@@ -66,6 +91,7 @@ function startWith(topics: Topics): Promise<Operator> {
     settings: {
       image: 'wikipulse:test',
       imagePullPolicy: 'Never',
+      imagePullSecrets: [],
       kafkaBrokers: ['kafka:9092'],
       clickhouse: { secretName: 'clickhouse', secretKey: 'url' },
       // The pods of a secured installation: the API server stores their Secret volumes, and
@@ -82,10 +108,34 @@ function startWith(topics: Topics): Promise<Operator> {
         },
       },
       metricsPort: 9464,
+      pods,
+      ...(networkPolicies ? { networkPolicy } : {}),
+      serviceMonitor: { interval: '30s', labels: {} },
     },
     log: createLogger({ name: 'operator', level: 'silent' }),
   });
 }
+
+const networkPolicy: NetworkPolicySettings = {
+  metricsFrom: [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }],
+  dns: [
+    {
+      to: [
+        {
+          namespaceSelector: {
+            matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' },
+          },
+        },
+      ],
+      ports: [{ port: 53, protocol: 'UDP' }],
+    },
+  ],
+  kafka: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 9092, protocol: 'TCP' }] }],
+  clickhouse: [
+    { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 8123, protocol: 'TCP' }] },
+  ],
+  eventStreams: [{ ports: [{ port: 443, protocol: 'TCP' }] }],
+};
 
 async function createStream(name: string, spec: WikiStreamSpec): Promise<WikiStream> {
   return (await custom.createNamespacedCustomObject({
@@ -204,6 +254,20 @@ describe('the operator against a real API server, with its own RBAC', () => {
       });
     }, wait);
 
+    // Applying an unchanged child is a no-op: the status updates that bring the stream back to
+    // the queue do not make the operator write its children again and again.
+    const versions = async () =>
+      Promise.all(
+        ['ingestor', 'sink'].map(
+          async (role) =>
+            (await apps.readNamespacedDeployment({ namespace, name: `${name}-${role}` })).metadata
+              ?.resourceVersion,
+        ),
+      );
+    const settled = await versions();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await versions()).toEqual(settled);
+
     for (const role of ['ingestor', 'sink']) {
       const deployment = await apps.readNamespacedDeployment({
         namespace,
@@ -227,11 +291,13 @@ describe('the operator against a real API server, with its own RBAC', () => {
     const sink = (await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` })).spec
       ?.template.spec;
     expect(sink?.containers[0]?.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
       expect.objectContaining({ name: 'kafka-tls-ca', readOnly: true }),
       expect.objectContaining({ name: 'kafka-sasl-password', readOnly: true }),
       expect.objectContaining({ name: 'clickhouse-password', readOnly: true }),
     ]);
     expect(sink?.volumes?.map((v) => [v.secret?.secretName, v.secret?.defaultMode])).toEqual([
+      [undefined, undefined],
       ['kafka-cluster-ca-cert', 0o440],
       ['wikipulse-apps', 0o440],
       ['clickhouse-credentials', 0o440],
@@ -283,6 +349,212 @@ describe('the operator against a real API server, with its own RBAC', () => {
       expect(after.metadata?.uid).not.toBe(before.metadata?.uid);
       expect(after.spec?.replicas).toBe(2);
     }, wait);
+  });
+
+  it('puts back a Service and a PodDisruptionBudget someone deleted', async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    const policy = admin.makeApiClient(PolicyV1Api);
+    const service = await core.readNamespacedService({ namespace, name: `${name}-sink` });
+    const budget = await policy.readNamespacedPodDisruptionBudget({
+      namespace,
+      name: `${name}-ingestor`,
+    });
+    await core.deleteNamespacedService({ namespace, name: `${name}-sink` });
+    await policy.deleteNamespacedPodDisruptionBudget({ namespace, name: `${name}-ingestor` });
+    await vi.waitFor(async () => {
+      const again = await core.readNamespacedService({ namespace, name: `${name}-sink` });
+      expect(again.metadata?.uid).not.toBe(service.metadata?.uid);
+      const budgetAgain = await policy.readNamespacedPodDisruptionBudget({
+        namespace,
+        name: `${name}-ingestor`,
+      });
+      expect(budgetAgain.metadata?.uid).not.toBe(budget.metadata?.uid);
+    }, wait);
+  });
+
+  it("selects the pipeline's pods with its NetworkPolicies, and gives the ingestor its Lease rights", async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    const networking = admin.makeApiClient(NetworkingV1Api);
+    for (const role of ['ingestor', 'sink']) {
+      const policy = await networking.readNamespacedNetworkPolicy({
+        namespace,
+        name: `${name}-${role}`,
+      });
+      const selector = Object.entries(policy.spec?.podSelector?.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+      const pods = await vi.waitFor(async () => {
+        const list = await core.listNamespacedPod({ namespace, labelSelector: selector });
+        expect(list.items.length).toBeGreaterThan(0);
+        return list.items;
+      }, wait);
+      for (const p of pods) expect(p.metadata?.name).toMatch(new RegExp(`^${name}-${role}-`));
+      expect(policy.spec?.policyTypes).toEqual(['Ingress', 'Egress']);
+    }
+    const review = await admin.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
+      body: {
+        spec: {
+          user: `system:serviceaccount:${namespace}:${name}-ingestor`,
+          resourceAttributes: {
+            namespace,
+            group: 'coordination.k8s.io',
+            resource: 'leases',
+            verb: 'update',
+            name: `${name}-ingestor`,
+          },
+        },
+      },
+    });
+    expect(review.status?.allowed).toBe(true);
+    const other = await admin.makeApiClient(AuthorizationV1Api).createSubjectAccessReview({
+      body: {
+        spec: {
+          user: `system:serviceaccount:${namespace}:${name}-ingestor`,
+          resourceAttributes: {
+            namespace,
+            group: 'coordination.k8s.io',
+            resource: 'leases',
+            verb: 'update',
+            name: 'someone-else',
+          },
+        },
+      },
+    });
+    expect(other.status?.allowed).toBe(false);
+  });
+
+  it("rolls the pipeline's pods when the operator restarts with other settings, and sets back a hand edit", async () => {
+    const before = await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` });
+    await operator.stop();
+    operator = await startWith(bus, {
+      ingestor: pod,
+      sink: { ...pod, nodeFlags: ['--max-old-space-size=256'] },
+    });
+    const rolled = await vi.waitFor(async () => {
+      const d = await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` });
+      expect(d.spec?.template.spec?.containers[0]?.command).toContain('--max-old-space-size=256');
+      return d;
+    }, wait);
+    expect(rolled.metadata?.generation).toBeGreaterThan(before.metadata?.generation ?? 0);
+    // kwok replaces the pods: the new template's pods become available.
+    await vi.waitFor(async () => {
+      const d = await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` });
+      expect(d.status?.updatedReplicas).toBe(2);
+      expect(d.status?.availableReplicas).toBe(2);
+    }, wait);
+
+    await apps.patchNamespacedDeployment(
+      {
+        namespace,
+        name: `${name}-sink`,
+        body: {
+          spec: {
+            template: { spec: { priorityClassName: null, terminationGracePeriodSeconds: 5 } },
+          },
+        },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await vi.waitFor(async () => {
+      const d = await apps.readNamespacedDeployment({ namespace, name: `${name}-sink` });
+      expect(d.spec?.template.spec?.terminationGracePeriodSeconds).toBe(30);
+    }, wait);
+  });
+
+  it('makes ServiceMonitors once the cluster serves them, and deletes what its settings no longer ask for', async () => {
+    // A stand-in for the Prometheus Operator's CRD: discovery is what the operator looks at.
+    await applyYaml(
+      admin,
+      `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: servicemonitors.monitoring.coreos.com
+spec:
+  group: monitoring.coreos.com
+  scope: Namespaced
+  names: { kind: ServiceMonitor, listKind: ServiceMonitorList, plural: servicemonitors, singular: servicemonitor }
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec: { type: object, x-kubernetes-preserve-unknown-fields: true }
+`,
+    );
+    const monitors = () =>
+      custom.listNamespacedCustomObject({
+        group: 'monitoring.coreos.com',
+        version: 'v1',
+        plural: 'servicemonitors',
+        namespace,
+      }) as Promise<{ items: { metadata: { name: string } }[] }>;
+    await vi.waitFor(() => expect(monitors()).resolves.toBeDefined(), wait);
+
+    await operator.stop();
+    const withoutBudget: PodSettings = { ...pod };
+    delete withoutBudget.pdbMaxUnavailable;
+    operator = await startWith(bus, { ingestor: withoutBudget, sink: pod }, false);
+    await vi.waitFor(async () => {
+      expect((await monitors()).items.map((m) => m.metadata.name).sort()).toEqual([
+        `${name}-ingestor`,
+        `${name}-sink`,
+      ]);
+    }, wait);
+    const networking = admin.makeApiClient(NetworkingV1Api);
+    const policy = admin.makeApiClient(PolicyV1Api);
+    await vi.waitFor(async () => {
+      const policies = await networking.listNamespacedNetworkPolicy({ namespace });
+      expect(policies.items.map((p) => p.metadata?.name)).toEqual([]);
+      const budgets = await policy.listNamespacedPodDisruptionBudget({ namespace });
+      expect(budgets.items.map((b) => b.metadata?.name)).toEqual([`${name}-sink`]);
+    }, wait);
+
+    await operator.stop();
+    operator = await startWith(bus);
+  });
+
+  it('accepts the example manifest, pod settings included (a dry run)', async () => {
+    const example = parse(
+      await readFile(join(repoRoot, 'k8s/examples/wikistream.yaml'), 'utf8'),
+    ) as WikiStream;
+    const accepted = (await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      plural: PLURAL,
+      namespace,
+      // The test's own stream already has the example's name.
+      body: { ...example, metadata: { name: 'example' } },
+      dryRun: 'All',
+    })) as WikiStream;
+    expect(accepted.spec.sink?.resources?.limits).toEqual({ memory: '384Mi' });
+    expect(accepted.spec.ingestor?.replicas).toBe(2);
+  });
+
+  it('refuses a third ingestor, a quantity that is not one and a selector label', async () => {
+    for (const spec of [
+      { ingestor: { replicas: 3 } },
+      { sink: { resources: { limits: { memory: 'lots' } } } },
+      { sink: { podLabels: { 'app.kubernetes.io/name': 'other' } } },
+    ]) {
+      await expect(
+        custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: PLURAL,
+          namespace,
+          body: {
+            apiVersion: `${GROUP}/${VERSION}`,
+            kind: 'WikiStream',
+            metadata: { name: 'refused' },
+            spec: { source, kafka: { topic }, clickhouse: { database }, ...spec },
+          },
+          dryRun: 'All',
+        }),
+      ).rejects.toMatchObject({ code: 422 });
+    }
   });
 
   it('rejects a spec the CRD schema forbids', async () => {

@@ -1,12 +1,14 @@
 import {
   AppsV1Api,
+  CoreV1Api,
   CustomObjectsApi,
+  NetworkingV1Api,
+  PolicyV1Api,
   makeInformer,
   type Informer,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
-  type V1Deployment,
 } from '@kubernetes/client-node';
 import type { Logger } from '@wikipulse/logger';
 import { MANAGED_BY, type ChildSettings } from './children.js';
@@ -30,7 +32,7 @@ export interface OperatorOptions {
 }
 
 export interface Operator {
-  /** True once both informers have listed and are watching. */
+  /** True once every informer has listed and is watching. */
   readonly watching: boolean;
   stop(): Promise<void>;
 }
@@ -40,7 +42,7 @@ function key(namespace: string, name: string): string {
 }
 
 /**
- * Watches WikiStreams and the Deployments they own, and reconciles each changed stream through
+ * Watches WikiStreams and the Deployments, Services, budgets and policies they own, and reconciles each changed stream through
  * a serialised queue. The informers' list-then-watch gives a full resync at every (re)connect.
  */
 export async function startOperator(options: OperatorOptions): Promise<Operator> {
@@ -73,7 +75,6 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
   );
 
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-  const apps = kubeConfig.makeApiClient(AppsV1Api);
   const streams = makeInformer<WikiStream>(
     kubeConfig,
     `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}`,
@@ -85,29 +86,58 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
         plural: PLURAL,
       }) as Promise<KubernetesListObject<WikiStream>>,
   );
+  // The children whose change or loss the operator undoes at once; the others are set back
+  // at the stream's next reconcile.
   const selector = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
-  const deployments = makeInformer<V1Deployment>(
-    kubeConfig,
-    `/apis/apps/v1/namespaces/${namespace}/deployments`,
-    () => apps.listNamespacedDeployment({ namespace, labelSelector: selector }),
-    selector,
-  );
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const policy = kubeConfig.makeApiClient(PolicyV1Api);
+  const networking = kubeConfig.makeApiClient(NetworkingV1Api);
+  const listed = { namespace, labelSelector: selector };
+  const children: Record<string, Informer<KubernetesObject>> = {
+    deployments: makeInformer(
+      kubeConfig,
+      `/apis/apps/v1/namespaces/${namespace}/deployments`,
+      () => apps.listNamespacedDeployment(listed),
+      selector,
+    ),
+    services: makeInformer(
+      kubeConfig,
+      `/api/v1/namespaces/${namespace}/services`,
+      () => core.listNamespacedService(listed),
+      selector,
+    ),
+    poddisruptionbudgets: makeInformer(
+      kubeConfig,
+      `/apis/policy/v1/namespaces/${namespace}/poddisruptionbudgets`,
+      () => policy.listNamespacedPodDisruptionBudget(listed),
+      selector,
+    ),
+    networkpolicies: makeInformer(
+      kubeConfig,
+      `/apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies`,
+      () => networking.listNamespacedNetworkPolicy(listed),
+      selector,
+    ),
+  };
 
   const enqueueStream = (stream: KubernetesObject) => {
     const { namespace: ns, name } = stream.metadata ?? {};
     if (ns && name) queue.add(key(ns, name));
   };
-  const enqueueOwner = (deployment: V1Deployment) => {
-    const owner = deployment.metadata?.ownerReferences?.find(
+  const enqueueOwner = (child: KubernetesObject) => {
+    const owner = child.metadata?.ownerReferences?.find(
       (ref) => ref.controller && ref.apiVersion === API_VERSION && ref.kind === KIND,
     );
-    const ns = deployment.metadata?.namespace;
+    const ns = child.metadata?.namespace;
     if (owner && ns) queue.add(key(ns, owner.name));
   };
   streams.on('add', enqueueStream);
   streams.on('update', enqueueStream);
-  deployments.on('update', enqueueOwner);
-  deployments.on('delete', enqueueOwner);
+  for (const informer of Object.values(children)) {
+    informer.on('update', enqueueOwner);
+    informer.on('delete', enqueueOwner);
+  }
 
   let stopping = false;
   const connected = new Set<string>();
@@ -123,19 +153,22 @@ export async function startOperator(options: OperatorOptions): Promise<Operator>
       }, 2000).unref();
     });
   };
-  restartOnError(PLURAL, streams);
-  restartOnError('deployments', deployments);
+  const informers: Record<string, Informer<KubernetesObject>> = {
+    [PLURAL]: streams,
+    ...children,
+  };
+  for (const [name, informer] of Object.entries(informers)) restartOnError(name, informer);
 
-  await Promise.all([streams.start(), deployments.start()]);
+  await Promise.all(Object.values(informers).map((informer) => informer.start()));
   log.info({ namespace }, 'operator watching');
 
   return {
     get watching() {
-      return connected.size === 2;
+      return connected.size === Object.keys(informers).length;
     },
     async stop() {
       stopping = true;
-      await Promise.all([streams.stop(), deployments.stop()]);
+      await Promise.all(Object.values(informers).map((informer) => informer.stop()));
       await queue.close();
     },
   };

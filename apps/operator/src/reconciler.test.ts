@@ -1,7 +1,7 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { createLogger } from '@wikipulse/logger';
 import { describe, expect, it } from 'vitest';
-import type { ChildSettings } from './children.js';
+import type { ChildSettings, PodSettings } from './children.js';
 import { FINALIZER } from './cleanup.js';
 import {
   Reconciler,
@@ -13,10 +13,14 @@ import {
 } from './reconciler.js';
 import type { WikiStream, WikiStreamSpec, WikiStreamStatus } from './wikistream.js';
 
-/** An in-memory API server holding WikiStreams and their Deployments, with resourceVersions. */
+/** An in-memory API server holding WikiStreams and their children, with resourceVersions. */
 class MemoryCluster implements Cluster {
   readonly streams = new Map<string, WikiStream>();
   readonly deployments = new Map<string, V1Deployment>();
+  /** Every other child, by `Kind/name`. */
+  readonly others = new Map<string, KubernetesObject>();
+  applies = 0;
+  serviceMonitors = false;
   readonly events: StreamEvent[] = [];
   statusWrites = 0;
   #version = 1;
@@ -64,16 +68,46 @@ class MemoryCluster implements Cluster {
     );
   }
 
-  applyDeployment(deployment: V1Deployment) {
-    const name = deployment.metadata?.name ?? '';
+  apply<T extends KubernetesObject>(object: T): Promise<T> {
+    this.applies += 1;
+    const name = object.metadata?.name ?? '';
+    if (object.kind !== 'Deployment') {
+      this.others.set(`${object.kind}/${name}`, structuredClone(object));
+      return Promise.resolve(structuredClone(object));
+    }
+    const deployment = object as V1Deployment;
     const before = this.deployments.get(name);
+    // Like the API server: an apply that changes nothing keeps the generation.
+    const same = before && JSON.stringify(before.spec) === JSON.stringify(deployment.spec);
     const stored: V1Deployment = {
       ...structuredClone(deployment),
-      metadata: { ...deployment.metadata, generation: (before?.metadata?.generation ?? 0) + 1 },
+      metadata: {
+        ...deployment.metadata,
+        generation: (before?.metadata?.generation ?? 0) + (same ? 0 : 1),
+      },
       ...(before?.status ? { status: before.status } : {}),
     };
     this.deployments.set(name, stored);
-    return Promise.resolve(structuredClone(stored));
+    return Promise.resolve(structuredClone(stored) as unknown as T);
+  }
+
+  servesServiceMonitors() {
+    return Promise.resolve(this.serviceMonitors);
+  }
+
+  listChildren(_namespace: string, kind: string, labels: Record<string, string>) {
+    return Promise.resolve(
+      [...this.others.values()].filter(
+        (o) =>
+          o.kind === kind &&
+          Object.entries(labels).every(([k, v]) => o.metadata?.labels?.[k] === v),
+      ),
+    );
+  }
+
+  deleteChild(object: KubernetesObject) {
+    this.others.delete(`${object.kind}/${object.metadata?.name}`);
+    return Promise.resolve();
   }
 
   /** The Deployment controller and kubelet: every pod of every Deployment gone or started. */
@@ -121,13 +155,35 @@ class MemoryCluster implements Cluster {
   }
 }
 
+const pod: PodSettings = {
+  nodeFlags: [],
+  logLevel: 'info',
+  resources: {},
+  extraEnv: [],
+  extraEnvFrom: [],
+  extraVolumes: [],
+  extraVolumeMounts: [],
+  nodeSelector: {},
+  tolerations: [],
+  topologySpreadConstraints: [],
+  podLabels: {},
+  podAnnotations: {},
+  pdbMaxUnavailable: 1,
+};
+
+const withoutBudget: PodSettings = { ...pod };
+delete withoutBudget.pdbMaxUnavailable;
+
 const settings: ChildSettings = {
   image: 'wikipulse:1',
   imagePullPolicy: 'IfNotPresent',
+  imagePullSecrets: [],
   kafkaBrokers: ['kafka:9092'],
   clickhouse: { url: 'http://clickhouse:8123' },
   connection: { kafkaTls: false, files: {} },
   metricsPort: 9464,
+  pods: { ingestor: pod, sink: pod },
+  serviceMonitor: { interval: '30s', labels: {} },
 };
 
 function stream(
@@ -242,13 +298,75 @@ describe('Reconciler', () => {
     expect(cluster.events.map((e) => e.reason)).toEqual(['Reconciled']);
   });
 
-  it('does nothing the second time: no topic call, no status write', async () => {
+  it('the second time only applies the children again: no topic call, no migration, no status write', async () => {
     const { cluster, reconciler, outside } = setup();
     await reconciler.reconcile('wiki', 'en');
     const writes = cluster.statusWrites;
-    expect(await reconciler.reconcile('wiki', 'en')).toBe('unchanged');
+    const applies = cluster.applies;
+    const generation = cluster.deployments.get('en-sink')?.metadata?.generation;
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('resynced');
     expect(outside.created).toHaveLength(1);
+    expect(outside.migrated).toHaveLength(1);
     expect(cluster.statusWrites).toBe(writes);
+    expect(cluster.applies).toBe(applies * 2);
+    expect(cluster.deployments.get('en-sink')?.metadata?.generation).toBe(generation);
+  });
+
+  it('applies every child: identity, Services, budgets, and ServiceMonitors where served', async () => {
+    const { cluster, reconciler } = setup();
+    cluster.serviceMonitors = true;
+    await reconciler.reconcile('wiki', 'en');
+    expect([...cluster.others.keys()].sort()).toEqual([
+      'PodDisruptionBudget/en-ingestor',
+      'PodDisruptionBudget/en-sink',
+      'Role/en-ingestor',
+      'RoleBinding/en-ingestor',
+      'Service/en-ingestor',
+      'Service/en-sink',
+      'ServiceAccount/en-ingestor',
+      'ServiceMonitor/en-ingestor',
+      'ServiceMonitor/en-sink',
+    ]);
+  });
+
+  it('deletes the budgets and monitors its settings no longer ask for, and nothing else', async () => {
+    const { cluster, reconciler, outside } = setup();
+    cluster.serviceMonitors = true;
+    await reconciler.reconcile('wiki', 'en');
+    const foreign = structuredClone(cluster.others.get('PodDisruptionBudget/en-sink')!);
+    foreign.metadata!.name = 'someone-elses';
+    foreign.metadata!.ownerReferences = [];
+    cluster.others.set('PodDisruptionBudget/someone-elses', foreign);
+    const fewer = new Reconciler({
+      cluster,
+      topics: outside.topicsApi,
+      schema: outside.schemaApi,
+      settings: { ...settings, pods: { ingestor: withoutBudget, sink: pod } },
+      log: createLogger({ name: 'operator', level: 'silent' }),
+    });
+    cluster.serviceMonitors = false;
+    await fewer.reconcile('wiki', 'en');
+    expect([...cluster.others.keys()].filter((k) => !k.startsWith('Role'))).toEqual([
+      'ServiceAccount/en-ingestor',
+      'Service/en-ingestor',
+      'Service/en-sink',
+      'PodDisruptionBudget/en-sink',
+      'ServiceMonitor/en-ingestor',
+      'ServiceMonitor/en-sink',
+      'PodDisruptionBudget/someone-elses',
+    ]);
+  });
+
+  it('sets back a child someone changed, at the next reconcile of an unchanged stream', async () => {
+    const { cluster, reconciler } = setup();
+    await reconciler.reconcile('wiki', 'en');
+    cluster.deployments.get('en-sink')!.spec!.template.spec!.containers[0]!.image = 'evil:1';
+    cluster.others.delete('Service/en-sink');
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('resynced');
+    expect(cluster.deployments.get('en-sink')?.spec?.template.spec?.containers[0]?.image).toBe(
+      'wikipulse:1',
+    );
+    expect(cluster.others.has('Service/en-sink')).toBe(true);
   });
 
   it('applies the Deployments again when the operator restarts with other connection settings', async () => {
@@ -267,10 +385,14 @@ describe('Reconciler', () => {
       },
       log: createLogger({ name: 'operator', level: 'silent' }),
     });
-    expect(await secured.reconcile('wiki', 'en')).toBe('reconciled');
-    const pod = cluster.deployments.get('en-ingestor')?.spec?.template.spec;
-    expect(pod?.volumes?.map((v) => v.secret?.secretName)).toEqual(['kafka-ca']);
-    expect(await secured.reconcile('wiki', 'en')).toBe('unchanged');
+    const before = cluster.deployments.get('en-ingestor')?.metadata?.generation ?? 0;
+    expect(await secured.reconcile('wiki', 'en')).toBe('resynced');
+    const ingestor = cluster.deployments.get('en-ingestor');
+    expect(ingestor?.spec?.template.spec?.volumes?.map((v) => v.secret?.secretName)).toEqual([
+      undefined,
+      'kafka-ca',
+    ]);
+    expect(ingestor?.metadata?.generation).toBe(before + 1);
   });
 
   it('does not claim a topic or database that existed before', async () => {

@@ -1,8 +1,16 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { TopicSpec } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
 import type { SchemaOptions } from '@wikipulse/store';
-import { desiredDeployments, isAvailable, matchesDesired, type ChildSettings } from './children.js';
+import {
+  desiredChildren,
+  desiredDeployments,
+  isAvailable,
+  OPTIONAL_CHILDREN,
+  ownedBy,
+  type ChildSettings,
+  type OptionalChild,
+} from './children.js';
 import {
   describeOutside,
   hasFinalizer,
@@ -31,8 +39,21 @@ export interface Cluster {
    */
   setFinalizers(stream: WikiStream, finalizers: readonly string[]): Promise<WikiStream>;
   readDeployment(namespace: string, name: string): Promise<V1Deployment | undefined>;
-  /** Server-side apply with the operator's field manager. */
-  applyDeployment(deployment: V1Deployment): Promise<V1Deployment>;
+  /**
+   * Server-side apply of the whole object with the operator's field manager, forced: a field
+   * someone else changed is set back.
+   */
+  apply<T extends KubernetesObject>(object: T): Promise<T>;
+  /** Whether the API server serves ServiceMonitors (monitoring.coreos.com/v1). */
+  servesServiceMonitors(): Promise<boolean>;
+  /** The objects of a kind in a namespace that carry the labels. */
+  listChildren(
+    namespace: string,
+    kind: OptionalChild,
+    labels: Record<string, string>,
+  ): Promise<KubernetesObject[]>;
+  /** Deletes an object; a missing one is not an error. */
+  deleteChild(object: KubernetesObject): Promise<void>;
   /** A merge patch: fields left out of `status` keep their value. */
   patchStatus(stream: WikiStream, status: WikiStreamStatus): Promise<void>;
   recordEvent(stream: WikiStream, event: StreamEvent): Promise<void>;
@@ -73,9 +94,14 @@ export interface ReconcilerOptions {
 
 /**
  * `deleting`: a deletion waits for something (the pipeline's pods to stop, or another party's
- * finalizer); `finalized`: the operator's cleanup is done and its finalizer removed.
+ * finalizer); `finalized`: the operator's cleanup is done and its finalizer removed;
+ * `resynced`: the generation was already reconciled, and only its children were applied again.
  */
-export type Outcome = 'gone' | 'deleting' | 'finalized' | 'unchanged' | 'reconciled';
+export type Outcome = 'gone' | 'deleting' | 'finalized' | 'resynced' | 'reconciled';
+
+function deployments(objects: readonly KubernetesObject[]): V1Deployment[] {
+  return objects.filter((o): o is V1Deployment => o.kind === 'Deployment');
+}
 
 /** Raised after a failed step has been reported in the status, so the queue retries it. */
 export class ReconcileError extends Error {
@@ -97,8 +123,10 @@ export const CLEANED_UP = 'CleanedUp';
 type ConditionChange = { status: 'True' | 'False'; reason: string; message: string };
 
 /**
- * Brings one WikiStream's world in line with its spec: the Kafka topic, the ClickHouse schema
- * and the ingestor and sink Deployments, then reports what it did in `status`.
+ * Brings one WikiStream's world in line with its spec: the Kafka topic and the ClickHouse
+ * schema once per generation, and on every run the whole desired state of every child (the
+ * ingestor and sink Deployments, Services, budgets, policies, the ingestor's identity), then
+ * reports what it did in `status`.
  *
  * `Ready` says whether the operator's own work for the current generation succeeded (the
  * reason names the step that failed); `Available` says whether the Deployments have all their
@@ -129,21 +157,13 @@ export class Reconciler {
     }
 
     const generation = stream.metadata.generation ?? 0;
-    const desired = desiredDeployments(stream, this.#o.settings);
-    const existing = await Promise.all(
-      desired.map((d) => this.#o.cluster.readDeployment(namespace, d.metadata?.name ?? '')),
-    );
     const current =
       stream.status?.observedGeneration === generation &&
-      findCondition(stream.status.conditions, READY)?.status === 'True' &&
-      desired.every((d, i) => matchesDesired(existing[i], d));
+      findCondition(stream.status.conditions, READY)?.status === 'True';
     if (current) {
-      await this.#report(
-        stream,
-        undefined,
-        existing.filter((d) => d !== undefined),
-      );
-      return 'unchanged';
+      const applied = await this.#applyChildren(stream);
+      await this.#report(stream, undefined, deployments(applied));
+      return 'resynced';
     }
 
     const log = this.#o.log.child({ namespace, name, generation });
@@ -159,9 +179,7 @@ export class Reconciler {
       () => this.#o.schema.migrate({ database: spec.database, retentionDays: spec.retentionDays }),
     );
     if (schema.createdDatabase) await this.#own(stream, { database: spec.database });
-    const applied = await this.#step(stream, 'ApplyFailed', 'Deployments', () =>
-      Promise.all(desired.map((d) => this.#o.cluster.applyDeployment(d))),
-    );
+    const applied = deployments(await this.#applyChildren(stream));
     await this.#report(
       stream,
       { status: 'True', reason: 'Reconciled', message: `generation ${generation} applied` },
@@ -170,10 +188,53 @@ export class Reconciler {
     await this.#o.cluster.recordEvent(stream, {
       type: 'Normal',
       reason: 'Reconciled',
-      message: `topic ${spec.topic}, database ${spec.database}, ${applied.length} Deployments applied for generation ${generation}`,
+      message: `topic ${spec.topic}, database ${spec.database}, ingestor and sink applied for generation ${generation}`,
     });
     log.info({ topic: spec.topic, database: spec.database }, 'reconciled');
     return 'reconciled';
+  }
+
+  /**
+   * Applies every child whole, every time: an apply that changes nothing is a no-op on the API
+   * server, and any field that drifted (a hand edit, or the operator's own settings changed
+   * since) is set back.
+   */
+  async #applyChildren(stream: WikiStream): Promise<KubernetesObject[]> {
+    return this.#step(stream, 'ApplyFailed', 'applying the children', async () => {
+      const features = { serviceMonitors: await this.#o.cluster.servesServiceMonitors() };
+      const desired = desiredChildren(stream, this.#o.settings, features);
+      const applied: KubernetesObject[] = [];
+      for (const child of desired) applied.push(await this.#o.cluster.apply(child));
+      await this.#prune(stream, desired, features.serviceMonitors);
+      return applied;
+    });
+  }
+
+  /**
+   * Deletes the stream's budgets, policies and monitors the settings no longer ask for (a budget
+   * or the policies turned off); the other children are always wanted.
+   */
+  async #prune(
+    stream: WikiStream,
+    desired: readonly KubernetesObject[],
+    serviceMonitors: boolean,
+  ): Promise<void> {
+    const wanted = new Set(desired.map((o) => `${o.kind}/${o.metadata?.name}`));
+    for (const kind of OPTIONAL_CHILDREN) {
+      if (kind === 'ServiceMonitor' && !serviceMonitors) continue;
+      const found = await this.#o.cluster.listChildren(
+        stream.metadata.namespace,
+        kind,
+        ownedBy(stream),
+      );
+      for (const child of found) {
+        const owner = child.metadata?.ownerReferences?.find((ref) => ref.controller);
+        if (owner?.uid !== stream.metadata.uid || wanted.has(`${kind}/${child.metadata?.name}`)) {
+          continue;
+        }
+        await this.#o.cluster.deleteChild(child);
+      }
+    }
   }
 
   /**
@@ -261,7 +322,7 @@ export class Reconciler {
       let current = existing;
       if (existing.spec?.replicas !== 0) {
         // The whole desired object: an apply that left fields out would drop them.
-        current = await this.#o.cluster.applyDeployment({
+        current = await this.#o.cluster.apply({
           ...desired,
           spec: { ...desired.spec!, replicas: 0 },
         });

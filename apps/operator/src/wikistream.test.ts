@@ -14,6 +14,7 @@ import {
   type WikiStream,
   type WikiStreamSpec,
   type WikiStreamStatus,
+  type WorkloadSpec,
 } from './wikistream.js';
 
 interface JsonSchema {
@@ -25,20 +26,38 @@ interface JsonSchema {
 
 /** Every field of T, nested objects spelled out: `satisfies` rejects a missing or extra key. */
 type Shape<T> = {
-  [K in keyof T]-?: NonNullable<T[K]> extends readonly unknown[]
-    ? 'leaf'
-    : NonNullable<T[K]> extends object
-      ? Shape<NonNullable<T[K]>>
-      : 'leaf';
+  [K in keyof T]-?: K extends 'ingestor' | 'sink'
+    ? Record<keyof WorkloadSpec, unknown>
+    : NonNullable<T[K]> extends readonly unknown[]
+      ? 'leaf'
+      : NonNullable<T[K]> extends object
+        ? Shape<NonNullable<T[K]>>
+        : 'leaf';
 };
 type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
+
+/**
+ * A pod's settings: Kubernetes types (resources, affinity) the CRD spells out one level deep,
+ * with the API server checking the rest when the operator applies them.
+ */
+const workloadShape = {
+  replicas: 'leaf',
+  resources: { requests: 'leaf', limits: 'leaf' },
+  nodeSelector: 'leaf',
+  tolerations: 'leaf',
+  affinity: { nodeAffinity: 'leaf', podAffinity: 'leaf', podAntiAffinity: 'leaf' },
+  topologySpreadConstraints: 'leaf',
+  priorityClassName: 'leaf',
+  podLabels: 'leaf',
+  podAnnotations: 'leaf',
+} as const satisfies Record<keyof WorkloadSpec, unknown>;
 
 const specShape = {
   source: { url: 'leaf', wikis: 'leaf', languages: 'leaf' },
   kafka: { topic: 'leaf', partitions: 'leaf' },
   clickhouse: { database: 'leaf', retentionDays: 'leaf' },
-  ingestor: { replicas: 'leaf' },
-  sink: { replicas: 'leaf' },
+  ingestor: workloadShape,
+  sink: workloadShape,
   deletionPolicy: 'leaf',
 } as const satisfies Shape<WikiStreamSpec>;
 const statusShape = {

@@ -1,4 +1,11 @@
-import type { KubernetesObject, V1ObjectMeta } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Affinity,
+  V1ObjectMeta,
+  V1ResourceRequirements,
+  V1Toleration,
+  V1TopologySpreadConstraint,
+} from '@kubernetes/client-node';
 
 /**
  * The WikiStream custom resource as the operator reads it, written to match
@@ -27,9 +34,25 @@ export interface WikiStreamSpec {
     database: string;
     retentionDays?: number;
   };
-  ingestor?: { replicas?: number };
-  sink?: { replicas?: number };
+  ingestor?: WorkloadSpec;
+  sink?: WorkloadSpec;
   deletionPolicy?: DeletionPolicy;
+}
+
+/**
+ * How one app's pods run. Every field but `replicas` overrides the operator's setting of the
+ * same name (the chart's `ingestor`/`sink` values); labels and annotations are added to them.
+ */
+export interface WorkloadSpec {
+  replicas?: number;
+  resources?: V1ResourceRequirements;
+  nodeSelector?: Record<string, string>;
+  tolerations?: V1Toleration[];
+  affinity?: V1Affinity;
+  topologySpreadConstraints?: V1TopologySpreadConstraint[];
+  priorityClassName?: string;
+  podLabels?: Record<string, string>;
+  podAnnotations?: Record<string, string>;
 }
 
 /** What deleting the WikiStream does to the topic and database it created. */
@@ -87,6 +110,8 @@ export interface ResolvedSpec {
   retentionDays: number;
   ingestorReplicas: number;
   sinkReplicas: number;
+  ingestor: WorkloadSpec;
+  sink: WorkloadSpec;
   deletionPolicy: DeletionPolicy;
 }
 
@@ -101,6 +126,8 @@ export function resolveSpec(spec: WikiStreamSpec): ResolvedSpec {
     retentionDays: spec.clickhouse.retentionDays ?? DEFAULTS.retentionDays,
     ingestorReplicas: spec.ingestor?.replicas ?? DEFAULTS.ingestorReplicas,
     sinkReplicas: spec.sink?.replicas ?? DEFAULTS.sinkReplicas,
+    ingestor: spec.ingestor ?? {},
+    sink: spec.sink ?? {},
     deletionPolicy: spec.deletionPolicy ?? DEFAULTS.deletionPolicy,
   };
 }

@@ -35,8 +35,25 @@ app.kubernetes.io/name: {{ include "wikipulse.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/* The Wikipulse image: global.imageRegistry in front, pinned by digest when one is set. */}}
 {{- define "wikipulse.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- include "wikipulse.imageRef" (dict "root" . "image" (merge (dict "tag" (default .Chart.AppVersion .Values.image.tag)) .Values.image)) }}
+{{- end }}
+
+{{/* An image reference from {repository, tag, digest}, with global.imageRegistry in front. */}}
+{{- define "wikipulse.imageRef" -}}
+{{- $registry := .root.Values.global.imageRegistry }}
+{{- $repository := ternary (printf "%s/%s" $registry .image.repository) .image.repository (ne $registry "") }}
+{{- if .image.digest }}
+{{- printf "%s@%s" $repository .image.digest }}
+{{- else }}
+{{- printf "%s:%s" $repository (toString .image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* The default pipeline's WikiStream name: pipeline.name, or the full name. */}}
+{{- define "wikipulse.pipeline.name" -}}
+{{- default (include "wikipulse.fullname" .) .Values.pipeline.name | trunc 40 | trimSuffix "-" }}
 {{- end }}
 
 {{- define "wikipulse.operator.fullname" -}}
@@ -133,4 +150,114 @@ readOnlyRootFilesystem: true
 runAsNonRoot: true
 capabilities:
   drop: [ALL]
+{{- end }}
+
+{{/*
+The NetworkPolicy rules the release's pods are built from, as YAML: who may scrape
+(metricsFrom, peers) and each egress destination by name (lists of egress rules). The chart's
+policies and the operator's (APP_NETWORK_POLICY) both use them, so a destination is named once.
+*/}}
+{{- define "wikipulse.networkPolicy.rules" -}}
+{{- $np := .Values.networkPolicy }}
+metricsFrom:
+  - namespaceSelector: {{ toJson $np.metricsNamespaceSelector }}
+    podSelector: {{ toJson $np.metricsPodSelector }}
+  # The `helm test` pod.
+  - podSelector:
+      matchLabels:
+        {{- include "wikipulse.componentSelectorLabels" (dict "root" . "component" "test") | nindent 8 }}
+dns:
+  - to:
+      - namespaceSelector: {{ toJson $np.dns.namespaceSelector }}
+        podSelector: {{ toJson $np.dns.podSelector }}
+    ports:
+      - { port: 53, protocol: UDP }
+      - { port: 53, protocol: TCP }
+kafka:
+  - ports:
+      - { port: {{ .Values.kafka.port }}, protocol: TCP }
+    {{- if eq .Values.kafka.mode "embedded" }}
+    to:
+      - podSelector:
+          matchLabels:
+            {{- include "wikipulse.componentSelectorLabels" (dict "root" . "component" "kafka") | nindent 12 }}
+    {{- else if eq .Values.kafka.mode "strimzi" }}
+    to:
+      - podSelector:
+          matchLabels:
+            strimzi.io/cluster: {{ include "wikipulse.fullname" . }}
+            strimzi.io/kind: Kafka
+    {{- else if $np.kafkaCidrs }}
+    to:
+      {{- range $np.kafkaCidrs }}
+      - ipBlock: { cidr: {{ . | quote }} }
+      {{- end }}
+    {{- end }}
+clickhouse:
+  {{- if eq .Values.clickhouse.mode "embedded" }}
+  - ports:
+      - { port: 8123, protocol: TCP }
+    to:
+      - podSelector:
+          matchLabels:
+            {{- include "wikipulse.componentSelectorLabels" (dict "root" . "component" "clickhouse") | nindent 12 }}
+  {{- else if eq .Values.clickhouse.mode "altinity" }}
+  - ports:
+      - { port: 8123, protocol: TCP }
+    to:
+      - podSelector:
+          matchLabels:
+            clickhouse.altinity.com/chi: {{ include "wikipulse.fullname" . }}
+  {{- else }}
+  - ports:
+      - { port: {{ $np.clickhousePort }}, protocol: TCP }
+    {{- with $np.clickhouseCidrs }}
+    to:
+      {{- range . }}
+      - ipBlock: { cidr: {{ . | quote }} }
+      {{- end }}
+    {{- end }}
+  {{- end }}
+https:
+  - ports:
+      - { port: 443, protocol: TCP }
+    {{- with $np.httpsCidrs }}
+    to:
+      {{- range . }}
+      - ipBlock: { cidr: {{ . | quote }} }
+      {{- end }}
+    {{- end }}
+apiServer:
+  - ports:
+      - { port: {{ $np.apiServer.port }}, protocol: TCP }
+    {{- with $np.apiServer.cidrs }}
+    to:
+      {{- range . }}
+      - ipBlock: { cidr: {{ . | quote }} }
+      {{- end }}
+    {{- end }}
+{{- end }}
+
+{{/*
+The operator's settings for one pipeline app's pods (APP_INGESTOR_POD, APP_SINK_POD), as JSON,
+from the chart's `ingestor` or `sink` values.
+*/}}
+{{- define "wikipulse.operator.podSettings" -}}
+{{- $settings := dict
+  "nodeFlags" .nodeFlags
+  "logLevel" .logLevel
+  "resources" .resources
+  "extraEnv" .extraEnv
+  "extraEnvFrom" .extraEnvFrom
+  "extraVolumes" .extraVolumes
+  "extraVolumeMounts" .extraVolumeMounts
+  "nodeSelector" .nodeSelector
+  "tolerations" .tolerations
+  "topologySpreadConstraints" .topologySpreadConstraints
+  "podLabels" .podLabels
+  "podAnnotations" .podAnnotations }}
+{{- with .affinity }}{{ $_ := set $settings "affinity" . }}{{ end }}
+{{- with .priorityClassName }}{{ $_ := set $settings "priorityClassName" . }}{{ end }}
+{{- if .pdb.enabled }}{{ $_ := set $settings "pdbMaxUnavailable" .pdb.maxUnavailable }}{{ end }}
+{{- toJson $settings }}
 {{- end }}

@@ -6,7 +6,8 @@ A Wikipulse app Deployment and its Service. Arguments (a dict):
   replicas   replicas (omitted when an HPA owns them)
   recreate   true to stop the old pod before starting the new one
   opsPort    port of /metrics, /healthz and /readyz
-  values     the app's values (resources, extraEnv, nodeFlags, podAnnotations, scheduling)
+  values     the app's values (resources, extraEnv, extraEnvFrom, extraVolumes,
+             extraVolumeMounts, nodeFlags, podLabels, podAnnotations, scheduling)
   env        the app's own env entries, as YAML
   kafka      true when the app talks to Kafka, clickhouse when to ClickHouse: it gets their
              connection variables and Secret files
@@ -37,6 +38,9 @@ spec:
   template:
     metadata:
       labels:
+        {{- with $v.podLabels }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
         {{- include "wikipulse.componentLabels" $ctx | nindent 8 }}
       {{- with $v.podAnnotations }}
       annotations:
@@ -72,6 +76,10 @@ spec:
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
+          {{- with $v.extraEnvFrom }}
+          envFrom:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
           ports:
             - name: ops
               containerPort: {{ .opsPort }}
@@ -107,12 +115,18 @@ spec:
             {{- with include "wikipulse.connection.volumeMounts" $connection | trim }}
             {{- . | nindent 12 }}
             {{- end }}
+            {{- with $v.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
         {{- with include "wikipulse.connection.volumes" $connection | trim }}
         {{- . | nindent 8 }}
+        {{- end }}
+        {{- with $v.extraVolumes }}
+        {{- toYaml . | nindent 8 }}
         {{- end }}
       {{- with $v.nodeSelector }}
       nodeSelector:
@@ -125,6 +139,13 @@ spec:
       {{- with $v.affinity }}
       affinity:
         {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.topologySpreadConstraints }}
+      topologySpreadConstraints:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with $v.priorityClassName }}
+      priorityClassName: {{ . }}
       {{- end }}
 ---
 apiVersion: v1
