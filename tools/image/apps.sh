@@ -134,6 +134,9 @@ for (const doc of docs) {
   if (memory) options.push('--memory', size(memory));
   const env = {};
   for (const e of container.env ?? []) {
+    // No API server here: the ingestor runs alone, without leader election (which
+    // apps/ingestor/src/leader.k8s.test.ts tests against a real one).
+    if (e.name === 'LEASE_NAME') continue;
     const ref = e.valueFrom?.secretKeyRef;
     if (e.value !== undefined) env[e.name] = e.value;
     else if (ref && secrets.get(ref.name)?.[ref.key]) env[e.name] = secrets.get(ref.name)[ref.key].toString();
