@@ -12,10 +12,12 @@ export { CommandService, type CommandInput, type Handled } from './core/service.
 export { startGateway, type GatewayOptions } from './discord/gateway.js';
 export {
   commandInput,
+  commandRecord,
   decodeRequest,
   encodeRequest,
   type CommandRequest,
 } from './discord/request.js';
+export { CommandSigner, type RejectReason, type Verdict } from './discord/signing.js';
 export { DiscordResponder } from './discord/responder.js';
 export { botEnvSchema, readBotEnv, type BotEnv } from './env.js';
 export { createBotMetrics, type BotMetrics } from './metrics.js';
