@@ -151,6 +151,9 @@ export function usersXml(
     lines.push(
       `    <${name}>`,
       `      ${password}`,
+      '      <networks>',
+      '        <ip>::/0</ip>',
+      '      </networks>',
       '      <profile>default</profile>',
       '      <quota>default</quota>',
       '      <grants>',
