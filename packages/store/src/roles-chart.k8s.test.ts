@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { repoRoot } from '@wikipulse/testing';
 import { adminKubeConfig, createTestNamespace } from '@wikipulse/testing/k8s';
+import { openTestClickHouse, withRoleClient } from '@wikipulse/testing/vitest';
 import { ROLE_NAMES, roleGrants, type RoleName } from './roles.js';
 
 const run = promisify(execFile);
@@ -69,22 +70,54 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The users.d file the chart renders for a database. */
+async function renderedUsersXml(...set: string[]): Promise<string> {
+  const { stdout } = await run(helm, [
+    'template',
+    'r',
+    chart,
+    ...set.flatMap((value) => ['--set', value]),
+    ...botValues,
+  ]);
+  const configMap = parseAllDocuments(stdout)
+    .map((d) => d.toJS() as { kind?: string; data?: Record<string, string> } | null)
+    .find((o) => o?.kind === 'ConfigMap' && o.data?.['wikipulse-roles.xml'] !== undefined);
+  return configMap!.data!['wikipulse-roles.xml']!;
+}
+
 describe('the chart’s ClickHouse role users', () => {
+  it('render a users.d file ClickHouse loads, each user holding its role’s grants', async () => {
+    const ch = await openTestClickHouse();
+    try {
+      const xml = await renderedUsersXml(`clickhouse.database=${ch.database}`);
+      for (const role of ROLE_NAMES) {
+        // The engine's one session is `default`: the role's user takes that name, the rest stay.
+        const name = defaultNames[role];
+        const asDefault = xml
+          .replaceAll(`<${name}>`, '<default>')
+          .replaceAll(`</${name}>`, '</default>');
+        await withRoleClient(
+          ch,
+          role,
+          async (client) => {
+            await expect(
+              client.command({ query: 'CREATE USER intruder IDENTIFIED WITH no_password' }),
+            ).rejects.toThrow(/ACCESS_DENIED|Not enough privileges/);
+          },
+          { usersXml: asDefault },
+        );
+      }
+    } finally {
+      await ch.close();
+    }
+  });
+
   it('render the grants of roles.ts for any database and user names', async () => {
-    const { stdout } = await run(helm, [
-      'template',
-      'r',
-      chart,
-      '--set',
+    const xml = await renderedUsersXml(
       'clickhouse.database=other_db',
-      '--set',
       'clickhouse.users.bot.name=discord_bot',
-      ...botValues,
-    ]);
-    const configMap = parseAllDocuments(stdout)
-      .map((d) => d.toJS() as { kind?: string; data?: Record<string, string> } | null)
-      .find((o) => o?.kind === 'ConfigMap' && o.data?.['wikipulse-roles.xml'] !== undefined);
-    expect(usersOf(configMap!.data!['wikipulse-roles.xml']!)).toEqual(
+    );
+    expect(usersOf(xml)).toEqual(
       expectedUsers('other_db', { ...defaultNames, bot: 'discord_bot' }),
     );
   });

@@ -18,6 +18,7 @@ import {
 } from './queries/index.js';
 import { changesRetentionDays } from './retention.js';
 import { toChangeRow } from './rows.js';
+import { usersXml } from './roles.js';
 import { databaseExists, dropDatabase, migrate } from './schema.js';
 
 /**
@@ -230,5 +231,17 @@ describe('the operator’s user', () => {
       ).rejects.toThrow(DENIED);
       await expect(client.command({ query: 'SYSTEM DROP MARK CACHE' })).rejects.toThrow(DENIED);
     });
+  });
+});
+
+describe('the test kit', () => {
+  it('refuses to run a role’s work with another role’s grants', async () => {
+    const grafanaAsDefault = usersXml(
+      [{ role: 'grafana', name: 'default', password: 'none' }],
+      ch.database,
+    );
+    await expect(
+      withRoleClient(ch, 'bot', () => Promise.resolve(), { usersXml: grafanaAsDefault }),
+    ).rejects.toThrow(/not the bot's/);
   });
 });

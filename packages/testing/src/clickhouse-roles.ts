@@ -36,8 +36,18 @@ export async function withRoleClient<T>(
   ch: TestClickHouse,
   role: RoleName,
   work: (client: ClickHouseClient) => Promise<T>,
+  options: {
+    /**
+     * Embedded engine only: another users.d file in which `default` is the role's user (the
+     * chart's, say); the engine must still report exactly the role's grants.
+     */
+    usersXml?: string;
+  } = {},
 ): Promise<T> {
-  if (ch.target.kind === 'server') return withServerRole(ch, ch.target, role, work);
+  if (ch.target.kind === 'server') {
+    if (options.usersXml !== undefined) throw new Error('a users.d file needs the embedded engine');
+    return withServerRole(ch, ch.target, role, work);
+  }
   const path = ch.target.path;
   await ch.client.close();
   const configDir = await mkdtemp(join(tmpdir(), 'wikipulse-ch-users-'));
@@ -51,7 +61,7 @@ export async function withRoleClient<T>(
     );
     await writeFile(
       join(configDir, 'users.d', 'wikipulse.xml'),
-      usersXml([{ role, name: 'default', password: 'none' }], ch.database),
+      options.usersXml ?? usersXml([{ role, name: 'default', password: 'none' }], ch.database),
     );
     await writeFile(
       join(configDir, 'config.xml'),
