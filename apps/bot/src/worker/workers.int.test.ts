@@ -10,6 +10,7 @@ import {
 } from '@wikipulse/testing/vitest';
 import { startGateway } from '../discord/gateway.js';
 import { createProcessor } from '../discord/processor.js';
+import { createLogger } from '@wikipulse/logger';
 import { Registry } from '@wikipulse/metrics';
 import { commandRecord, encodeRequest, type CommandRequest } from '../discord/request.js';
 import { DiscordResponder } from '../discord/responder.js';
@@ -43,6 +44,13 @@ const handledBy: Record<'a' | 'b', string[]> = { a: [], b: [] };
 // Gateway and workers share this process, and so a key of this process alone.
 const signer = CommandSigner.random();
 const metrics: BotMetrics[] = [];
+/** The workers' warnings, one JSON line each. */
+const warnings: string[] = [];
+const workerLog = createLogger({
+  name: 'bot-test',
+  level: 'warn',
+  destination: { write: (line: string) => void warnings.push(line) },
+});
 const processors: Record<'a' | 'b', (r: CommandRequest) => Promise<unknown>> = {} as never;
 
 async function worker(name: 'a' | 'b') {
@@ -62,7 +70,7 @@ async function worker(name: 'a' | 'b') {
     groupId,
     process,
     signer,
-    log: silentLog,
+    log: workerLog,
     metrics: workerMetrics,
     concurrency: 4,
     onProcessed: (request) => handledBy[name].push(request.id),
@@ -220,6 +228,21 @@ describe('gateway → Kafka → two workers in one consumer group', () => {
       }
     }
     expect(counted).toEqual({ unsigned: 1, forged: 2 });
+    // One line per dropped record, saying where and why, never what it held.
+    const dropped = warnings
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry['msg'] === 'dropping a command record the gateway did not sign');
+    expect(dropped.map((entry) => entry['reason']).sort()).toEqual([
+      'forged',
+      'forged',
+      'unsigned',
+    ]);
+    for (const entry of dropped) {
+      expect(Object.keys(entry).sort()).toEqual(
+        ['level', 'msg', 'name', 'offset', 'partition', 'reason', 'time'].sort(),
+      );
+    }
+    expect(warnings.join('')).not.toMatch(/mallory|setlang|!ping/);
   });
 
   it('announces a change of a watched page once in the watching channel', async () => {
