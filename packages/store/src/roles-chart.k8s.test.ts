@@ -123,7 +123,8 @@ describe('the chart’s ClickHouse role users', () => {
   });
 
   it('are installed with generated passwords that an upgrade keeps', async () => {
-    await helmRun('install', 'roles', chart, '--set', 'operator.enabled=false', ...botValues);
+    const values = ['--set', 'operator.enabled=false', '--set', 'grafana.datasource.enabled=true'];
+    await helmRun('install', 'roles', chart, ...values, ...botValues);
     const core = admin.makeApiClient(CoreV1Api);
     const configMap = await core.readNamespacedConfigMap({
       namespace,
@@ -152,8 +153,21 @@ describe('the chart’s ClickHouse role users', () => {
     const passwords = installed.map((d) => d?.['password'] ?? d?.['key']);
     expect(new Set(passwords).size).toBe(secretNames.length);
 
-    await helmRun('upgrade', 'roles', chart, '--set', 'operator.enabled=false', ...botValues);
+    // Grafana's datasource connects as the read-only user, with its password.
+    const datasource = async () =>
+      (await core.readNamespacedSecret({ namespace, name: 'roles-wikipulse-grafana-datasource' }))
+        .data?.['wikipulse-clickhouse.yaml'];
+    const provisioned = Buffer.from((await datasource()) ?? '', 'base64').toString();
+    const grafanaPassword = Buffer.from(
+      installed[ROLE_NAMES.indexOf('grafana')]!['password']!,
+      'base64',
+    ).toString();
+    expect(provisioned).toContain('username: "wikipulse_grafana"');
+    expect(provisioned).toContain(`password: "${grafanaPassword}"`);
+
+    await helmRun('upgrade', 'roles', chart, ...values, ...botValues);
     expect(await read()).toEqual(installed);
+    expect(Buffer.from((await datasource()) ?? '', 'base64').toString()).toBe(provisioned);
 
     // The server reads each password from the variable its users.d entry names.
     const server = await admin

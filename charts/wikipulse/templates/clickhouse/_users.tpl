@@ -85,12 +85,43 @@ Arguments: root, clickhouseRole (optional), commandSigning (optional).
 {{- printf "%s-bot-command-signing" (include "wikipulse.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* A password kept from the Secret of an earlier release, else a new one. Arguments: root, name, key. */}}
+{{/*
+A password kept from the Secret of an earlier release, else a new one, the same for every
+template of one render that asks (the Grafana datasource repeats the grafana user's).
+Arguments: root, name, key.
+*/}}
 {{- define "wikipulse.keptSecretValue" -}}
+{{- $made := .root.wikipulseSecretValues | default dict }}
+{{- $_ := set .root "wikipulseSecretValues" $made }}
+{{- $id := printf "%s/%s" .name .key }}
+{{- if not (hasKey $made $id) }}
 {{- $existing := lookup "v1" "Secret" .root.Release.Namespace .name }}
 {{- if and $existing $existing.data (hasKey $existing.data .key) }}
-{{- index $existing.data .key | b64dec }}
+{{- $_ = set $made $id (index $existing.data .key | b64dec) }}
 {{- else }}
-{{- randAlphaNum 48 }}
+{{- $_ = set $made $id (randAlphaNum 48) }}
+{{- end }}
+{{- end }}
+{{- get $made $id }}
+{{- end }}
+
+{{/*
+A role's password at render time, for a client configured by a file (Grafana's datasource): the
+generated one, or read from existingSecret, which must exist. Arguments: root, role.
+*/}}
+{{- define "wikipulse.clickhouse.rolePassword" -}}
+{{- $user := get .root.Values.clickhouse.users .role }}
+{{- with include "wikipulse.clickhouse.roleCredentials" . | fromYaml }}
+{{- if $user.existingSecret }}
+{{- $secret := lookup "v1" "Secret" $.root.Release.Namespace .name }}
+{{- if not (and $secret $secret.data (hasKey $secret.data .passwordKey)) }}
+{{- fail (printf "grafana.datasource reads the %s user's password at install: create Secret %s with key %s first" $.role .name .passwordKey) }}
+{{- end }}
+{{- index $secret.data .passwordKey | b64dec }}
+{{- else }}
+{{- include "wikipulse.keptSecretValue" (dict "root" $.root "name" .name "key" .passwordKey) }}
+{{- end }}
+{{- else }}
+{{- fail (printf "grafana.datasource needs a %s user: clickhouse.users.%s.existingSecret outside the embedded mode" .role .role) }}
 {{- end }}
 {{- end }}
