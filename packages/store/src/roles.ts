@@ -18,14 +18,12 @@ export interface RoleGrant {
 }
 
 export interface Role {
-  /** What the role does, in a few words: the reason for its grants. */
-  purpose: string;
   grants: readonly RoleGrant[];
 }
 
 export const ROLES: Readonly<Record<RoleName, Role>> = {
+  /** Writes changes; daily_counts follows through its materialized view. */
   sink: {
-    purpose: 'writes changes (daily_counts follows through its materialized view)',
     grants: [
       // The materialized view filling daily_counts runs as the inserting user: it reads the
       // inserted block of changes.
@@ -34,8 +32,8 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       { privileges: ['SELECT'], table: 'schema_migrations' },
     ],
   },
+  /** Answers commands from changes and daily counts; keeps preferences and watches. */
   bot: {
-    purpose: 'answers commands from changes and daily counts; keeps preferences and watches',
     grants: [
       { privileges: ['SELECT'], table: 'changes' },
       { privileges: ['SELECT'], table: 'daily_counts' },
@@ -43,13 +41,12 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       { privileges: ['SELECT', 'INSERT'], table: 'watches' },
     ],
   },
+  /** Reads the dashboards' data, nothing else. */
   grafana: {
-    purpose: 'reads the dashboards’ data, nothing else',
     grants: [{ privileges: ['SELECT'], table: '*' }],
   },
+  /** Creates, migrates and deletes the databases of WikiStreams, named only at run time. */
   operator: {
-    purpose:
-      'creates, migrates and deletes the databases of WikiStreams, whose names it learns at run time',
     grants: [
       {
         privileges: [
