@@ -71,13 +71,16 @@ afterAll(async () => {
 
 describe('the development Prometheus, Grafana and bot console of the Tiltfile', () => {
   it('are admitted under the restricted profile and become Available', async () => {
-    // Grafana reads the ClickHouse credentials from the chart's Secret, part of the setup resource.
-    const secret = objectsOf('wikipulse-setup').find(
-      (o) => o['kind'] === 'Secret' && JSON.stringify(o).includes('clickhouse-credentials'),
+    // Grafana and the console read their ClickHouse users' credentials from the chart's
+    // Secrets, part of the setup resource.
+    const secrets = objectsOf('wikipulse-setup').filter(
+      (o) => o['kind'] === 'Secret' && JSON.stringify(o).includes('wikipulse-clickhouse-'),
     );
-    expect(secret).toBeDefined();
+    expect(secrets.map((s) => (s['metadata'] as { name: string }).name)).toEqual(
+      expect.arrayContaining(['wikipulse-clickhouse-grafana', 'wikipulse-clickhouse-bot']),
+    );
     const objects = [
-      secret!,
+      ...secrets,
       ...objectsOf('prometheus'),
       ...objectsOf('grafana'),
       ...objectsOf('bot-console'),
@@ -117,6 +120,27 @@ describe('the development Prometheus, Grafana and bot console of the Tiltfile', 
       'bot.json',
       'pipeline.json',
     ]);
+  });
+
+  it('lets nobody into Grafana anonymously and gives its admin a generated password', async () => {
+    const core = admin.makeApiClient(CoreV1Api);
+    const secret = await core.readNamespacedSecret({
+      namespace,
+      name: 'wikipulse-dev-grafana-admin',
+    });
+    expect(Buffer.from(secret.data?.['password'] ?? '', 'base64').length).toBeGreaterThanOrEqual(
+      24,
+    );
+    const grafana = await admin
+      .makeApiClient(AppsV1Api)
+      .readNamespacedDeployment({ namespace, name: 'wikipulse-dev-grafana' });
+    const env = new Map(
+      (grafana.spec?.template.spec?.containers[0]?.env ?? []).map((e) => [e.name, e]),
+    );
+    expect(env.get('GF_AUTH_ANONYMOUS_ENABLED')?.value).toBe('false');
+    expect(env.get('CLICKHOUSE_USER')?.valueFrom?.secretKeyRef?.name).toBe(
+      'wikipulse-clickhouse-grafana',
+    );
   });
 
   it("lets Prometheus' ServiceAccount read the namespace's pods and nothing else", async () => {

@@ -84,8 +84,10 @@ if (JSON.stringify(role?.rules) !== JSON.stringify([{ apiGroups: [''], resources
   problems.push('prometheus: its Role must grant get, list and watch on pods only');
 }
 
-// Credentials come from the chart's Secret (a key it renders), never a literal.
+// Credentials come from the chart's Secret (a key it renders), never a literal; the Grafana
+// admin's password from the Secret the Tiltfile generates.
 const secrets = new Map(chart.filter((o) => o.kind === 'Secret').map((s) => [s.metadata.name, s]));
+secrets.set('wikipulse-dev-grafana-admin', { data: { password: '' } });
 const secretVariables = new Set(['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD']);
 for (const deployment of dev.filter((o) => o.kind === 'Deployment')) {
   // Secret files: every key a volume mounts is one the chart renders.
@@ -131,6 +133,15 @@ const services = new Set(
 for (const source of datasources) {
   const host = source.url ? new URL(source.url).hostname : source.jsonData?.host;
   if (!services.has(host)) problems.push(`grafana: datasource ${source.name} names no Service (${host})`);
+}
+// Nobody queries a datasource anonymously, and the ClickHouse one is the read-only user.
+if (env.get('GF_AUTH_ANONYMOUS_ENABLED')?.value !== 'false') {
+  problems.push('grafana: anonymous access must be off (GF_AUTH_ANONYMOUS_ENABLED=false)');
+}
+for (const variable of ['CLICKHOUSE_USER', 'CLICKHOUSE_PASSWORD']) {
+  if (env.get(variable)?.valueFrom?.secretKeyRef?.name !== 'wikipulse-clickhouse-grafana') {
+    problems.push(`grafana: ${variable} must come from the read-only user's Secret wikipulse-clickhouse-grafana`);
+  }
 }
 if (!env.get('GF_PLUGINS_PREINSTALL_SYNC')?.value?.startsWith(`${clickhouse?.type}@`)) {
   problems.push('grafana: the ClickHouse plugin is not installed at start');

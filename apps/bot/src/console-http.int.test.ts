@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,8 +247,13 @@ describe('the bot process', () => {
     const topic = uniqueName('bot_commands');
     const bus = testBus('wikipulse-console-test');
     await bus.ensureTopics([{ topic, partitions: 1 }]);
+    const keyDir = await mkdtemp(join(tmpdir(), 'wikipulse-signing-key-'));
+    dataDirs.push(keyDir);
+    const keyFile = join(keyDir, 'key');
+    await writeFile(keyFile, randomBytes(48).toString('base64'), { mode: 0o600 });
     const port = await startBot({
       BOT_ROLE: 'worker',
+      COMMAND_SIGNING_KEY_FILE: keyFile,
       // The worker only uses the token to reply to Discord commands, which this test sends none of.
       DISCORD_TOKEN: 'console-test-token',
       DISCORD_API_URL: 'http://127.0.0.1:9/api',

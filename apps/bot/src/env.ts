@@ -2,12 +2,14 @@ import {
   clickHouseEnv,
   clickHouseEnvRules,
   envVar,
+  fileVar,
   kafkaEnv,
   kafkaEnvRules,
   parseEnv,
   z,
   type Env,
 } from '@wikipulse/config';
+import { MIN_KEY_BYTES } from './discord/signing.js';
 
 const { optional } = envVar;
 
@@ -41,6 +43,11 @@ export const botEnvSchema = z
     BOT_COMMANDS_PARTITIONS: envVar.positiveInt(12),
     BOT_WORKER_GROUP: z.string().min(1).default('wikipulse-bot-workers'),
     BOT_WORKER_CONCURRENCY: envVar.positiveInt(8),
+    /**
+     * The key that signs command records (gateway) and checks them (workers). Required for
+     * those two roles; `standalone` passes commands in memory.
+     */
+    COMMAND_SIGNING_KEY_FILE: optional(fileVar.secret()),
     BOT_WATCH_ENABLED: envVar.boolean(true),
     EVENTS_TOPIC: z.string().min(1).default('wikipulse.recentchange'),
     BOT_WATCH_GROUP: z.string().min(1).default('wikipulse-bot-watch'),
@@ -72,6 +79,21 @@ export const botEnvSchema = z
         code: 'custom',
         path: ['KAFKA_BROKERS'],
         message: `required for BOT_ROLE=${env.BOT_ROLE}`,
+      });
+    }
+    const key = env.COMMAND_SIGNING_KEY_FILE;
+    if ((env.BOT_ROLE === 'gateway' || env.BOT_ROLE === 'worker') && key === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['COMMAND_SIGNING_KEY_FILE'],
+        message: `required for BOT_ROLE=${env.BOT_ROLE}: the gateway signs command records with it and the workers check them`,
+      });
+    }
+    if (key !== undefined && Buffer.byteLength(key.text) < MIN_KEY_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['COMMAND_SIGNING_KEY_FILE'],
+        message: `holds fewer than ${MIN_KEY_BYTES} bytes (openssl rand -base64 48 makes a good key)`,
       });
     }
     if (env.BOT_ROLE === 'console' && env.CONSOLE_PORT === undefined) {

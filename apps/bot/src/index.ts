@@ -13,10 +13,12 @@ export { startGateway, type GatewayOptions } from './discord/gateway.js';
 export { createProcessor } from './discord/processor.js';
 export {
   commandInput,
+  commandRecord,
   decodeRequest,
   encodeRequest,
   type CommandRequest,
 } from './discord/request.js';
+export { CommandSigner, type RejectReason, type Verdict } from './discord/signing.js';
 export { DiscordResponder } from './discord/responder.js';
 export { botEnvSchema, readBotEnv, type BotEnv } from './env.js';
 export { createBotMetrics, type BotMetrics } from './metrics.js';

@@ -6,7 +6,8 @@ import { createRegistry, startOpsServer } from '@wikipulse/metrics';
 import { createCommandProcessor, createCommandService } from './app.js';
 import { startConsoleServer } from './console-http.js';
 import { startGateway } from './discord/gateway.js';
-import { encodeRequest, type CommandRequest } from './discord/request.js';
+import { commandRecord, type CommandRequest } from './discord/request.js';
+import { CommandSigner } from './discord/signing.js';
 import { readBotEnv } from './env.js';
 import { createBotMetrics } from './metrics.js';
 import { openBotStore, type OpenedStore } from './store.js';
@@ -23,6 +24,11 @@ if (token === '' && env.BOT_ROLE !== 'console') {
   log.fatal('DISCORD_TOKEN is required to connect to Discord');
   process.exit(2);
 }
+// The environment's rules made the key present for the gateway and worker roles.
+const signer =
+  env.COMMAND_SIGNING_KEY_FILE === undefined
+    ? undefined
+    : new CommandSigner(env.COMMAND_SIGNING_KEY_FILE.text);
 let ready = false;
 // What this role needs of Kafka right now: the gateway's producer took its latest write, and
 // the workers are members of their groups. Each heals itself after an outage.
@@ -82,7 +88,9 @@ if (env.BOT_ROLE === 'console') {
   kafkaChecks.push(() => producer.isHealthy());
   shutdown.add('producer', () => producer.close());
   const client = await gateway((request) =>
-    producer.send(env.BOT_COMMANDS_TOPIC, [{ key: request.userId, value: encodeRequest(request) }]),
+    producer.send(env.BOT_COMMANDS_TOPIC, [
+      commandRecord(signer!, env.BOT_COMMANDS_TOPIC, request),
+    ]),
   );
   shutdown.add('discord client', () => client.destroy());
 } else {
@@ -96,6 +104,7 @@ if (env.BOT_ROLE === 'console') {
       topic: env.BOT_COMMANDS_TOPIC,
       groupId: env.BOT_WORKER_GROUP,
       process: run,
+      signer: signer!,
       log,
       metrics,
       concurrency: env.BOT_WORKER_CONCURRENCY,

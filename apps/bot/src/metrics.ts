@@ -6,6 +6,7 @@ export interface BotMetrics {
   forwarded: Counter<'source'>;
   watchNotifications: Counter;
   invalidRequests: Counter;
+  commandsRejected: Counter<'reason'>;
 }
 
 export function createBotMetrics(registry: Registry): BotMetrics {
@@ -37,6 +38,12 @@ export function createBotMetrics(registry: Registry): BotMetrics {
     invalidRequests: new Counter({
       name: 'wikipulse_bot_invalid_requests_total',
       help: 'Command-topic records that could not be decoded and were skipped',
+      registers: [registry],
+    }),
+    commandsRejected: new Counter({
+      name: 'wikipulse_bot_commands_rejected_total',
+      help: 'Command-topic records dropped for their signature, by reason (unsigned, forged)',
+      labelNames: ['reason'] as const,
       registers: [registry],
     }),
   };

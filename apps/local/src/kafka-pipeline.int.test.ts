@@ -7,8 +7,9 @@ import type { Client } from 'discord.js';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  CommandSigner,
+  commandRecord,
   createCommandProcessor,
-  encodeRequest,
   readBotEnv,
   startCommandWorker,
   startGateway,
@@ -240,11 +241,14 @@ async function startPipeline(
   const botEnv = readBotEnv({ DISCORD_API_URL: discord.apiUrl, DISCORD_TOKEN: TOKEN });
   const store = { client: ch.client, database: ch.database };
   const { process: processCommand } = createCommandProcessor(botEnv, store, TOKEN, log);
+  // Gateway and worker share this process, and so a key of this process alone.
+  const signer = CommandSigner.random();
   const worker: Consumer = await startCommandWorker({
     bus,
     topic: commandsTopic,
     groupId: `${topic}.workers`,
     process: processCommand,
+    signer,
     log,
     concurrency: 2,
   });
@@ -258,7 +262,7 @@ async function startPipeline(
     prefixCommands: true,
     log,
     submit: (request) =>
-      producer.send(commandsTopic, [{ key: request.userId, value: encodeRequest(request) }]),
+      producer.send(commandsTopic, [commandRecord(signer, commandsTopic, request)]),
   });
   cleanup.push(() => gateway.destroy());
 

@@ -16,6 +16,7 @@ CLICKHOUSE_PASSWORD_FILE: { volume: clickhouse-password, file: password }
 CLICKHOUSE_TLS_CA_FILE: { volume: clickhouse-tls-ca, file: ca.crt }
 CLICKHOUSE_TLS_CERT_FILE: { volume: clickhouse-tls-cert, file: tls.crt }
 CLICKHOUSE_TLS_KEY_FILE: { volume: clickhouse-tls-key, file: tls.key }
+COMMAND_SIGNING_KEY_FILE: { volume: command-signing-key, file: key }
 {{- end }}
 
 {{/* The KafkaUser the apps connect as in strimzi mode; the User Operator names its Secret the same. */}}
@@ -116,14 +117,15 @@ The render fails on settings that cannot work, with the value to fix.
 
 {{/*
 The `*_FILE` variables a container gets, as a list of {env, volume, file, name, key}, sorted by
-variable. Arguments (a dict): root; kafka and clickhouse, true for a container that talks to it.
+variable. Arguments (a dict): root; kafka and clickhouse, true for a container that talks to it;
+clickhouseRole and commandSigning as for wikipulse.connection.of.
 */}}
 {{- define "wikipulse.connection.files" -}}
 {{- $table := include "wikipulse.secretFiles" . | fromYaml }}
-{{- $c := include "wikipulse.connection" .root | fromYaml }}
+{{- $c := include "wikipulse.connection.of" . | fromYaml }}
 {{- $out := list }}
 {{- range $env, $ref := $c.files }}
-{{- if or (and $.kafka (hasPrefix "KAFKA_" $env)) (and $.clickhouse (hasPrefix "CLICKHOUSE_" $env)) }}
+{{- if or (and $.kafka (hasPrefix "KAFKA_" $env)) (and $.clickhouse (hasPrefix "CLICKHOUSE_" $env)) (eq $env "COMMAND_SIGNING_KEY_FILE") }}
 {{- $out = append $out (merge (dict "env" $env "name" $ref.name "key" $ref.key) (get $table $env)) }}
 {{- end }}
 {{- end }}
@@ -145,7 +147,7 @@ variable. Arguments (a dict): root; kafka and clickhouse, true for a container t
 
 {{/* A container's connection variables beside KAFKA_BROKERS and CLICKHOUSE_URL. Arguments as for wikipulse.connection.files. */}}
 {{- define "wikipulse.connection.env" -}}
-{{- $c := include "wikipulse.connection" .root | fromYaml }}
+{{- $c := include "wikipulse.connection.of" . | fromYaml }}
 {{- if .kafka }}
 {{- if $c.kafkaTls }}
 - name: KAFKA_TLS

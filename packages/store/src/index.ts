@@ -17,3 +17,16 @@ export {
 export { clickHouseTime, toChangeRow, type ChangeRow } from './rows.js';
 export { changesRetentionDays, retentionCutoff } from './retention.js';
 export * from './queries/index.js';
+export {
+  ROLES,
+  ROLE_NAMES,
+  createRoleStatements,
+  roleGrants,
+  roleName,
+  usersXml,
+  type Role,
+  type RoleGrant,
+  type RoleName,
+  type RoleUser,
+  type XmlPassword,
+} from './roles.js';

@@ -60,17 +60,20 @@ export async function openTestClickHouse(): Promise<TestClickHouse> {
   }
   const client = openClickHouse(target);
   await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
-  return {
+  const ch: TestClickHouse = {
     client,
     database,
     target,
+    // `withRoleClient` replaces the client: close the one in use.
     close: async () => {
       if (service.kind === 'server') {
-        await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+        await ch.client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
       }
-      await client.close();
+      await ch.client.close();
       if (dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
+  return ch;
 }
 export { kafkaSecureConnection, type KafkaSecureInfo } from './kafka-secure.js';
+export { withRoleClient } from './clickhouse-roles.js';

@@ -1,5 +1,7 @@
 import { z } from '@wikipulse/config';
+import type { OutgoingMessage } from '@wikipulse/kafka';
 import type { CommandInput } from '../core/service.js';
+import type { CommandSigner } from './signing.js';
 
 /**
  * A command as the gateway received it, and as it travels on the commands topic to a worker.
@@ -45,6 +47,15 @@ export type CommandRequest = z.output<typeof commandRequestSchema>;
 
 export function encodeRequest(request: CommandRequest): string {
   return JSON.stringify(request);
+}
+
+/** The signed record of a command on the commands topic, keyed by user (one user, one worker). */
+export function commandRecord(
+  signer: CommandSigner,
+  topic: string,
+  request: CommandRequest,
+): OutgoingMessage {
+  return signer.sign(topic, { key: request.userId, value: encodeRequest(request) });
 }
 
 export type DecodeResult = { ok: true; request: CommandRequest } | { ok: false; reason: string };

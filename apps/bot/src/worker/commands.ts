@@ -2,6 +2,7 @@ import type { Bus, Consumer, IncomingMessage } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
 import type { ProcessedCommand } from '../discord/processor.js';
 import { decodeRequest, type CommandRequest } from '../discord/request.js';
+import type { CommandSigner } from '../discord/signing.js';
 import type { BotMetrics } from '../metrics.js';
 
 export interface CommandWorkerOptions {
@@ -9,6 +10,8 @@ export interface CommandWorkerOptions {
   topic: string;
   groupId: string;
   process: (request: CommandRequest) => Promise<ProcessedCommand | null>;
+  /** Checks each record's signature: only what the gateway signed is run. */
+  signer: CommandSigner;
   log: Logger;
   metrics?: BotMetrics;
   /** Users whose commands run at the same time within one batch. */
@@ -24,7 +27,8 @@ export interface CommandWorkerOptions {
  * partition to exactly one member, so each command is answered by one worker; records are
  * keyed by user, so one user's commands stay in order on one worker (and its rate limiter).
  * Offsets are committed after the replies are sent; a command redelivered after a crash is
- * answered again with the same nonce, which Discord deduplicates.
+ * answered again with the same nonce, which Discord deduplicates. A record without the
+ * gateway's signature is dropped before it is even decoded.
  */
 export async function startCommandWorker(options: CommandWorkerOptions): Promise<Consumer> {
   const { log, metrics } = options;
@@ -69,6 +73,16 @@ export async function startCommandWorker(options: CommandWorkerOptions): Promise
   });
 
   function decode(message: IncomingMessage): CommandRequest | undefined {
+    const verdict = options.signer.verify(message);
+    if (!verdict.ok) {
+      metrics?.commandsRejected.inc({ reason: verdict.reason });
+      // Never the record's content: it may be anything, and a real one carries a token.
+      log.warn(
+        { partition: message.partition, offset: message.offset, reason: verdict.reason },
+        'dropping a command record the gateway did not sign',
+      );
+      return undefined;
+    }
     const decoded = decodeRequest(message.value?.toString('utf8') ?? '');
     if (decoded.ok) return decoded.request;
     metrics?.invalidRequests.inc();

@@ -10,8 +10,12 @@ import {
 } from '@wikipulse/testing/vitest';
 import { startGateway } from '../discord/gateway.js';
 import { createProcessor } from '../discord/processor.js';
-import { encodeRequest, type CommandRequest } from '../discord/request.js';
+import { createLogger } from '@wikipulse/logger';
+import { Registry } from '@wikipulse/metrics';
+import { commandRecord, encodeRequest, type CommandRequest } from '../discord/request.js';
 import { DiscordResponder } from '../discord/responder.js';
+import { CommandSigner } from '../discord/signing.js';
+import { createBotMetrics, type BotMetrics } from '../metrics.js';
 import {
   commandService,
   eventsFor,
@@ -37,6 +41,16 @@ let producer: Producer;
 const workers: Consumer[] = [];
 let notifier: WatchNotifier;
 const handledBy: Record<'a' | 'b', string[]> = { a: [], b: [] };
+// Gateway and workers share this process, and so a key of this process alone.
+const signer = CommandSigner.random();
+const metrics: BotMetrics[] = [];
+/** The workers' warnings, one JSON line each. */
+const warnings: string[] = [];
+const workerLog = createLogger({
+  name: 'bot-test',
+  level: 'warn',
+  destination: { write: (line: string) => void warnings.push(line) },
+});
 const processors: Record<'a' | 'b', (r: CommandRequest) => Promise<unknown>> = {} as never;
 
 async function worker(name: 'a' | 'b') {
@@ -48,12 +62,16 @@ async function worker(name: 'a' | 'b') {
     log: silentLog,
   });
   processors[name] = process;
+  const workerMetrics = createBotMetrics(new Registry());
+  metrics.push(workerMetrics);
   return startCommandWorker({
     bus,
     topic: commandsTopic,
     groupId,
     process,
-    log: silentLog,
+    signer,
+    log: workerLog,
+    metrics: workerMetrics,
     concurrency: 4,
     onProcessed: (request) => handledBy[name].push(request.id),
   });
@@ -83,7 +101,7 @@ beforeAll(async () => {
     prefixCommands: true,
     log: silentLog,
     submit: (request) =>
-      producer.send(commandsTopic, [{ key: request.userId, value: encodeRequest(request) }]),
+      producer.send(commandsTopic, [commandRecord(signer, commandsTopic, request)]),
   });
   workers.push(await worker('a'), await worker('b'));
   const deadline = Date.now() + 60_000;
@@ -154,8 +172,8 @@ describe('gateway → Kafka → two workers in one consumer group', () => {
 
   it('skips records that are not command requests and keeps consuming', async () => {
     await producer.send(commandsTopic, [
-      { key: 'x', value: '{"v":2}' },
-      { key: 'y', value: 'garbage' },
+      signer.sign(commandsTopic, { key: 'x', value: '{"v":2}' }),
+      signer.sign(commandsTopic, { key: 'y', value: 'garbage' }),
     ]);
     const id = discord.sendMessage({ guild, author: user('after'), content: '!ping' });
     const reply = await discord.waitFor(
@@ -164,6 +182,68 @@ describe('gateway → Kafka → two workers in one consumer group', () => {
       30_000,
     );
     expect(reply.body['content']).toMatch(/^Pong/);
+  });
+
+  it('drops and counts unsigned and forged commands, and serves a signed one', async () => {
+    const request = (name: string, text: string): CommandRequest => ({
+      v: 1,
+      // A message the gateway ignores: only the records below carry it as a command.
+      id: discord.sendMessage({ guild, author: user(name), content: 'just chatting' }),
+      text,
+      userId: name,
+      guildId: guild.id,
+      channelId: guild.channelIds[0]!,
+      canManageGuild: true,
+      sentAt: Date.now(),
+      receivedAt: Date.now(),
+    });
+    const unsigned = request('mallory1', '!ping');
+    const otherKey = request('mallory2', '!ping');
+    const tampered = request('mallory3', '!ping');
+    const signed = request('alice', '!ping');
+    const tamperedRecord = commandRecord(signer, commandsTopic, tampered);
+    await producer.send(commandsTopic, [
+      { key: unsigned.userId, value: encodeRequest(unsigned) },
+      commandRecord(CommandSigner.random(), commandsTopic, otherKey),
+      { ...tamperedRecord, value: encodeRequest({ ...tampered, text: '!setlang fr' }) },
+      commandRecord(signer, commandsTopic, signed),
+    ]);
+    const reply = await discord.waitFor(
+      (r) =>
+        (r.body['message_reference'] as { message_id?: string } | undefined)?.message_id ===
+        signed.id,
+      30_000,
+    );
+    expect(reply.body['content']).toMatch(/^Pong/);
+    // The rejected records sit before the signed one on some partition or none: give any
+    // late answer time to show.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const rejected of [unsigned, otherKey, tampered]) {
+      expect(discord.repliesTo(rejected.id)).toEqual([]);
+    }
+    const counted: Record<string, number> = {};
+    for (const m of metrics) {
+      for (const { labels, value } of (await m.commandsRejected.get()).values) {
+        const reason = String(labels.reason);
+        counted[reason] = (counted[reason] ?? 0) + value;
+      }
+    }
+    expect(counted).toEqual({ unsigned: 1, forged: 2 });
+    // One line per dropped record, saying where and why, never what it held.
+    const dropped = warnings
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((entry) => entry['msg'] === 'dropping a command record the gateway did not sign');
+    expect(dropped.map((entry) => entry['reason']).sort()).toEqual([
+      'forged',
+      'forged',
+      'unsigned',
+    ]);
+    for (const entry of dropped) {
+      expect(Object.keys(entry).sort()).toEqual(
+        ['level', 'msg', 'name', 'offset', 'partition', 'reason', 'time'].sort(),
+      );
+    }
+    expect(warnings.join('')).not.toMatch(/mallory|setlang|!ping/);
   });
 
   it('announces a change of a watched page once in the watching channel', async () => {

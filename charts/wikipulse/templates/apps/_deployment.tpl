@@ -11,12 +11,14 @@ A Wikipulse app Deployment and its Service. Arguments (a dict):
   env        the app's own env entries, as YAML
   kafka      true when the app talks to Kafka, clickhouse when to ClickHouse: it gets their
              connection variables and Secret files
+  clickhouseRole  the role (clickhouse.users) whose ClickHouse user it connects as; optional
+  commandSigning  true for the bot's gateway and workers: they get the command signing key
 */}}
 {{- define "wikipulse.appDeployment" -}}
 {{- $root := .root }}
 {{- $ctx := dict "root" $root "component" .component }}
 {{- $v := .values }}
-{{- $connection := dict "root" $root "kafka" .kafka "clickhouse" .clickhouse }}
+{{- $connection := dict "root" $root "kafka" .kafka "clickhouse" .clickhouse "clickhouseRole" .clickhouseRole "commandSigning" .commandSigning }}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
