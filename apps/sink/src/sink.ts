@@ -130,9 +130,13 @@ export class Sink {
     this.#stopping = true;
     await this.#consumer?.pause();
     clearTimeout(this.#timer);
-    await this.#flushing;
-    if (this.#pending.messages > 0 && !this.#failed) {
-      this.#kick();
+    // A flush that ends starts the next one at once when messages wait (see #kick), so one
+    // await is not enough: an insert left running would outlive the ClickHouse client.
+    for (;;) {
+      if (this.#flushing === undefined && this.#pending.messages > 0 && !this.#failed) {
+        this.#kick();
+      }
+      if (this.#flushing === undefined) break;
       await this.#flushing;
     }
     this.#abort.abort(new Error('sink stopped'));
