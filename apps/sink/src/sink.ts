@@ -35,8 +35,6 @@ export interface SinkOptions {
   metrics: SinkMetrics;
   /** Called when the sink can no longer guarantee its invariants; the process should exit. */
   onFatal: (error: Error) => void;
-  /** Called after each batch's insert and before its commit (the crash tests' failpoint). */
-  afterInsert?: () => void;
 }
 
 /** How often a handler waiting for a busy writer keeps its group membership alive. */
@@ -221,7 +219,6 @@ export class Sink {
         'batch inserted',
       );
       if (cutoff !== undefined) this.#reportPastRetention(batch.rows, cutoff, refused);
-      o.afterInsert?.();
     }
     if (dead.length > 0) await this.#sendDeadLetters(dead);
     if (batch.skipped > 0) o.metrics.skipped.inc({ reason: 'canary' }, batch.skipped);
