@@ -2,7 +2,7 @@ import { envVar, kafkaEnv, kafkaEnvRules, parseEnv, z, type Env } from '@wikipul
 import { normaliseSince } from './position.js';
 
 /**
- * The ingestor's whole configuration. Every variable is documented in the README with its
+ * The ingestor's whole configuration. Every variable is documented in docs/ingestor.md with its
  * default; `--since <time>` on the command line overrides `SINCE`.
  */
 export const envSchema = z

@@ -49,7 +49,7 @@ const HEARTBEAT_WHILE_WAITING_MS = 1_000;
  * about two batches.
  *
  * A crash loses only uncommitted work, which Kafka delivers again; storage absorbs the copies
- * (see the README's "Exactness" section).
+ * (see "Exactness" in docs/sink.md).
  */
 export class Sink {
   readonly #o: SinkOptions;
