@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, startApp } from '@wikipulse/testing';
 
 /**
- * `npm start` as a terminal runs it (stdin open), stopped with SIGTERM while the replay keeps
- * the embedded engine inserting; then started again on the same data folder and stopped again.
+ * `npm start` as a terminal runs it (stdin open), stopped with SIGTERM sent to npm while the
+ * replay keeps the embedded engine inserting; then started again on the same data folder and
+ * stopped again. npm hands the signal on to the program, whose status it returns.
  */
-const mainJs = join(repoRoot, 'apps', 'local', 'dist', 'main.js');
 
 /** The embedded defaults: no Kafka, no ClickHouse server, whatever the test run itself uses. */
 const localEnv = Object.fromEntries(
@@ -26,7 +26,8 @@ describe('npm start stopped with SIGTERM', () => {
   it('exits with status 0, twice on the same data folder', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'wikipulse-local-exit-'));
     for (let run = 1; run <= 2; run += 1) {
-      const local = startApp([mainJs, '--replay'], {
+      const local = startApp(['start', '--silent', '--', '--replay'], {
+        command: 'npm',
         env: {
           ...localEnv,
           DATA_DIR: dataDir,
@@ -34,7 +35,7 @@ describe('npm start stopped with SIGTERM', () => {
           REPLAY_RATE: '2000',
           PROGRESS_INTERVAL_S: '1',
         },
-        cwd: dataDir,
+        cwd: repoRoot,
         stdin: 'pipe',
       });
       await local.line(/HTTP API on http:/, { timeoutMs: 90_000 });

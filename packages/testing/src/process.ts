@@ -6,7 +6,7 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
-/** A built program run as its own process, as a user or an orchestrator runs it. */
+/** A program run as its own process, as a user or an orchestrator runs it. */
 export interface AppProcess {
   readonly child: ChildProcess;
   /** Settles once the process has ended. */
@@ -24,11 +24,12 @@ export interface AppProcess {
 
 const TAIL_LINES = 40;
 
+/** Runs `node args…`, or `command args…` (`npm`, found on PATH) when given. */
 export function startApp(
   args: readonly string[],
-  options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: 'pipe' | 'ignore' },
+  options: { env: NodeJS.ProcessEnv; cwd?: string; stdin?: 'pipe' | 'ignore'; command?: string },
 ): AppProcess {
-  const child = spawn(process.execPath, args, {
+  const child = spawn(options.command ?? process.execPath, args, {
     env: options.env,
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
