@@ -14,7 +14,7 @@
 #  4. Each app from the runtime image as the chart runs its pod (tools/image/apps.sh).
 #  5. The dev target as `tilt up` runs it, with a source change live-updated (tools/image/dev.sh).
 #
-# Logs of each build and container: .cache/image/logs. Timings: README, The image.
+# Logs of each build and container: .cache/image/logs. Timings: docs/kubernetes-and-helm.md, The image.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"

@@ -65,7 +65,7 @@ export const botEnvSchema = z
     METRICS_HOST: z.string().min(1).default('0.0.0.0'),
     /** The HTTP console (worker, standalone and console roles); off when unset. */
     CONSOLE_PORT: optional(z.coerce.number().int().min(0).max(65535)),
-    /** Loopback by default: in a pod, only `kubectl port-forward` reaches it (README, bot). */
+    /** Loopback by default: in a pod, only `kubectl port-forward` reaches it (docs/bot.md). */
     CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
     LOG_LEVEL: envVar.logLevel(),
   })

@@ -24,7 +24,7 @@ const objectName = z
   .regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'a Kubernetes name: lower case, digits, - and .');
 
 /**
- * The ingestor's whole configuration. Every variable is documented in the README with its
+ * The ingestor's whole configuration. Every variable is documented in docs/ingestor.md with its
  * default; `--since <time>` on the command line overrides `SINCE`.
  */
 export const envSchema = z

@@ -13,7 +13,7 @@ import {
 /**
  * The local run's configuration. Everything has a default: `npm start` needs no cluster, no
  * Discord token and no internet. Each part (ingestor, sink, bot) is configured further by its
- * own variables, documented in its README section.
+ * own variables, documented in its page under docs/.
  */
 const schema = z
   .object({

@@ -10,7 +10,7 @@ import { cacheDir, repoRoot } from '@wikipulse/testing';
 /**
  * The web page as a person sees it: `npm start` replaying the bundled recording (looped, so the
  * numbers move), loaded in headless Chromium (Debian's, installed by tools/browser/install.sh).
- * A screenshot is left in .cache/screenshots/ for the README.
+ * A screenshot is left in .cache/screenshots/ for the README (docs/images/local-page.png).
  */
 const run = promisify(execFile);
 let dataDir: string;

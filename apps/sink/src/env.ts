@@ -41,11 +41,6 @@ const schema = z
     METRICS_HOST: z.string().min(1).default('0.0.0.0'),
     SHUTDOWN_DEADLINE_MS: envVar.positiveInt(25_000),
     LOG_LEVEL: envVar.logLevel(),
-    /**
-     * Crash tests only: after this many inserts the process kills itself with SIGKILL, between
-     * an insert and its commit. Unset in any real deployment.
-     */
-    FAILPOINT_KILL_AFTER_INSERTS: z.coerce.number().int().positive().optional(),
   })
   .check(...kafkaEnvRules, ...clickHouseEnvRules);
 

@@ -36,9 +36,6 @@ const sink = new Sink({
   log: log.child({ component: 'sink' }),
   metrics,
   onFatal: () => void shutdown.trigger('sink failed', 1),
-  ...(env.FAILPOINT_KILL_AFTER_INSERTS === undefined
-    ? {}
-    : { afterInsert: killAfter(env.FAILPOINT_KILL_AFTER_INSERTS) }),
 });
 
 let schemaReady = false;
@@ -75,14 +72,3 @@ schemaReady = !shutdown.signal.aborted;
 
 shutdown.add('sink', () => sink.stop());
 if (schemaReady) await sink.start();
-
-function killAfter(inserts: number): () => void {
-  let seen = 0;
-  return () => {
-    seen += 1;
-    if (seen < inserts) return;
-    log.warn({ inserts }, 'failpoint: killing the process between an insert and its commit');
-    log.flush();
-    process.kill(process.pid, 'SIGKILL');
-  };
-}

@@ -41,8 +41,6 @@ export interface SinkOptions {
   metrics: SinkMetrics;
   /** Called when the sink can no longer guarantee its invariants; the process should exit. */
   onFatal: (error: Error) => void;
-  /** Called after each batch's insert and before its commit (the crash tests' failpoint). */
-  afterInsert?: () => void;
 }
 
 /** How often a handler waiting for a busy writer keeps its group membership alive. */
@@ -57,7 +55,7 @@ const HEARTBEAT_WHILE_WAITING_MS = 1_000;
  * about two batches.
  *
  * A crash loses only uncommitted work, which Kafka delivers again; storage absorbs the copies
- * (see the README's "Exactness" section).
+ * (see "Exactness" in docs/sink.md).
  */
 export class Sink {
   readonly #o: SinkOptions;
@@ -136,9 +134,13 @@ export class Sink {
     this.#stopping = true;
     await this.#consumer?.pause();
     clearTimeout(this.#timer);
-    await this.#flushing;
-    if (this.#pending.messages > 0 && !this.#failed) {
-      this.#kick();
+    // A flush that ends starts the next one at once when messages wait (see #kick), so one
+    // await is not enough: an insert left running would outlive the ClickHouse client.
+    for (;;) {
+      if (this.#flushing === undefined && this.#pending.messages > 0 && !this.#failed) {
+        this.#kick();
+      }
+      if (this.#flushing === undefined) break;
       await this.#flushing;
     }
     this.#abort.abort(new Error('sink stopped'));
@@ -223,7 +225,6 @@ export class Sink {
         'batch inserted',
       );
       if (cutoff !== undefined) this.#reportPastRetention(batch.rows, cutoff, refused);
-      o.afterInsert?.();
     }
     if (dead.length > 0) await this.#sendDeadLetters(dead);
     if (batch.skipped > 0) o.metrics.skipped.inc({ reason: 'canary' }, batch.skipped);

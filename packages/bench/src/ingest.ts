@@ -38,14 +38,14 @@ const progress = (msg: string) => process.stderr.write(`[bench:ingest] ${msg}\n`
 const kafka = await benchKafka(progress).catch(exitOnSetupError('ingest'));
 const brokers = kafka.brokers;
 const profileDir = process.env['BENCH_CPU_PROF'];
-/** The heap limits `npm run ingest` uses (see the README's performance notes). */
+/** The heap limits `npm run ingest` uses (see docs/ingestor.md, Memory and heap settings). */
 const nodeFlags = (
   process.env['BENCH_NODE_FLAGS'] ??
   '--max-old-space-size=96 --max-semi-space-size=4 --heap-growing-percent=100'
 )
   .split(' ')
   .filter((flag) => flag !== '');
-/** As `npm run ingest` and the chart set it: see the README's performance notes. */
+/** As `npm run ingest` and the chart set it: see docs/ingestor.md, Memory and heap settings. */
 const mallocArenaMax = process.env['MALLOC_ARENA_MAX'] ?? '1';
 const mallocMmapThreshold = process.env['MALLOC_MMAP_THRESHOLD_'] ?? '65536';
 

@@ -99,7 +99,7 @@ async function runSink(
   dataPath: string,
 ): Promise<SinkRun> {
   const groupId = unique('bench-sink');
-  // The heap cap `npm run sink` and the container use (see the README).
+  // The heap cap `npm run sink` and the container use (see docs/sink.md).
   const nodeArgs = ['--max-old-space-size=192'];
   const mainJs = join(repoRoot, 'apps', 'sink', 'dist', 'main.js');
   const child = spawn(process.execPath, [...nodeArgs, mainJs], {

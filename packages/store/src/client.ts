@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { drainPending } from 'chdb';
 import type { createChdbConnection } from 'chdb/connection';
 
 export type { ClickHouseClient };
@@ -45,12 +46,21 @@ export function openClickHouse(target: ClickHouseTarget): ClickHouseClient {
       clickhouse_settings: CLICKHOUSE_SETTINGS,
     });
   }
-  return createClient({
-    // chdb implements the same Connection contract against its own copy of
-    // @clickhouse/client-common, so the two declarations differ only in name.
-    connection: loadChdb()({ path: target.path }) as unknown as ClientConnection,
-    clickhouse_settings: CLICKHOUSE_SETTINGS,
-  });
+  const chdb = loadChdb();
+  // chdb implements the same Connection contract against its own copy of
+  // @clickhouse/client-common, so the two declarations differ only in name.
+  const connection = chdb.connect({
+    path: target.path,
+  }) as unknown as ClientConnection;
+  const closeConnection = connection.close.bind(connection);
+  // chdb's close returns while a query still runs on a libuv thread and destroys the native
+  // connection only after it; a process that exits in between has the engine torn down under
+  // the running query (a segmentation fault at exit). Closing resolves once it is destroyed.
+  connection.close = async () => {
+    await closeConnection();
+    await chdb.drainPending();
+  };
+  return createClient({ connection, clickhouse_settings: CLICKHOUSE_SETTINGS });
 }
 
 /** `@clickhouse/client` takes PEM as buffers, and a client certificate only with its key. */
@@ -67,11 +77,14 @@ function clientTls(tls: { ca: string; cert?: string; key?: string }) {
  * Loads the embedded engine on first use. `require` rather than `import()` keeps
  * `openClickHouse` synchronous for its callers; chdb ships a CommonJS build of this entry point.
  */
-function loadChdb(): typeof createChdbConnection {
+function loadChdb(): { connect: typeof createChdbConnection; drainPending: typeof drainPending } {
   const require = createRequire(import.meta.url);
   try {
-    return (require('chdb/connection') as { createChdbConnection: typeof createChdbConnection })
-      .createChdbConnection;
+    return {
+      connect: (require('chdb/connection') as { createChdbConnection: typeof createChdbConnection })
+        .createChdbConnection,
+      drainPending: (require('chdb') as { drainPending: typeof drainPending }).drainPending,
+    };
   } catch (error) {
     if (isMissing(error, 'chdb')) {
       throw new Error(

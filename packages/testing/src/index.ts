@@ -1,4 +1,5 @@
 export { repoRoot, cacheDir } from './paths.js';
+export { startApp, type AppProcess, type Exit } from './process.js';
 export { chooseServices, dockerEngineAnswers, type ServicesChoice } from './docker.js';
 export {
   CLICKHOUSE_IMAGE,
