@@ -344,12 +344,11 @@ describe('helm install of charts/wikipulse into a real API server', () => {
       );
       expect(env.has('KAFKA_SASL_PASSWORD'), component).toBe(false);
       const secretVolumes = (pod?.volumes ?? []).filter((v) => v.secret);
-      expect(secretVolumes.map((v) => v.secret?.secretName).sort(), component).toEqual([
-        'kafka-ca',
-        'kafka-client',
-        'kafka-client',
-        'kafka-credentials',
-      ]);
+      // The bot's gateway and workers also share the key that signs their command records.
+      const signing = component.startsWith('bot-') ? ['secured-wikipulse-bot-command-signing'] : [];
+      expect(secretVolumes.map((v) => v.secret?.secretName).sort(), component).toEqual(
+        ['kafka-ca', 'kafka-client', 'kafka-client', 'kafka-credentials', ...signing].sort(),
+      );
       for (const volume of secretVolumes) {
         const mount = container?.volumeMounts?.find((m) => m.name === volume.name);
         expect(mount?.readOnly, `${component} ${volume.name}`).toBe(true);
