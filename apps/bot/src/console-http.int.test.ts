@@ -188,7 +188,7 @@ describe('the bot process', () => {
   const children: ChildProcess[] = [];
   const dataDirs: string[] = [];
   beforeAll(async () => {
-    await promisify(execFile)('npx', ['tsc', '-b', 'apps/bot'], { cwd: repoRoot });
+    await promisify(execFile)('npx', ['tsc', '-b', 'apps/bot', 'apps/sink'], { cwd: repoRoot });
   });
   afterAll(async () => {
     for (const child of children) {
@@ -200,10 +200,17 @@ describe('the bot process', () => {
     for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
   });
 
-  /** Starts `node apps/bot/dist/main.js` and returns the port its log says the console took. */
+  /**
+   * Migrates a fresh embedded database as `npm run migrate` does (the bot runs no DDL), then
+   * starts `node apps/bot/dist/main.js` on it and returns the port its log says the console took.
+   */
   async function startBot(env: Record<string, string>): Promise<number> {
     const dataDir = await mkdtemp(join(tmpdir(), 'wikipulse-console-http-'));
     dataDirs.push(dataDir);
+    await promisify(execFile)(process.execPath, ['apps/sink/dist/migrate.js'], {
+      cwd: repoRoot,
+      env: { ...process.env, CLICKHOUSE_URL: '', CLICKHOUSE_PATH: dataDir, LOG_LEVEL: 'warn' },
+    });
     const child = spawn(process.execPath, ['apps/bot/dist/main.js'], {
       cwd: repoRoot,
       env: {

@@ -52,7 +52,11 @@ export async function startPipeline(
 ): Promise<Pipeline> {
   await mkdir(env.dataDir, { recursive: true });
   const client = openClickHouse(clickHouseTarget(env, join(env.dataDir, 'clickhouse')));
-  await migrate(client, { database: env.CLICKHOUSE_DATABASE, retentionDays: env.RETENTION_DAYS });
+  await migrate(client, {
+    database: env.CLICKHOUSE_DATABASE,
+    retentionDays: env.RETENTION_DAYS,
+    owner: 'local',
+  });
   const store: Store = { client, database: env.CLICKHOUSE_DATABASE };
 
   const useKafka = env.KAFKA_BROKERS.length > 0;

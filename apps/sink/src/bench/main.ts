@@ -185,7 +185,7 @@ async function engineRate(
 ): Promise<{ seconds: number; stored: { total: number; distinct: number } }> {
   const client = openClickHouse({ kind: 'embedded', path: dataPath });
   try {
-    await migrate(client, { database: 'wikipulse', retentionDays });
+    await migrate(client, { database: 'wikipulse', retentionDays, owner: 'local' });
     const source = freshEvents({ startMs: START_MS, stepMs: STEP_MS });
     let seconds = 0;
     for (let done = 0; done < events;) {
