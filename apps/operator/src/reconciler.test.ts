@@ -218,8 +218,7 @@ class Outside {
       Promise.resolve([...this.owners.values()].find((o) => o.topic === topic)?.owner),
     transferDatabase: (database, from, to) => {
       this.#refuseOther(database, from);
-      const recorded = this.owners.get(database);
-      if (recorded) this.owners.set(database, { ...recorded, owner: to });
+      if (this.owners.has(database)) this.owners.set(database, to);
       return Promise.resolve();
     },
     dropDatabase: (database, owner) => {

@@ -1,7 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { TopicSpec } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
-import { OwnershipError, type MigrateOptions } from '@wikipulse/store';
+import { OwnershipError, type MigrateOptions, type Ownership } from '@wikipulse/store';
 import { desiredDeployments, isAvailable, matchesDesired, type ChildSettings } from './children.js';
 import {
   describeOutside,
@@ -67,8 +67,8 @@ export interface Schema {
   migrate(options: MigrateOptions): Promise<{ createdDatabase: boolean }>;
   /** The owner recorded for a Kafka topic, if any. */
   topicOwner(topic: string): Promise<string | undefined>;
-  /** Hands the database from one owner to another. */
-  transferDatabase(database: string, from: string, to: string): Promise<void>;
+  /** Hands the database from one owner to another, recording the new owner's topic. */
+  transferDatabase(database: string, from: string, to: Ownership): Promise<void>;
   /** Drops the database with its tables when it exists and `owner` owns it. */
   dropDatabase(database: string, owner: string): Promise<void>;
 }
@@ -262,7 +262,10 @@ export class Reconciler {
         const what = describeOutside('database', database);
         await this.#cleanupStep(stream, 'HandOverFailed', what, () =>
           this.#unlessOwnedByAnother(stream, what, () =>
-            this.#o.schema.transferDatabase(database, streamOwner(stream), streamOwner(heir)),
+            this.#o.schema.transferDatabase(database, streamOwner(stream), {
+              owner: streamOwner(heir),
+              topic: heir.spec.kafka.topic,
+            }),
           ),
         );
       }

@@ -6,6 +6,7 @@ import {
   transferDatabase,
   type ClickHouseClient,
   type MigrateOptions,
+  type Ownership,
 } from '@wikipulse/store';
 import type { Schema } from './reconciler.js';
 
@@ -22,7 +23,7 @@ export function clickHouseSchema(client: ClickHouseClient): Schema {
     async topicOwner(topic: string) {
       return (await topicOwner(client, topic))?.owner;
     },
-    async transferDatabase(database: string, from: string, to: string) {
+    async transferDatabase(database: string, from: string, to: Ownership) {
       await transferDatabase(client, database, from, to);
     },
     async dropDatabase(database: string, owner: string) {

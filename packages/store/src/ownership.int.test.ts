@@ -166,11 +166,13 @@ describe('database ownership', () => {
   it('is handed over only by its owner, and checked before a drop', async () => {
     const database = freshDatabase();
     await migrate(ch.client, { database, retentionDays: 30, owner: 'wiki/en', topic: 'changes.x' });
-    await expect(transferDatabase(ch.client, database, 'wiki/de', 'wiki/fr')).rejects.toMatchObject(
-      { reason: 'OwnedByAnother', owner: 'wiki/en' },
-    );
-    expect(await transferDatabase(ch.client, database, 'wiki/en', 'wiki/en2')).toBe(true);
-    expect(await comment(database)).toBe('wikipulse owner=wiki/en2 topic=changes.x');
+    await expect(
+      transferDatabase(ch.client, database, 'wiki/de', { owner: 'wiki/fr' }),
+    ).rejects.toMatchObject({ reason: 'OwnedByAnother', owner: 'wiki/en' });
+    const heir = { owner: 'wiki/en2', topic: 'changes.y' };
+    expect(await transferDatabase(ch.client, database, 'wiki/en', heir)).toBe(true);
+    expect(await comment(database)).toBe('wikipulse owner=wiki/en2 topic=changes.y');
+    expect(await topicOwner(ch.client, 'changes.x')).toBeUndefined();
     await expect(assertOwnedBy(ch.client, database, 'wiki/en')).rejects.toMatchObject({
       reason: 'OwnedByAnother',
       owner: 'wiki/en2',

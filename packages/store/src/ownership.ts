@@ -227,13 +227,14 @@ export async function topicOwner(
 
 /**
  * Hands a database from one owner to another (a deleted WikiStream's data kept for the stream
- * that also names it); refused unless `from` owns it. Resolves to false when it does not exist.
+ * that also names it), with the new owner's topic; refused unless `from` owns it. Resolves to
+ * false when it does not exist.
  */
 export async function transferDatabase(
   client: ClickHouseClient,
   database: string,
   from: string,
-  to: string,
+  to: Ownership,
 ): Promise<boolean> {
   const db = assertIdentifier(database);
   const claim = await inspectDatabase(client, db);
@@ -242,7 +243,6 @@ export async function transferDatabase(
     throw new OwnershipError('NotOwned', `database ${db} has no Wikipulse owner`);
   }
   refuseOther(db, claim.ownership.owner, from);
-  const { topic } = claim.ownership;
-  await alterComment(client, db, ownerComment({ owner: to, ...(topic ? { topic } : {}) }));
+  await alterComment(client, db, ownerComment(to));
   return true;
 }
