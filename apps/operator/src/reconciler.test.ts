@@ -160,6 +160,8 @@ class Outside {
   readonly topics = new Set<string>();
   readonly databases = new Set<string>();
   readonly owners = new Map<string, { owner: string; topic?: string }>();
+  /** Databases that exist without an owner but hold Wikipulse tables. */
+  readonly unowned = new Set<string>();
   readonly groups = new Set<string>();
   readonly created: string[] = [];
   readonly migrated: string[] = [];
@@ -205,6 +207,13 @@ class Outside {
   readonly schemaApi: Schema = {
     migrate: (options) => {
       this.#refuseOther(options.database, options.owner);
+      if (this.unowned.has(options.database) && options.adoptUnowned !== true) {
+        throw new OwnershipError(
+          'NotOwned',
+          `database ${options.database} has no Wikipulse owner and holds Wikipulse tables`,
+        );
+      }
+      this.unowned.delete(options.database);
       const existed = this.databases.has(options.database);
       this.databases.add(options.database);
       this.owners.set(options.database, {
@@ -509,6 +518,25 @@ describe('Reconciler', () => {
     expect(outside.owners.get('wikipulse_en')).toEqual({ owner: 'wiki/en', topic: 'changes.en' });
     // Its own topic is not created either: the refusal came before any change.
     expect(outside.topics.has('changes.de')).toBe(false);
+  });
+
+  it('takes over an unowned database only when its status says it created it', async () => {
+    const created = stream('en');
+    created.status = { owned: { database: 'wikipulse_en' } };
+    const { cluster, reconciler, outside } = setup(created, stream('de', { database: 'legacy' }));
+    for (const db of ['wikipulse_en', 'legacy']) {
+      outside.databases.add(db);
+      outside.unowned.add(db);
+    }
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('reconciled');
+    expect(outside.owners.get('wikipulse_en')).toEqual({ owner: 'wiki/en', topic: 'changes.en' });
+
+    await expect(reconciler.reconcile('wiki', 'de')).rejects.toBeInstanceOf(ReconcileError);
+    expect(condition(cluster.streams.get('de'), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'NotOwned',
+    });
+    expect(outside.owners.has('legacy')).toBe(false);
   });
 
   it('on deletion keeps a database recorded as its own that another owner has since taken', async () => {

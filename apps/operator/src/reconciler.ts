@@ -199,6 +199,9 @@ export class Reconciler {
           retentionDays: spec.retentionDays,
           owner,
           topic: spec.topic,
+          // A database this stream created before owners were written on databases: its
+          // status says so, and it is taken over; any other unowned one is refused.
+          adoptUnowned: stream.status?.owned?.database === spec.database,
         }),
     );
     if (schema.createdDatabase) await this.#own(stream, { database: spec.database });
