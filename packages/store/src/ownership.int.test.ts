@@ -80,6 +80,9 @@ describe('database ownership', () => {
     });
     expect(await topicOwner(ch.client, 'changes.en')).toEqual({ owner: 'wiki/en', database });
     expect(await topicOwner(ch.client, 'changes.fr')).toBeUndefined();
+    // The owner migrating again without naming the topic keeps the record.
+    await migrate(ch.client, { database, retentionDays: 30, owner: 'wiki/en' });
+    expect(await comment(database)).toBe('wikipulse owner=wiki/en topic=changes.en');
     await dropDatabase(ch.client, database);
   });
 

@@ -162,7 +162,10 @@ export async function claimDatabase(
     await alterComment(client, db, comment);
   } else {
     refuseOther(db, before.ownership.owner, options.owner);
-    if (before.ownership.topic !== options.topic) await alterComment(client, db, comment);
+    // A run that names no topic (`npm run migrate` without SCHEMA_TOPIC) keeps the recorded one.
+    if (options.topic !== undefined && before.ownership.topic !== options.topic) {
+      await alterComment(client, db, comment);
+    }
     return { created: false };
   }
   const after = await inspectDatabase(client, db);
