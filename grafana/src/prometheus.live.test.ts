@@ -8,13 +8,13 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
+  freePort,
   recordedEvents,
   repoRoot,
   startEventStreamsServer,
@@ -62,14 +62,6 @@ let stream: EventStreamsServer | undefined;
 let discord: DiscordDouble | undefined;
 const children: Child[] = [];
 let prometheus: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function start(name: string, command: string, args: string[], env: Record<string, string>): Child {
   const child: Child = {

@@ -1,4 +1,5 @@
 export { repoRoot, cacheDir } from './paths.js';
+export { freePort } from './ports.js';
 export { chooseServices, dockerEngineAnswers, type ServicesChoice } from './docker.js';
 export {
   CLICKHOUSE_IMAGE,
