@@ -49,6 +49,8 @@ const expected = {
     image: true,
     forwards: ops('ingestor'),
   },
+  // The schema's owner: the sink and the bot run no DDL.
+  migrate: { deps: ['wikipulse-clickhouse'], label: 'pipeline', image: true, forwards: {} },
   'wikipulse-sink': {
     deps: ['wikipulse-kafka', 'wikipulse-clickhouse'],
     label: 'pipeline',
@@ -78,7 +80,7 @@ const botOn =
   run === 'bot' || manifests.has('wikipulse-bot-gateway') || manifests.has('wikipulse-bot-worker');
 if (!botOn) {
   expected['bot-console'] = {
-    deps: ['wikipulse-clickhouse', 'wikipulse-sink'],
+    deps: ['wikipulse-clickhouse', 'migrate'],
     label: 'bot',
     image: true,
     forwards: { 'bot console': 9470 },
