@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { RecentChange } from '@wikipulse/events';
-import { openClickHouse, toChangeRow, type ClickHouseTarget } from '@wikipulse/store';
+import { migrate, openClickHouse, toChangeRow, type ClickHouseTarget } from '@wikipulse/store';
 import { repoRoot, storedDistinctIds, takeFreshEvents, waitForCommit } from '@wikipulse/testing';
 import { kafkaBrokers, testBus, uniqueName } from '@wikipulse/testing/vitest';
 import { expectedDailyCounts, storedDailyCounts } from './verify.js';
@@ -140,6 +140,8 @@ describe('sink killed with SIGKILL between insert and commit', () => {
         await client.close();
       }
     };
+    // The sink runs no DDL: the database's owner migrates it first.
+    await inspect((c) => migrate(c, { database, retentionDays: 30, owner: 'local' }));
 
     const seed = Date.now();
     const next = random(seed);
@@ -180,7 +182,10 @@ describe('sink killed with SIGKILL between insert and commit', () => {
     const ops = `http://127.0.0.1:${last.opsPort()}`;
     const ready = await fetch(`${ops}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, checks: { kafka: true, clickhouse: true } });
+    expect(await ready.json()).toEqual({
+      ready: true,
+      checks: { schema: true, kafka: true, clickhouse: true },
+    });
     expect(await (await fetch(`${ops}/metrics`)).text()).toMatch(
       /^wikipulse_sink_consumer_lag_messages\{topic="[^"]+",partition="0",app="sink"\} 0$/m,
     );
