@@ -91,7 +91,7 @@ describe('a sink started before its schema exists', () => {
           status: 503,
           body: {
             ready: false,
-            checks: { schema: false, kafka: false, clickhouse: true },
+            checks: { schema: false, kafka: false, clickhouse: false },
             reasons: { schema: reason },
           },
         }),

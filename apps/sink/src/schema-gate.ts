@@ -33,6 +33,7 @@ export function sinkReadiness(
   return {
     schema: () => gate.state(),
     kafka: () => sink.readiness().kafka,
-    clickhouse: () => sink.readiness().clickhouse,
+    // Not known to be usable before the schema is there (the sink has written nothing yet).
+    clickhouse: () => gate.state().ready && sink.readiness().clickhouse,
   };
 }
