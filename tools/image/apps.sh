@@ -388,10 +388,10 @@ bot_check() {
   # The first check of the schema may still be under way.
   for _ in $(seq 1 40); do
     http_wait bot "http://127.0.0.1:$port/readyz"
-    [[ "$http_body" == *'"schema":"ClickHouse did not answer'* ]] && break
+    [[ "$http_body" == *'"schema":"could not check the schema'* ]] && break
     sleep 0.25
   done
-  if [[ "$http_status" == 503 && "$http_body" == *'"schema":"ClickHouse did not answer'* ]]; then
+  if [[ "$http_status" == 503 && "$http_body" == *'"schema":"could not check the schema'* ]]; then
     passed "bot: not ready while ClickHouse does not answer, saying why: $http_body"
   else
     problem "bot: /readyz answered $http_status $http_body with ClickHouse not answering"

@@ -316,7 +316,7 @@ describe('the bot process', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(first.messages.filter((m) => m.reason !== undefined)).toEqual([
-      expect.objectContaining({ msg: 'schema not ready; not ready, checking again', reason }),
+      expect.objectContaining({ msg: 'schema not there yet; not ready, checking again', reason }),
     ]);
     expect(first.messages.map((m) => m.msg)).not.toContain('console listening');
     const exited = new Promise((resolve) => first.child.once('exit', resolve));

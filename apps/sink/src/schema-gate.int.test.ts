@@ -101,7 +101,7 @@ describe('a sink started before its schema exists', () => {
       expect(lines).toEqual([
         {
           fields: { database, reason },
-          message: 'schema not ready; not ready, checking again',
+          message: 'schema not there yet; not ready, checking again',
         },
       ]);
       const created = await ch.client.query({

@@ -220,7 +220,7 @@ describe('schema state', () => {
     const gate = gateOnSchema({ client: ch.client, database, intervalMs: 50, log });
     await new Promise((resolve) => setTimeout(resolve, 300));
     states.push(gate.state());
-    expect(lines).toEqual(['schema not ready; not ready, checking again']);
+    expect(lines).toEqual(['schema not there yet; not ready, checking again']);
 
     await migrate(ch.client, { database, retentionDays: 30, owner: 'local' });
     expect(await gate.ready).toBe(true);
@@ -235,7 +235,7 @@ describe('schema state', () => {
     // One line per reason: a check during the migration may see it half way, a reason of its own.
     expect(lines.at(-1)).toBe('schema ready');
     expect(new Set(lines.slice(0, -1))).toEqual(
-      new Set(['schema not ready; not ready, checking again']),
+      new Set(['schema not there yet; not ready, checking again']),
     );
     expect(SCHEMA_VERSION).toBe(MIGRATIONS.at(-1)?.version);
     await dropDatabase(ch.client, database);

@@ -71,7 +71,7 @@ export async function waitForSchema(options: WaitForSchemaOptions): Promise<bool
       state = await schemaState(client, database, options.version);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      state = { ready: false, reason: `ClickHouse did not answer: ${message}` };
+      state = { ready: false, reason: `could not check the schema: ${message}` };
     }
     const key = state.ready ? '' : state.reason;
     if (key !== last) onState(state);
@@ -114,7 +114,7 @@ export function gateOnSchema(
       else
         log.warn(
           { database: wait.database, reason: next.reason },
-          'schema not ready; not ready, checking again',
+          'schema not there yet; not ready, checking again',
         );
     },
   });
