@@ -25,7 +25,7 @@ const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const COMMENT = /^wikipulse owner=(\S+?)(?: topic=(\S+))?$/;
 
 /** The tables the migrations create: a database holding one of them is a Wikipulse database. */
-export const WIKIPULSE_TABLES = [
+const WIKIPULSE_TABLES = [
   'schema_migrations',
   'changes',
   'daily_counts',
@@ -43,7 +43,7 @@ export function assertOwner(owner: string): string {
   return owner;
 }
 
-export function assertTopic(topic: string): string {
+function assertTopic(topic: string): string {
   if (!TOPIC.test(topic)) throw new Error(`not a Kafka topic name: ${JSON.stringify(topic)}`);
   return topic;
 }
