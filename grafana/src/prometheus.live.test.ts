@@ -6,14 +6,15 @@
  * Run by `npm run check:observability` (vitest.observability.config.ts), which installs
  * Debian's prometheus first and builds the apps.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
+  freePort,
   recordedEvents,
   repoRoot,
   startEventStreamsServer,
@@ -62,14 +63,6 @@ let discord: DiscordDouble | undefined;
 const children: Child[] = [];
 let prometheus: string;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 function start(name: string, command: string, args: string[], env: Record<string, string>): Child {
   const child: Child = {
     name,
@@ -88,6 +81,19 @@ function start(name: string, command: string, args: string[], env: Record<string
   child.process.stderr?.on('data', keep);
   children.push(child);
   return child;
+}
+
+/** The schema, applied as `npm run migrate` does: the sink and the bot run no DDL. */
+async function migrateEmbedded(path: string, database: string): Promise<void> {
+  await promisify(execFile)(process.execPath, ['apps/sink/dist/migrate.js'], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      CLICKHOUSE_PATH: path,
+      CLICKHOUSE_DATABASE: database,
+      LOG_LEVEL: 'warn',
+    },
+  });
 }
 
 function describeChildren(): string {
@@ -161,6 +167,8 @@ beforeAll(async () => {
     },
     60_000,
   );
+  const sinkDatabase = uniqueName('obs');
+  await migrateEmbedded(join(work, 'clickhouse'), sinkDatabase);
   start('sink', process.execPath, ['apps/sink/dist/main.js'], {
     KAFKA_BROKERS: kafka,
     TOPIC: topic,
@@ -168,7 +176,7 @@ beforeAll(async () => {
     GROUP_ID: uniqueName('obs_sink'),
     DEAD_LETTER_TOPIC: deadLetters,
     CLICKHOUSE_PATH: join(work, 'clickhouse'),
-    CLICKHOUSE_DATABASE: uniqueName('obs'),
+    CLICKHOUSE_DATABASE: sinkDatabase,
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     METRICS_PORT: String(sinkPort),
     METRICS_HOST: '127.0.0.1',
@@ -177,13 +185,14 @@ beforeAll(async () => {
 
   const token = 'observability-token';
   discord = await new DiscordDouble({ token }).start();
+  const botDatabase = uniqueName('obs_bot');
+  await migrateEmbedded(join(work, 'bot-clickhouse'), botDatabase);
   start('bot', process.execPath, ['apps/bot/dist/main.js'], {
     BOT_ROLE: 'standalone',
     DISCORD_TOKEN: token,
     DISCORD_API_URL: discord.apiUrl,
     CLICKHOUSE_PATH: join(work, 'bot-clickhouse'),
-    CLICKHOUSE_DATABASE: uniqueName('obs_bot'),
-    BOT_MIGRATE: 'true',
+    CLICKHOUSE_DATABASE: botDatabase,
     BOT_WATCH_ENABLED: 'false',
     METRICS_PORT: String(botPort),
     METRICS_HOST: '127.0.0.1',

@@ -54,6 +54,8 @@ refused "SASL PLAIN without TLS" --set kafka.mode=external \
   --set kafka.external.sasl.mechanism=plain --set kafka.external.sasl.existingSecret=k
 refused "a Kafka CA without TLS" --set kafka.mode=external \
   --set kafka.external.tls.caSecret.name=ca
+refused "ClickHouse replicas with non-replicated tables" --set clickhouse.mode=altinity \
+  --set clickhouse.altinity.replicas=2
 refused "clickhouse.auth.existingSecret in altinity mode" --set clickhouse.mode=altinity \
   --set clickhouse.auth.existingSecret=ch
 refused "a ClickHouse CA with an http URL" --set clickhouse.mode=external \

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { createLogger } from '@wikipulse/logger';
+import { schemaState } from '@wikipulse/store';
 import { COMMANDS } from './commands/index.js';
 import { CommandService } from './core/service.js';
 import { runConsole } from './console.js';
@@ -12,7 +13,15 @@ const log = createLogger({
   name: 'bot-console',
   level: env.LOG_LEVEL === 'info' ? 'warn' : env.LOG_LEVEL,
 });
-const store = await openBotStore(env, true);
+const store = openBotStore(env);
+// `npm run bot:console` reads the local database that `npm start` (its owner, `local`) or
+// `npm run migrate` migrates; it runs no DDL itself.
+const schema = await schemaState(store.client, store.database);
+if (!schema.ready) {
+  process.stderr.write(`${schema.reason}: run npm start or npm run migrate first\n`);
+  await store.close();
+  process.exit(2);
+}
 const service = new CommandService({
   store,
   commands: COMMANDS,

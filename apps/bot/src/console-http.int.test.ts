@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '@wikipulse/testing';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { freePort, repoRoot } from '@wikipulse/testing';
 import {
   kafkaBrokers,
   openTestClickHouse,
@@ -189,7 +189,7 @@ describe('the bot process', () => {
   const children: ChildProcess[] = [];
   const dataDirs: string[] = [];
   beforeAll(async () => {
-    await promisify(execFile)('npx', ['tsc', '-b', 'apps/bot'], { cwd: repoRoot });
+    await promisify(execFile)('npx', ['tsc', '-b', 'apps/bot', 'apps/sink'], { cwd: repoRoot });
   });
   afterAll(async () => {
     for (const child of children) {
@@ -201,10 +201,17 @@ describe('the bot process', () => {
     for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
   });
 
-  /** Starts `node apps/bot/dist/main.js` and returns the port its log says the console took. */
+  /**
+   * Migrates a fresh embedded database as `npm run migrate` does (the bot runs no DDL), then
+   * starts `node apps/bot/dist/main.js` on it and returns the port its log says the console took.
+   */
   async function startBot(env: Record<string, string>): Promise<number> {
     const dataDir = await mkdtemp(join(tmpdir(), 'wikipulse-console-http-'));
     dataDirs.push(dataDir);
+    await promisify(execFile)(process.execPath, ['apps/sink/dist/migrate.js'], {
+      cwd: repoRoot,
+      env: { ...process.env, CLICKHOUSE_URL: '', CLICKHOUSE_PATH: dataDir, LOG_LEVEL: 'warn' },
+    });
     const child = spawn(process.execPath, ['apps/bot/dist/main.js'], {
       cwd: repoRoot,
       env: {
@@ -263,6 +270,76 @@ describe('the bot process', () => {
       BOT_WATCH_ENABLED: 'false',
     });
     expect(await say(port, 'setLang pt', 'dev')).toBe('Your default language is now pt.\n');
+  });
+
+  it('without its schema stays not ready, says why, and serves nothing until it is migrated', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'wikipulse-bot-schema-'));
+    dataDirs.push(dataDir);
+    const metricsPort = await freePort();
+    const env = {
+      ...process.env,
+      BOT_ROLE: 'console',
+      DISCORD_TOKEN: '',
+      KAFKA_BROKERS: '',
+      CLICKHOUSE_URL: '',
+      CLICKHOUSE_PATH: dataDir,
+      METRICS_PORT: String(metricsPort),
+      METRICS_HOST: '127.0.0.1',
+      CONSOLE_PORT: '0',
+      LOG_LEVEL: 'info',
+    };
+    const readyz = async () => {
+      const response = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+      return { status: response.status, body: await response.json() };
+    };
+    const start = () => {
+      const child = spawn(process.execPath, ['apps/bot/dist/main.js'], {
+        cwd: repoRoot,
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      children.push(child);
+      const messages: { msg?: string; reason?: string }[] = [];
+      createInterface({ input: child.stderr }).on('line', (line) =>
+        messages.push(JSON.parse(line) as { msg?: string; reason?: string }),
+      );
+      return { child, messages };
+    };
+
+    const first = start();
+    const reason = 'database wikipulse does not exist: migrations not applied';
+    await vi.waitFor(
+      async () =>
+        expect(await readyz()).toEqual({
+          status: 503,
+          body: {
+            ready: false,
+            checks: { started: false, schema: false, kafka: true },
+            reasons: { schema: reason },
+          },
+        }),
+      { timeout: 20_000, interval: 200 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(first.messages.filter((m) => m.reason !== undefined)).toEqual([
+      expect.objectContaining({ msg: 'schema not there yet; not ready, checking again', reason }),
+    ]);
+    expect(first.messages.map((m) => m.msg)).not.toContain('console listening');
+    const exited = new Promise((resolve) => first.child.once('exit', resolve));
+    first.child.kill('SIGTERM');
+    await exited;
+
+    // The embedded engine admits one process per data folder: migrated between two runs.
+    await promisify(execFile)(process.execPath, ['apps/sink/dist/migrate.js'], {
+      cwd: repoRoot,
+      env: { ...process.env, CLICKHOUSE_URL: '', CLICKHOUSE_PATH: dataDir, LOG_LEVEL: 'warn' },
+    });
+    const second = start();
+    await vi.waitFor(async () => expect((await readyz()).status).toBe(200), {
+      timeout: 20_000,
+      interval: 200,
+    });
+    expect(second.messages.map((m) => m.msg)).toContain('schema ready');
   });
 
   it('in the console role needs neither Discord nor Kafka', async () => {

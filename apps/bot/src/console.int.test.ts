@@ -44,12 +44,31 @@ describe('console adapter', () => {
   });
 
   it('runs as `npm run bot:console` does, with commands piped on stdin', async () => {
-    await promisify(execFile)('npx', ['tsc', '-b', 'apps/bot'], { cwd: repoRoot });
+    await promisify(execFile)('npx', ['tsc', '-b', 'apps/bot', 'apps/sink'], { cwd: repoRoot });
     const dataDir = await mkdtemp(join(tmpdir(), 'wikipulse-console-'));
     try {
+      const env = { ...process.env, CLICKHOUSE_PATH: dataDir, CLICKHOUSE_URL: '' };
+      // The console runs no DDL: without the schema it says so and exits 2.
+      const refused = await promisify(execFile)(
+        process.execPath,
+        ['apps/bot/dist/console-main.js'],
+        {
+          cwd: repoRoot,
+          env,
+        },
+      ).catch((error: unknown) => error as { code: number; stderr: string });
+      expect(refused).toMatchObject({
+        code: 2,
+        stderr:
+          'database wikipulse does not exist: migrations not applied: run npm start or npm run migrate first\n',
+      });
+      await promisify(execFile)(process.execPath, ['apps/sink/dist/migrate.js'], {
+        cwd: repoRoot,
+        env: { ...env, LOG_LEVEL: 'warn' },
+      });
       const child = spawn(process.execPath, ['apps/bot/dist/console-main.js'], {
         cwd: repoRoot,
-        env: { ...process.env, CLICKHOUSE_PATH: dataDir, CLICKHOUSE_URL: '' },
+        env,
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       let stdout = '';

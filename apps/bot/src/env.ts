@@ -58,8 +58,6 @@ export const botEnvSchema = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/)
       .default('wikipulse'),
-    /** Applies the schema at start (always on for the embedded engine). */
-    BOT_MIGRATE: envVar.boolean(false),
     RETENTION_DAYS: envVar.positiveInt(30),
     METRICS_PORT: envVar.port(9464),
     METRICS_HOST: z.string().min(1).default('0.0.0.0'),

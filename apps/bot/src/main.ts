@@ -3,6 +3,7 @@ import { KafkaBus } from '@wikipulse/kafka';
 import { installShutdown } from '@wikipulse/lifecycle';
 import { createLogger } from '@wikipulse/logger';
 import { createRegistry, startOpsServer } from '@wikipulse/metrics';
+import { gateOnSchema, type SchemaGate } from '@wikipulse/store';
 import { createCommandProcessor, createCommandService } from './app.js';
 import { startConsoleServer } from './console-http.js';
 import { startGateway } from './discord/gateway.js';
@@ -30,6 +31,8 @@ const signer =
     ? undefined
     : new CommandSigner(env.COMMAND_SIGNING_KEY_FILE.text);
 let ready = false;
+// Set for the roles that read ClickHouse: the schema's state, until it is there.
+let schema: SchemaGate | undefined;
 // What this role needs of Kafka right now: the gateway's producer took its latest write, and
 // the workers are members of their groups. Each heals itself after an outage.
 const kafkaChecks: (() => boolean)[] = [];
@@ -37,7 +40,11 @@ const ops = await startOpsServer({
   registry,
   port: env.METRICS_PORT,
   host: env.METRICS_HOST,
-  readiness: { started: () => ready, kafka: () => kafkaChecks.every((check) => check()) },
+  readiness: {
+    started: () => ready,
+    schema: () => schema?.state() ?? true,
+    kafka: () => kafkaChecks.every((check) => check()),
+  },
 });
 shutdown.add('ops server', () => ops.close());
 log.info({ role: env.BOT_ROLE }, 'starting');
@@ -61,6 +68,24 @@ const gateway = (submit: (request: CommandRequest) => Promise<void>) =>
     submit,
   });
 
+/**
+ * The store once the schema the bot needs is there: the bot runs no DDL, so until the
+ * database's owner has migrated it the bot stays not ready and says why. Never settles when the
+ * process is shutting down first.
+ */
+async function readyStore(): Promise<OpenedStore> {
+  const store = openBotStore(env);
+  shutdown.add('clickhouse', () => store.close());
+  schema = gateOnSchema({
+    client: store.client,
+    database: store.database,
+    signal: shutdown.signal,
+    log,
+  });
+  if (!(await schema.ready)) await new Promise<never>(() => undefined);
+  return store;
+}
+
 async function serveConsole(store: OpenedStore): Promise<void> {
   if (env.CONSOLE_PORT === undefined) return;
   const server = await startConsoleServer({
@@ -73,8 +98,7 @@ async function serveConsole(store: OpenedStore): Promise<void> {
 }
 
 if (env.BOT_ROLE === 'console') {
-  const store = await openBotStore(env);
-  shutdown.add('clickhouse', () => store.close());
+  const store = await readyStore();
   await serveConsole(store);
 } else if (env.BOT_ROLE === 'gateway') {
   await bus!.ensureTopics([
@@ -94,8 +118,7 @@ if (env.BOT_ROLE === 'console') {
   );
   shutdown.add('discord client', () => client.destroy());
 } else {
-  const store = await openBotStore(env);
-  shutdown.add('clickhouse', () => store.close());
+  const store = await readyStore();
   const { process: run, responder } = createCommandProcessor(env, store, token, log, metrics);
   await serveConsole(store);
   if (env.BOT_ROLE === 'worker') {

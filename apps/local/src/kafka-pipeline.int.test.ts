@@ -197,7 +197,7 @@ async function startPipeline(
 
   const ch = await openTestClickHouse();
   cleanup.push(() => ch.close());
-  await migrate(ch.client, { database: ch.database, retentionDays: 30 });
+  await migrate(ch.client, { database: ch.database, retentionDays: 30, owner: 'local' });
   await bus.ensureTopics([
     { topic, partitions: 3 },
     { topic: commandsTopic, partitions: 2 },

@@ -51,8 +51,16 @@ export async function startPipeline(
   onFatal: (error: unknown) => void,
 ): Promise<Pipeline> {
   await mkdir(env.dataDir, { recursive: true });
-  const client = openClickHouse(clickHouseTarget(env, join(env.dataDir, 'clickhouse')));
-  await migrate(client, { database: env.CLICKHOUSE_DATABASE, retentionDays: env.RETENTION_DAYS });
+  const target = clickHouseTarget(env, join(env.dataDir, 'clickhouse'));
+  const client = openClickHouse(target);
+  // The owner of its embedded database (which no other installation reaches): it takes over one
+  // written before owners were recorded. A server's database is claimed like any other owner's.
+  await migrate(client, {
+    database: env.CLICKHOUSE_DATABASE,
+    retentionDays: env.RETENTION_DAYS,
+    owner: 'local',
+    adoptUnowned: target.kind === 'embedded',
+  });
   const store: Store = { client, database: env.CLICKHOUSE_DATABASE };
 
   const useKafka = env.KAFKA_BROKERS.length > 0;

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import {
   AppsV1Api,
   AutoscalingV2Api,
+  BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
   NetworkingV1Api,
@@ -300,6 +301,30 @@ describe('helm install of charts/wikipulse into a real API server', () => {
           const pod = await core.readNamespacedPod({ namespace, name });
           expect(pod.spec?.securityContext?.runAsNonRoot, name).toBe(true);
         }
+      },
+      { timeout: 30_000, interval: 200 },
+    );
+
+    // The schema's owner: a Job of this revision migrates as the release, its pod restricted too.
+    const job = await admin
+      .makeApiClient(BatchV1Api)
+      .readNamespacedJob({ namespace, name: 'pipeline-wikipulse-migrate-1' });
+    const jobEnv = job.spec?.template.spec?.containers[0]?.env ?? [];
+    expect(jobEnv.find((e) => e.name === 'SCHEMA_OWNER')?.value).toBe(
+      `release/${namespace}/pipeline`,
+    );
+    expect(job.spec?.template.spec?.containers[0]?.command).toEqual([
+      'node',
+      'apps/sink/dist/migrate.js',
+    ]);
+    await vi.waitFor(
+      async () => {
+        const pods = await core.listNamespacedPod({
+          namespace,
+          labelSelector: 'job-name=pipeline-wikipulse-migrate-1',
+        });
+        expect(pods.items.length).toBeGreaterThan(0);
+        expect(pods.items[0]?.spec?.securityContext?.runAsNonRoot).toBe(true);
       },
       { timeout: 30_000, interval: 200 },
     );

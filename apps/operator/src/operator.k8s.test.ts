@@ -26,7 +26,7 @@ import {
   type TestClickHouse,
 } from '@wikipulse/testing/vitest';
 import { KafkaBus } from '@wikipulse/kafka';
-import { databaseExists, dropDatabase } from '@wikipulse/store';
+import { changesRetentionDays, databaseExists, dropDatabase, toChangeRow } from '@wikipulse/store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import type { ChildSettings, NetworkPolicySettings, PodSettings } from './children.js';
@@ -174,6 +174,45 @@ async function eventReasons(uid: string): Promise<string[]> {
 }
 
 const source = { url: 'https://stream.example.test/v2/stream/recentchange' };
+
+async function databaseComment(database: string): Promise<string | undefined> {
+  const result = await clickhouse.client.query({
+    query: 'SELECT comment FROM system.databases WHERE name = {db:String}',
+    query_params: { db: database },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<{ comment: string }>())[0]?.comment;
+}
+
+/** One change per age, `days` before now, as the sink would store it. */
+async function insertChangesDaysAgo(database: string, ages: readonly number[]): Promise<void> {
+  const values = ages.map((days, i) => {
+    const host = 'en.wikipedia.org';
+    return toChangeRow({
+      $schema: '/mediawiki/recentchange/1.0.0',
+      meta: {
+        id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`,
+        dt: new Date(Date.now() - days * 86_400_000).toISOString(),
+        stream: 'mediawiki.recentchange',
+        domain: host,
+      },
+      type: 'edit',
+      wiki: 'enwiki',
+      server_name: host,
+      title: `Page ${i}`,
+      bot: false,
+    });
+  });
+  await clickhouse.client.insert({ table: `${database}.changes`, values, format: 'JSONEachRow' });
+}
+
+async function storedChanges(database: string): Promise<number> {
+  const result = await clickhouse.client.query({
+    query: `SELECT count() AS n FROM ${database}.changes FINAL`,
+    format: 'JSONEachRow',
+  });
+  return Number((await result.json<{ n: number }>())[0]?.n);
+}
 
 beforeAll(async () => {
   admin = adminKubeConfig();
@@ -627,36 +666,60 @@ spec:
     await dropDatabase(clickhouse.client, keptDatabase);
   });
 
-  it('keeps a database two streams share until the last of them is deleted', async () => {
+  it("refuses a stream naming another stream's database, leaving its retention alone; hands it over when the owner goes", async () => {
     const shared = uniqueName('wikipulse_op_shared');
     const topics = { a: uniqueName('wikipulse.op.a'), b: uniqueName('wikipulse.op.b') };
-    await createStream('shared-a', {
+    const a = await createStream('shared-a', {
       source,
       kafka: { topic: topics.a, partitions: 1 },
-      clickhouse: { database: shared },
+      clickhouse: { database: shared, retentionDays: 30 },
     });
     await vi.waitFor(
       async () => expect((await readStream('shared-a')).status?.owned?.database).toBe(shared),
       wait,
     );
+    expect(await databaseComment(shared)).toBe(
+      `wikipulse owner=${namespace}/shared-a topic=${topics.a}`,
+    );
+    await insertChangesDaysAgo(shared, [2, 5, 10, 20]);
+    expect(await storedChanges(shared)).toBe(4);
+
     await createStream('shared-b', {
       source,
       kafka: { topic: topics.b, partitions: 1 },
-      clickhouse: { database: shared },
+      clickhouse: { database: shared, retentionDays: 3 },
     });
+    const refused = await vi.waitFor(async () => {
+      const condition = ready(await readStream('shared-b'));
+      expect(condition).toMatchObject({ status: 'False', reason: 'OwnedByAnother' });
+      return condition;
+    }, wait);
+    expect(refused?.message).toBe(
+      `ClickHouse database ${shared}: database ${shared} is owned by ${namespace}/shared-a, not ${namespace}/shared-b; it is left unchanged`,
+    );
+    expect((await readStream('shared-b')).status?.owned).toBeUndefined();
+    expect(await topicExists(topics.b)).toBe(false);
+    await clickhouse.client.command({ query: `OPTIMIZE TABLE ${shared}.changes FINAL` });
+    expect(await storedChanges(shared)).toBe(4);
+    expect(await changesRetentionDays(clickhouse.client, shared)).toBe(30);
+    expect(await eventReasons(a.metadata.uid)).not.toContain('OwnedByAnother');
+
+    // The owner deleted while another stream names its database: the data is handed over.
+    await deleteStream('shared-a');
+    await waitUntilGone('shared-a');
+    expect(await databaseExists(clickhouse.client, shared)).toBe(true);
     await vi.waitFor(
       async () => expect(ready(await readStream('shared-b'))).toMatchObject({ status: 'True' }),
       wait,
     );
-    expect((await readStream('shared-b')).status?.owned).toEqual({ topic: topics.b });
-
-    await deleteStream('shared-a');
-    await waitUntilGone('shared-a');
-    expect(await databaseExists(clickhouse.client, shared)).toBe(true);
+    expect(await databaseComment(shared)).toBe(
+      `wikipulse owner=${namespace}/shared-b topic=${topics.b}`,
+    );
     expect((await readStream('shared-b')).status?.owned).toEqual({
       topic: topics.b,
       database: shared,
     });
+    expect(await changesRetentionDays(clickhouse.client, shared)).toBe(3);
 
     await deleteStream('shared-b');
     await waitUntilGone('shared-b');

@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { createLogger } from '@wikipulse/logger';
+import { OwnershipError } from '@wikipulse/store';
 import { describe, expect, it } from 'vitest';
 import type { ChildSettings, PodSettings } from './children.js';
 import { FINALIZER } from './cleanup.js';
@@ -206,10 +207,17 @@ function stream(
   };
 }
 
-/** Kafka and ClickHouse as sets of names, with switches to make a call fail. */
+/**
+ * Kafka and ClickHouse as sets of names, with switches to make a call fail. Owners are recorded
+ * per database with the topic, and refused as `clickHouseSchema` refuses them (the real rules
+ * are tested against the engine in `@wikipulse/store`).
+ */
 class Outside {
   readonly topics = new Set<string>();
   readonly databases = new Set<string>();
+  readonly owners = new Map<string, { owner: string; topic?: string }>();
+  /** Databases that exist without an owner but hold Wikipulse tables. */
+  readonly unowned = new Set<string>();
   readonly groups = new Set<string>();
   readonly created: string[] = [];
   readonly migrated: string[] = [];
@@ -241,16 +249,48 @@ class Outside {
     },
   };
 
+  #refuseOther(database: string, owner: string) {
+    const recorded = this.owners.get(database)?.owner;
+    if (recorded !== undefined && recorded !== owner) {
+      throw new OwnershipError(
+        'OwnedByAnother',
+        `database ${database} is owned by ${recorded}, not ${owner}; it is left unchanged`,
+        recorded,
+      );
+    }
+  }
+
   readonly schemaApi: Schema = {
     migrate: (options) => {
+      this.#refuseOther(options.database, options.owner);
+      if (this.unowned.has(options.database) && options.adoptUnowned !== true) {
+        throw new OwnershipError(
+          'NotOwned',
+          `database ${options.database} has no Wikipulse owner and holds Wikipulse tables`,
+        );
+      }
+      this.unowned.delete(options.database);
       const existed = this.databases.has(options.database);
       this.databases.add(options.database);
+      this.owners.set(options.database, {
+        owner: options.owner,
+        ...(options.topic !== undefined ? { topic: options.topic } : {}),
+      });
       this.migrated.push(`${options.database}/${options.retentionDays}`);
       return Promise.resolve({ createdDatabase: !existed });
     },
-    dropDatabase: (database) => {
+    topicOwner: (topic) =>
+      Promise.resolve([...this.owners.values()].find((o) => o.topic === topic)?.owner),
+    transferDatabase: (database, from, to) => {
+      this.#refuseOther(database, from);
+      if (this.owners.has(database)) this.owners.set(database, to);
+      return Promise.resolve();
+    },
+    dropDatabase: (database, owner) => {
       this.#check('dropDatabase');
+      this.#refuseOther(database, owner);
       this.databases.delete(database);
+      this.owners.delete(database);
       return Promise.resolve();
     },
   };
@@ -540,14 +580,23 @@ describe('Reconciler', () => {
     expect(outside.databases.has('wikipulse_en')).toBe(true);
   });
 
-  it('keeps a topic another stream uses and passes its ownership on; the last one deletes it', async () => {
+  it("refuses a stream naming another stream's topic, and lets it take the topic over once that stream is gone", async () => {
     const { cluster, reconciler, outside } = setup(
       stream('en'),
       stream('en2', { topic: 'changes.en', deletionPolicy: 'Delete' }),
     );
     await reconciler.reconcile('wiki', 'en');
-    await reconciler.reconcile('wiki', 'en2');
-    expect(cluster.streams.get('en2')?.status?.owned).toEqual({ database: 'wikipulse_en2' });
+    const refused: unknown = await reconciler.reconcile('wiki', 'en2').catch((e: unknown) => e);
+    expect((refused as ReconcileError).reason).toBe('OwnedByAnother');
+    expect(condition(cluster.streams.get('en2'), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'OwnedByAnother',
+      message:
+        'Kafka topic changes.en: topic changes.en is owned by wiki/en, not wiki/en2; it is left unchanged',
+    });
+    // Refused before anything changed: no database of its own, no Deployments.
+    expect(outside.databases.has('wikipulse_en2')).toBe(false);
+    expect(cluster.deployments.has('en2-sink')).toBe(false);
 
     cluster.delete('en');
     cluster.settle();
@@ -556,14 +605,13 @@ describe('Reconciler', () => {
     expect(await reconciler.reconcile('wiki', 'en')).toBe('finalized');
     expect(outside.topics.has('changes.en')).toBe(true);
     expect(outside.databases.has('wikipulse_en')).toBe(false);
-    expect(cluster.streams.get('en2')?.status?.owned).toEqual({
-      topic: 'changes.en',
-      database: 'wikipulse_en2',
-    });
+    expect(cluster.streams.get('en2')?.status?.owned).toEqual({ topic: 'changes.en' });
     expect(cluster.events.at(-1)?.message).toContain(
       'kept Kafka topic changes.en (also used by WikiStream en2)',
     );
 
+    expect(await reconciler.reconcile('wiki', 'en2')).toBe('reconciled');
+    expect(outside.owners.get('wikipulse_en2')).toEqual({ owner: 'wiki/en2', topic: 'changes.en' });
     cluster.delete('en2');
     cluster.settle();
     await reconciler.reconcile('wiki', 'en2');
@@ -571,6 +619,64 @@ describe('Reconciler', () => {
     expect(await reconciler.reconcile('wiki', 'en2')).toBe('finalized');
     expect(outside.topics.size).toBe(0);
     expect(outside.databases.size).toBe(0);
+  });
+
+  it("refuses a stream naming another stream's database and leaves that database alone", async () => {
+    const { cluster, reconciler, outside } = setup(
+      stream('en'),
+      stream('de', { database: 'wikipulse_en' }),
+    );
+    await reconciler.reconcile('wiki', 'en');
+    const refused: unknown = await reconciler.reconcile('wiki', 'de').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ReconcileError);
+    expect(condition(cluster.streams.get('de'), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'OwnedByAnother',
+      message:
+        'ClickHouse database wikipulse_en: database wikipulse_en is owned by wiki/en, not wiki/de; it is left unchanged',
+    });
+    expect(cluster.events.at(-1)).toMatchObject({ type: 'Warning', reason: 'OwnedByAnother' });
+    expect(outside.migrated).toEqual(['wikipulse_en/30']);
+    expect(outside.owners.get('wikipulse_en')).toEqual({ owner: 'wiki/en', topic: 'changes.en' });
+    // Its own topic is not created either: the refusal came before any change.
+    expect(outside.topics.has('changes.de')).toBe(false);
+  });
+
+  it('takes over an unowned database only when its status says it created it', async () => {
+    const created = stream('en');
+    created.status = { owned: { database: 'wikipulse_en' } };
+    const { cluster, reconciler, outside } = setup(created, stream('de', { database: 'legacy' }));
+    for (const db of ['wikipulse_en', 'legacy']) {
+      outside.databases.add(db);
+      outside.unowned.add(db);
+    }
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('reconciled');
+    expect(outside.owners.get('wikipulse_en')).toEqual({ owner: 'wiki/en', topic: 'changes.en' });
+
+    await expect(reconciler.reconcile('wiki', 'de')).rejects.toBeInstanceOf(ReconcileError);
+    expect(condition(cluster.streams.get('de'), 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'NotOwned',
+    });
+    expect(outside.owners.has('legacy')).toBe(false);
+  });
+
+  it('on deletion keeps a database recorded as its own that another owner has since taken', async () => {
+    const { cluster, reconciler, outside } = setup();
+    await reconciler.reconcile('wiki', 'en');
+    outside.owners.set('wikipulse_en', { owner: 'release/wiki/wikipulse' });
+    cluster.delete('en');
+    cluster.settle();
+    await reconciler.reconcile('wiki', 'en');
+    cluster.settle();
+    expect(await reconciler.reconcile('wiki', 'en')).toBe('finalized');
+    expect(outside.databases.has('wikipulse_en')).toBe(true);
+    expect(cluster.events).toContainEqual({
+      type: 'Warning',
+      reason: 'OwnedByAnother',
+      message:
+        'ClickHouse database wikipulse_en kept: database wikipulse_en is owned by release/wiki/wikipulse, not wiki/en; it is left unchanged',
+    });
   });
 
   it('leaves a deleting stream without its finalizer to the garbage collector', async () => {

@@ -1,7 +1,7 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { TopicSpec } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
-import type { SchemaOptions } from '@wikipulse/store';
+import { OwnershipError, type MigrateOptions, type Ownership } from '@wikipulse/store';
 import {
   desiredChildren,
   desiredDeployments,
@@ -75,12 +75,39 @@ export interface Topics {
   deleteGroups(groupIds: readonly string[]): Promise<void>;
 }
 
-/** A stream's ClickHouse database. */
+/**
+ * A stream's ClickHouse database, and the ownership of it and of the stream's topic, recorded
+ * on the database (`ownership.ts` of `@wikipulse/store`). Owners are `<namespace>/<name>`. A
+ * call refused for ownership rejects with an `OwnershipError`.
+ */
 export interface Schema {
-  /** Brings the database to the current schema and retention; says whether it created it. */
-  migrate(options: SchemaOptions): Promise<{ createdDatabase: boolean }>;
-  /** Drops the database with its tables when it exists. */
-  dropDatabase(database: string): Promise<void>;
+  /**
+   * Brings the database to the current schema and retention on behalf of `owner`, recording
+   * `topic` with it; says whether it created it. A database owned by another is left unchanged.
+   */
+  migrate(options: MigrateOptions): Promise<{ createdDatabase: boolean }>;
+  /** The owner recorded for a Kafka topic, if any. */
+  topicOwner(topic: string): Promise<string | undefined>;
+  /** Hands the database from one owner to another, recording the new owner's topic. */
+  transferDatabase(database: string, from: string, to: Ownership): Promise<void>;
+  /** Drops the database with its tables when it exists and `owner` owns it. */
+  dropDatabase(database: string, owner: string): Promise<void>;
+}
+
+/** The owner a WikiStream is recorded as on its database (and so its topic). */
+export function streamOwner(stream: WikiStream): string {
+  return `${stream.metadata.namespace}/${stream.metadata.name}`;
+}
+
+/** Refuses a topic whose recorded owner is another. */
+async function checkTopicOwner(schema: Schema, topic: string, owner: string): Promise<void> {
+  const recorded = await schema.topicOwner(topic);
+  if (recorded === undefined || recorded === owner) return;
+  throw new OwnershipError(
+    'OwnedByAnother',
+    `topic ${topic} is owned by ${recorded}, not ${owner}; it is left unchanged`,
+    recorded,
+  );
 }
 
 export interface ReconcilerOptions {
@@ -123,10 +150,18 @@ export const CLEANED_UP = 'CleanedUp';
 type ConditionChange = { status: 'True' | 'False'; reason: string; message: string };
 
 /**
+ * A step refused because another owner holds the topic or database: the condition's reason is
+ * the refusal (`OwnedByAnother`, `NotOwned`) rather than the step, and its message names the owner.
+ */
+function refusal(error: unknown): string | undefined {
+  return error instanceof OwnershipError ? error.reason : undefined;
+}
+
+/**
  * Brings one WikiStream's world in line with its spec: the Kafka topic and the ClickHouse
- * schema once per generation, and on every run the whole desired state of every child (the
- * ingestor and sink Deployments, Services, budgets, policies, the ingestor's identity), then
- * reports what it did in `status`.
+ * schema once per generation (ownership checked first), and on every run the whole desired
+ * state of every child (the ingestor and sink Deployments, Services, budgets, policies, the
+ * ingestor's identity), then reports what it did in `status`.
  *
  * `Ready` says whether the operator's own work for the current generation succeeded (the
  * reason names the step that failed); `Available` says whether the Deployments have all their
@@ -168,17 +203,32 @@ export class Reconciler {
 
     const log = this.#o.log.child({ namespace, name, generation });
     const spec = resolveSpec(stream.spec);
-    const created = await this.#step(stream, 'TopicFailed', `Kafka topic ${spec.topic}`, () =>
-      this.#o.topics.ensureTopics([{ topic: spec.topic, partitions: spec.partitions }]),
+    // Ownership first, before anything changes: the topic's recorded owner, then the database's
+    // (claimed, or refused, by the migration), and only then the topic is created.
+    const owner = streamOwner(stream);
+    await this.#step(stream, 'TopicFailed', `Kafka topic ${spec.topic}`, () =>
+      checkTopicOwner(this.#o.schema, spec.topic, owner),
     );
-    if (created.includes(spec.topic)) await this.#own(stream, { topic: spec.topic });
     const schema = await this.#step(
       stream,
       'SchemaFailed',
       `ClickHouse database ${spec.database}`,
-      () => this.#o.schema.migrate({ database: spec.database, retentionDays: spec.retentionDays }),
+      () =>
+        this.#o.schema.migrate({
+          database: spec.database,
+          retentionDays: spec.retentionDays,
+          owner,
+          topic: spec.topic,
+          // A database this stream created before owners were written on databases: its
+          // status says so, and it is taken over; any other unowned one is refused.
+          adoptUnowned: stream.status?.owned?.database === spec.database,
+        }),
     );
     if (schema.createdDatabase) await this.#own(stream, { database: spec.database });
+    const created = await this.#step(stream, 'TopicFailed', `Kafka topic ${spec.topic}`, () =>
+      this.#o.topics.ensureTopics([{ topic: spec.topic, partitions: spec.partitions }]),
+    );
+    if (created.includes(spec.topic)) await this.#own(stream, { topic: spec.topic });
     const applied = deployments(await this.#applyChildren(stream));
     await this.#report(
       stream,
@@ -271,6 +321,18 @@ export class Reconciler {
     for (const handOver of plan.handOver) {
       const heir = others.find((o) => o.metadata.name === handOver.to);
       if (!heir) continue;
+      const database = handOver.owned.database;
+      if (database !== undefined) {
+        const what = describeOutside('database', database);
+        await this.#cleanupStep(stream, 'HandOverFailed', what, () =>
+          this.#unlessOwnedByAnother(stream, what, () =>
+            this.#o.schema.transferDatabase(database, streamOwner(stream), {
+              owner: streamOwner(heir),
+              topic: heir.spec.kafka.topic,
+            }),
+          ),
+        );
+      }
       await this.#cleanupStep(stream, 'HandOverFailed', `WikiStream ${handOver.to}`, () =>
         this.#o.cluster.patchStatus(heir, { owned: handOver.owned }),
       );
@@ -282,16 +344,20 @@ export class Reconciler {
       );
     }
     if (topic) {
-      await this.#cleanupStep(stream, 'TopicDeleteFailed', describeOutside('topic', topic), () =>
-        this.#o.topics.deleteTopics([topic]),
+      const what = describeOutside('topic', topic);
+      await this.#cleanupStep(stream, 'TopicDeleteFailed', what, () =>
+        this.#unlessOwnedByAnother(stream, what, async () => {
+          await checkTopicOwner(this.#o.schema, topic, streamOwner(stream));
+          await this.#o.topics.deleteTopics([topic]);
+        }),
       );
     }
     if (database) {
-      await this.#cleanupStep(
-        stream,
-        'DatabaseDropFailed',
-        describeOutside('database', database),
-        () => this.#o.schema.dropDatabase(database),
+      const what = describeOutside('database', database);
+      await this.#cleanupStep(stream, 'DatabaseDropFailed', what, () =>
+        this.#unlessOwnedByAnother(stream, what, () =>
+          this.#o.schema.dropDatabase(database, streamOwner(stream)),
+        ),
       );
     }
 
@@ -349,10 +415,28 @@ export class Reconciler {
     stream.status = { ...stream.status, owned: next };
   }
 
-  async #step<T>(stream: WikiStream, reason: string, what: string, run: () => Promise<T>) {
+  /**
+   * A deletion never removes what another owner holds: a refusal leaves it in place with a
+   * Warning Event naming the owner, and the cleanup goes on, so the stream can still go.
+   */
+  async #unlessOwnedByAnother(stream: WikiStream, what: string, run: () => Promise<void>) {
+    try {
+      await run();
+    } catch (error) {
+      if (!(error instanceof OwnershipError)) throw error;
+      await this.#o.cluster.recordEvent(stream, {
+        type: 'Warning',
+        reason: error.reason,
+        message: `${what} kept: ${error.message}`,
+      });
+    }
+  }
+
+  async #step<T>(stream: WikiStream, step: string, what: string, run: () => Promise<T>) {
     try {
       return await run();
     } catch (error) {
+      const reason = refusal(error) ?? step;
       const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
       await this.#report(stream, { status: 'False', reason, message }, undefined);
       await this.#o.cluster.recordEvent(stream, { type: 'Warning', reason, message });
@@ -360,10 +444,11 @@ export class Reconciler {
     }
   }
 
-  async #cleanupStep<T>(stream: WikiStream, reason: string, what: string, run: () => Promise<T>) {
+  async #cleanupStep<T>(stream: WikiStream, step: string, what: string, run: () => Promise<T>) {
     try {
       return await run();
     } catch (error) {
+      const reason = refusal(error) ?? step;
       const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
       await this.#reportCleanup(stream, { status: 'False', reason, message });
       await this.#o.cluster.recordEvent(stream, { type: 'Warning', reason, message });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { RecentChange } from '@wikipulse/events';
-import { openClickHouse, toChangeRow, type ClickHouseTarget } from '@wikipulse/store';
+import { migrate, openClickHouse, toChangeRow, type ClickHouseTarget } from '@wikipulse/store';
 import {
   expectedDailyCounts,
   repoRoot,
@@ -128,6 +128,8 @@ describe('sink killed with SIGKILL at random moments', () => {
         await client.close();
       }
     };
+    // The sink runs no DDL: the database's owner migrates it first.
+    await inspect((c) => migrate(c, { database, retentionDays: 30, owner: 'local' }));
 
     /** Events before the group's committed offset: all of them must be stored. */
     const committedEvents = async () => {
@@ -169,7 +171,10 @@ describe('sink killed with SIGKILL at random moments', () => {
     const ops = `http://127.0.0.1:${port}`;
     const ready = await fetch(`${ops}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, checks: { kafka: true, clickhouse: true } });
+    expect(await ready.json()).toEqual({
+      ready: true,
+      checks: { schema: true, kafka: true, clickhouse: true },
+    });
     expect(await (await fetch(`${ops}/metrics`)).text()).toMatch(
       /^wikipulse_sink_consumer_lag_messages\{topic="[^"]+",partition="0",app="sink"\} 0$/m,
     );

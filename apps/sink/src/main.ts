@@ -1,12 +1,12 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { clickHouseTarget, kafkaConnection, loadOrExit } from '@wikipulse/config';
 import { KafkaBus } from '@wikipulse/kafka';
 import { installShutdown } from '@wikipulse/lifecycle';
 import { createLogger } from '@wikipulse/logger';
 import { createRegistry, startOpsServer } from '@wikipulse/metrics';
-import { migrate, openClickHouse } from '@wikipulse/store';
+import { openClickHouse } from '@wikipulse/store';
 import { loadEnv } from './env.js';
 import { createSinkMetrics } from './metrics.js';
+import { sinkReadiness, startWhenSchemaReady } from './schema-gate.js';
 import { Sink } from './sink.js';
 
 const env = loadOrExit(() => loadEnv());
@@ -38,37 +38,19 @@ const sink = new Sink({
   onFatal: () => void shutdown.trigger('sink failed', 1),
 });
 
-let schemaReady = false;
+const gate = startWhenSchemaReady(sink, {
+  client,
+  database: env.CLICKHOUSE_DATABASE,
+  log,
+  signal: shutdown.signal,
+});
+shutdown.add('sink', () => sink.stop());
 const ops = await startOpsServer({
   registry,
   port: env.METRICS_PORT,
   host: env.METRICS_HOST,
-  readiness: {
-    kafka: () => sink.readiness().kafka,
-    clickhouse: () => schemaReady && sink.readiness().clickhouse,
-  },
+  readiness: sinkReadiness(sink, gate),
 });
 shutdown.add('ops server', () => ops.close());
 log.info({ port: ops.port }, 'ops server listening');
-
-// ClickHouse may come up after the sink (or be away for a while): the sink stays not ready,
-// saying why, and tries again, rather than exit into a restart loop.
-for (let attempt = 0; ; attempt += 1) {
-  try {
-    const report = await migrate(client, {
-      database: env.CLICKHOUSE_DATABASE,
-      retentionDays: env.RETENTION_DAYS,
-    });
-    log.info(report, 'schema up to date');
-    break;
-  } catch (error) {
-    if (shutdown.signal.aborted) break;
-    const waitMs = Math.min(1_000 * 2 ** attempt, 30_000);
-    log.warn({ err: error, waitMs }, 'ClickHouse is not reachable; not ready, trying again');
-    await sleep(waitMs, undefined, { signal: shutdown.signal }).catch(() => undefined);
-  }
-}
-schemaReady = !shutdown.signal.aborted;
-
-shutdown.add('sink', () => sink.stop());
-if (schemaReady) await sink.start();
+await gate.started;

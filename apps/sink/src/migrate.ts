@@ -9,9 +9,13 @@ import {
   z,
 } from '@wikipulse/config';
 import { createLogger } from '@wikipulse/logger';
-import { migrate, openClickHouse } from '@wikipulse/store';
+import { OwnershipError, assertOwner, migrate, openClickHouse } from '@wikipulse/store';
 
-/** `npm run migrate`: applies the schema and retention, then exits. */
+/**
+ * `npm run migrate`: applies the schema and retention on behalf of `SCHEMA_OWNER`, then exits.
+ * The manual way (and the chart's migration Job) for an installation without the operator; a
+ * database another owner holds is refused and left as it is.
+ */
 const env = loadOrExit(() =>
   parseEnv(
     z
@@ -20,6 +24,24 @@ const env = loadOrExit(() =>
         CLICKHOUSE_PATH: z.string().min(1).default('.data/clickhouse'),
         CLICKHOUSE_DATABASE: z.string().min(1).default('wikipulse'),
         RETENTION_DAYS: envVar.positiveInt(30),
+        /** `local` (the embedded database `npm start` owns) or `release/<namespace>/<release>`. */
+        SCHEMA_OWNER: z
+          .string()
+          .default('local')
+          .refine((owner) => {
+            try {
+              return assertOwner(owner) === owner;
+            } catch {
+              return false;
+            }
+          }, 'must be local, <namespace>/<stream> or release/<namespace>/<release>'),
+        /** The Kafka topic the pipeline reads, recorded with the owner. */
+        SCHEMA_TOPIC: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name')
+          .optional(),
+        /** Take over a database without a Wikipulse owner that already holds Wikipulse tables. */
+        SCHEMA_ADOPT_UNOWNED: envVar.boolean(false),
         LOG_LEVEL: envVar.logLevel(),
       })
       .check(...clickHouseEnvRules),
@@ -31,8 +53,15 @@ try {
   const report = await migrate(client, {
     database: env.CLICKHOUSE_DATABASE,
     retentionDays: env.RETENTION_DAYS,
+    owner: env.SCHEMA_OWNER,
+    adoptUnowned: env.SCHEMA_ADOPT_UNOWNED,
+    ...(env.SCHEMA_TOPIC !== undefined ? { topic: env.SCHEMA_TOPIC } : {}),
   });
-  log.info(report, 'schema up to date');
+  log.info({ ...report, owner: env.SCHEMA_OWNER }, 'schema up to date');
+} catch (error) {
+  if (!(error instanceof OwnershipError)) throw error;
+  log.error({ reason: error.reason, owner: error.owner }, error.message);
+  process.exitCode = 1;
 } finally {
   await client.close();
 }

@@ -19,7 +19,7 @@ const bus = testBus();
 let ch: TestClickHouse;
 beforeAll(async () => {
   ch = await openTestClickHouse();
-  await migrate(ch.client, { database: ch.database, retentionDays: 30 });
+  await migrate(ch.client, { database: ch.database, retentionDays: 30, owner: 'local' });
 });
 afterAll(async () => {
   await ch.close();

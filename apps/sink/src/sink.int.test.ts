@@ -24,7 +24,7 @@ const bus = testBus();
 let ch: TestClickHouse;
 beforeAll(async () => {
   ch = await openTestClickHouse();
-  await migrate(ch.client, { database: ch.database, retentionDays: 3650 });
+  await migrate(ch.client, { database: ch.database, retentionDays: 3650, owner: 'local' });
 });
 afterAll(async () => {
   await ch.close();

@@ -61,7 +61,7 @@ const target: ClickHouseTarget = url
   : { kind: 'embedded', path: dataDir };
 const client = openClickHouse(target);
 const database = `bench_bot_${Date.now().toString(36)}`;
-await migrate(client, { database, retentionDays: 30 });
+await migrate(client, { database, retentionDays: 30, owner: 'local' });
 const store = { client, database };
 
 // Real recordings, plus copies moved to other language editions, so that several languages

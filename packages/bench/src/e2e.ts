@@ -428,7 +428,7 @@ const client = openClickHouse({ kind: 'embedded', path: join(root, 'clickhouse')
 const database = sinkBase.CLICKHOUSE_DATABASE;
 const loadBefore = loadavg().map((l) => round(l, 2));
 try {
-  await migrate(client, { database, retentionDays: sinkBase.RETENTION_DAYS });
+  await migrate(client, { database, retentionDays: sinkBase.RETENTION_DAYS, owner: 'local' });
   const results: RateResult[] = [];
   for (const rate of rates) results.push(await runRate(rate, client, database, lines, sinkBase));
   reportBench(

@@ -6,14 +6,14 @@
  * Prints one JSON object on stdout; progress goes to stderr. Exits 1 when either store holds
  * other than the events sent, each once; 2 when no Kafka broker can be had (see `benchKafka`).
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import type { RecentChange } from '@wikipulse/events';
 import { KafkaBus } from '@wikipulse/kafka';
 import { sleep } from '@wikipulse/lifecycle';
@@ -99,6 +99,14 @@ async function runSink(
   dataPath: string,
 ): Promise<SinkRun> {
   const groupId = unique('bench-sink');
+  // The sink runs no DDL: the schema first, as `npm run migrate` applies it.
+  await promisify(execFile)(
+    process.execPath,
+    [join(repoRoot, 'apps', 'sink', 'dist', 'migrate.js')],
+    {
+      env: { ...process.env, CLICKHOUSE_PATH: dataPath, RETENTION_DAYS: String(retentionDays) },
+    },
+  );
   // The heap cap `npm run sink` and the container use (see docs/sink.md).
   const nodeArgs = ['--max-old-space-size=192'];
   const mainJs = join(repoRoot, 'apps', 'sink', 'dist', 'main.js');
@@ -184,7 +192,7 @@ async function engineRate(
 ): Promise<{ seconds: number; stored: { total: number; distinct: number } }> {
   const client = openClickHouse({ kind: 'embedded', path: dataPath });
   try {
-    await migrate(client, { database: 'wikipulse', retentionDays });
+    await migrate(client, { database: 'wikipulse', retentionDays, owner: 'local' });
     const source = freshEvents({ startMs: START_MS, stepMs: STEP_MS });
     let seconds = 0;
     for (let done = 0; done < events;) {

@@ -40,6 +40,32 @@ describe('ops server', () => {
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 
+  it('says why a check is not ready when the check gives a reason', async () => {
+    let schema: { ready: boolean; reason?: string } = { ready: false, reason: 'no schema yet' };
+    server = await startOpsServer({
+      registry: createRegistry('unit'),
+      port: 0,
+      host: '127.0.0.1',
+      readiness: {
+        schema: () => schema,
+        broken: () => Promise.reject(new Error('secret://address')),
+      },
+    });
+    const readyz = () => fetch(`http://127.0.0.1:${server!.port}/readyz`);
+    const notReady = await readyz();
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toEqual({
+      ready: false,
+      checks: { schema: false, broken: false },
+      reasons: { schema: 'no schema yet' },
+    });
+    schema = { ready: true };
+    expect(await (await readyz()).json()).toEqual({
+      ready: false,
+      checks: { schema: true, broken: false },
+    });
+  });
+
   it("adds the app's details to the readiness body without checking them", async () => {
     let leader = false;
     server = await startOpsServer({

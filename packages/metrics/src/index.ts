@@ -13,14 +13,20 @@ export function createRegistry(app: string): Registry {
   return registry;
 }
 
+/** One check's answer; a check that is not ready may say why. */
+export type ReadinessState = boolean | { ready: boolean; reason?: string };
+
 /** What `/readyz` reports: ready only when every named check passes. */
-export type ReadinessCheck = () => boolean | Promise<boolean>;
+export type ReadinessCheck = () => ReadinessState | Promise<ReadinessState>;
 
 export interface OpsServerOptions {
   registry: Registry;
   port: number;
   host?: string;
-  /** Named checks for `/readyz`; the response lists each one's state. */
+  /**
+   * Named checks for `/readyz`; the response lists each one's state, and under `reasons` why
+   * each failing check that gives a reason is not ready.
+   */
   readiness?: Record<string, ReadinessCheck>;
   /** Facts added to `/readyz`'s body beside the checks (a replica's role), not checked. */
   details?: () => Record<string, unknown>;
@@ -48,11 +54,13 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
       } else if (path === '/healthz') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       } else if (path === '/readyz') {
-        const states = await checkAll(readiness);
-        const ready = Object.values(states).every(Boolean);
+        const { checks, reasons } = await checkAll(readiness);
+        const ready = Object.values(checks).every(Boolean);
+        const body =
+          Object.keys(reasons).length > 0 ? { ready, checks, reasons } : { ready, checks };
         res
           .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ ready, checks: states, ...details?.() }));
+          .end(JSON.stringify({ ...body, ...details?.() }));
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       }
@@ -74,15 +82,26 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   };
 }
 
-async function checkAll(checks: Record<string, ReadinessCheck>): Promise<Record<string, boolean>> {
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => {
+async function checkAll(
+  named: Record<string, ReadinessCheck>,
+): Promise<{ checks: Record<string, boolean>; reasons: Record<string, string> }> {
+  const checks: Record<string, boolean> = {};
+  const reasons: Record<string, string> = {};
+  await Promise.all(
+    Object.entries(named).map(async ([name, check]) => {
+      let state: ReadinessState;
       try {
-        return [name, await check()] as const;
+        state = await check();
       } catch {
-        return [name, false] as const;
+        // An error's text may carry addresses or more; the check says what it wants said.
+        state = false;
+      }
+      const ready = typeof state === 'boolean' ? state : state.ready;
+      checks[name] = ready;
+      if (!ready && typeof state !== 'boolean' && state.reason !== undefined) {
+        reasons[name] = state.reason;
       }
     }),
   );
-  return Object.fromEntries(entries);
+  return { checks, reasons };
 }

@@ -6,14 +6,34 @@ export {
 } from './client.js';
 export {
   MIGRATIONS,
+  SCHEMA_VERSION,
   assertIdentifier,
   databaseExists,
   dropDatabase,
   migrate,
+  type MigrateOptions,
   type Migration,
   type MigrationReport,
   type SchemaOptions,
 } from './schema.js';
+export {
+  OwnershipError,
+  assertOwnedBy,
+  assertOwner,
+  topicOwner,
+  transferDatabase,
+  type Ownership,
+  type OwnershipRefusal,
+} from './ownership.js';
+export {
+  gateOnSchema,
+  schemaState,
+  waitForSchema,
+  type SchemaGate,
+  type SchemaLog,
+  type SchemaState,
+  type WaitForSchemaOptions,
+} from './schema-state.js';
 export { clickHouseTime, toChangeRow, type ChangeRow } from './rows.js';
 export { changesRetentionDays, retentionCutoff } from './retention.js';
 export * from './queries/index.js';

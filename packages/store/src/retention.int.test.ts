@@ -14,9 +14,9 @@ afterAll(async () => {
 describe('retention of changes', () => {
   it('is read from the table, as the last migration set it', async () => {
     expect(await changesRetentionDays(ch.client, ch.database)).toBeUndefined();
-    await migrate(ch.client, { database: ch.database, retentionDays: 30 });
+    await migrate(ch.client, { database: ch.database, retentionDays: 30, owner: 'local' });
     expect(await changesRetentionDays(ch.client, ch.database)).toBe(30);
-    await migrate(ch.client, { database: ch.database, retentionDays: 7 });
+    await migrate(ch.client, { database: ch.database, retentionDays: 7, owner: 'local' });
     expect(await changesRetentionDays(ch.client, ch.database)).toBe(7);
   });
 

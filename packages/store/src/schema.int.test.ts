@@ -33,10 +33,22 @@ async function rows<T>(query: string): Promise<T[]> {
 
 describe('migrations', () => {
   it('apply once, are idempotent, and follow the retention setting', async () => {
-    const first = await migrate(ch.client, { database: ch.database, retentionDays: 30 });
+    const first = await migrate(ch.client, {
+      database: ch.database,
+      retentionDays: 30,
+      owner: 'local',
+    });
     expect(first.applied).toEqual(MIGRATIONS.map((m) => m.version));
-    const again = await migrate(ch.client, { database: ch.database, retentionDays: 14 });
-    expect(again).toEqual({ applied: [], alreadyApplied: MIGRATIONS.map((m) => m.version) });
+    const again = await migrate(ch.client, {
+      database: ch.database,
+      retentionDays: 14,
+      owner: 'local',
+    });
+    expect(again).toEqual({
+      applied: [],
+      alreadyApplied: MIGRATIONS.map((m) => m.version),
+      createdDatabase: false,
+    });
     const [table] = await rows<{ engine_full: string }>(
       `SELECT engine_full FROM system.tables WHERE database = '${ch.database}' AND name = 'changes'`,
     );
@@ -45,13 +57,13 @@ describe('migrations', () => {
 
   it('refuses a database name that is not an identifier', async () => {
     await expect(
-      migrate(ch.client, { database: 'x; DROP TABLE y', retentionDays: 1 }),
+      migrate(ch.client, { database: 'x; DROP TABLE y', retentionDays: 1, owner: 'local' }),
     ).rejects.toThrow(/identifier/);
   });
 
   it('drops a database with its tables, and a second drop finds nothing to do', async () => {
     const database = `${ch.database}_dropped`;
-    await migrate(ch.client, { database, retentionDays: 1 });
+    await migrate(ch.client, { database, retentionDays: 1, owner: 'local' });
     expect(await databaseExists(ch.client, database)).toBe(true);
     expect(await dropDatabase(ch.client, database)).toBe(true);
     expect(await databaseExists(ch.client, database)).toBe(false);
@@ -60,7 +72,7 @@ describe('migrations', () => {
   });
 
   it('counts each event once per day and language however often it is inserted', async () => {
-    await migrate(ch.client, { database: ch.database, retentionDays: 3650 });
+    await migrate(ch.client, { database: ch.database, retentionDays: 3650, owner: 'local' });
     const events = [
       change(
         '00000000-0000-4000-8000-000000000001',

@@ -1,25 +1,24 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { assertIdentifier } from './identifier.js';
 import { MIGRATIONS, type SchemaOptions } from './migrations/index.js';
+import { claimDatabase, type ClaimOptions } from './ownership.js';
 
 export { MIGRATIONS, type Migration, type SchemaOptions } from './migrations/index.js';
+export { assertIdentifier } from './identifier.js';
 
 /**
  * Wikipulse's ClickHouse schema as versioned migrations. Every statement is idempotent
  * (`IF NOT EXISTS`), so a migration interrupted half-way is simply applied again, and several
- * sinks starting together cannot break each other. The same SQL runs on the embedded engine
+ * runs started together cannot break each other. The same SQL runs on the embedded engine
  * (chdb) and on a ClickHouse 24+ server.
  *
- * Identifiers cannot be query parameters in DDL, so the database name is validated (see
- * `assertIdentifier`) and interpolated; no value from outside the configuration reaches DDL.
+ * Only the database's owner applies them (the operator for a WikiStream, `npm run migrate` for
+ * a release, `npm start` for its embedded database; see `ownership.ts`); the sink and the bot
+ * only check that the version they need is there (`schemaState`).
  */
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
-export function assertIdentifier(name: string): string {
-  if (!IDENTIFIER.test(name))
-    throw new Error(`not a valid ClickHouse identifier: ${JSON.stringify(name)}`);
-  return name;
-}
+/** The schema version this code reads and writes: the newest migration's. */
+export const SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
 
 /** True when the database exists. */
 export async function databaseExists(client: ClickHouseClient, database: string): Promise<boolean> {
@@ -47,21 +46,27 @@ export async function dropDatabase(client: ClickHouseClient, database: string): 
 export interface MigrationReport {
   applied: number[];
   alreadyApplied: number[];
+  /** This run created the database (with its owner comment). */
+  createdDatabase: boolean;
 }
 
+export type MigrateOptions = SchemaOptions & Omit<ClaimOptions, 'database'>;
+
 /**
- * Brings the database to the newest schema and the configured retention. Safe to run at every
- * start and from several processes at once.
+ * Brings the database to the newest schema and the configured retention, on behalf of its
+ * owner: a database owned by someone else is refused (`OwnershipError`) before any statement
+ * runs, so its tables and retention stay as they are. Safe to run again, and from several
+ * processes of the same owner at once.
  */
 export async function migrate(
   client: ClickHouseClient,
-  options: SchemaOptions,
+  options: MigrateOptions,
 ): Promise<MigrationReport> {
   const db = assertIdentifier(options.database);
   if (!Number.isInteger(options.retentionDays) || options.retentionDays < 1) {
     throw new Error(`retentionDays must be a positive integer, got ${options.retentionDays}`);
   }
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+  const { created } = await claimDatabase(client, { ...options, database: db });
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (
       version UInt32,
@@ -74,7 +79,7 @@ export async function migrate(
     format: 'JSONEachRow',
   });
   const appliedBefore = new Set((await done.json<{ version: number }>()).map((r) => r.version));
-  const report: MigrationReport = { applied: [], alreadyApplied: [] };
+  const report: MigrationReport = { applied: [], alreadyApplied: [], createdDatabase: created };
   for (const migration of MIGRATIONS) {
     if (appliedBefore.has(migration.version)) {
       report.alreadyApplied.push(migration.version);
@@ -96,8 +101,8 @@ export async function migrate(
 }
 
 /**
- * Retention is configuration, not schema: it follows the setting at every start. The TTL is
- * changed only when it differs, because a change rewrites the tables' data.
+ * Retention is configuration, not schema: it follows the owner's setting at every migration.
+ * The TTL is changed only when it differs, because a change rewrites the tables' data.
  */
 async function applyRetention(
   client: ClickHouseClient,

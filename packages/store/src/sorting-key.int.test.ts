@@ -27,7 +27,7 @@ async function granules(query: string): Promise<{ primary: number; skip?: number
 
 beforeAll(async () => {
   ch = await openTestClickHouse();
-  await migrate(ch.client, { database: ch.database, retentionDays: 3650 });
+  await migrate(ch.client, { database: ch.database, retentionDays: 3650, owner: 'local' });
   // Four days of real-shaped changes; one English page is edited only within ten minutes.
   const rows = takeFreshEvents(ROWS, { startMs: Date.UTC(2026, 10, 1), stepMs: 3_000 }).map(
     (event, i) => {

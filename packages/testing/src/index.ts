@@ -1,5 +1,6 @@
 export { repoRoot, cacheDir } from './paths.js';
 export { startApp, type AppProcess, type Exit } from './process.js';
+export { freePort } from './ports.js';
 export { chooseServices, dockerEngineAnswers, type ServicesChoice } from './docker.js';
 export {
   CLICKHOUSE_IMAGE,

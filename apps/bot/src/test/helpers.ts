@@ -54,7 +54,7 @@ export function eventsFor(
 }
 
 export async function migrated(store: Store): Promise<void> {
-  await migrate(store.client, { database: store.database, retentionDays: 3650 });
+  await migrate(store.client, { database: store.database, retentionDays: 3650, owner: 'local' });
 }
 
 export async function insertEvents(store: Store, events: readonly RecentChange[]): Promise<void> {

@@ -128,7 +128,7 @@ async function storedState(db: string) {
 describe('re-attribution of stored changes', () => {
   it('moves rows and daily counts of old attributions to their wiki, each event counted once', async () => {
     const db = ch.database;
-    await migrate(ch.client, { database: db, retentionDays: 3650 });
+    await migrate(ch.client, { database: db, retentionDays: 3650, owner: 'local' });
     const insert = (values: ChangeRow[]) =>
       ch.client.insert({ table: `${db}.changes`, values, format: 'JSONEachRow' });
     const before = [
@@ -163,7 +163,7 @@ describe('re-attribution of stored changes', () => {
       query: `ALTER TABLE ${db}.schema_migrations DELETE WHERE version = 4`,
       clickhouse_settings: { mutations_sync: '2' },
     });
-    const report = await migrate(ch.client, { database: db, retentionDays: 3650 });
+    const report = await migrate(ch.client, { database: db, retentionDays: 3650, owner: 'local' });
     expect(report.applied).toEqual([4]);
 
     const after = await storedState(db);

@@ -25,7 +25,7 @@ const start = Date.UTC(2026, 10, 21, 23, 59, 0);
 beforeAll(async () => {
   ch = await openTestClickHouse();
   store = { client: ch.client, database: ch.database };
-  await migrate(ch.client, { database: ch.database, retentionDays: 3650 });
+  await migrate(ch.client, { database: ch.database, retentionDays: 3650, owner: 'local' });
   // The bundled recordings: enwiki, idwiki, commonswiki, … two seconds apart across midnight.
   events = takeFreshEvents(124, { startMs: start, stepMs: 2000 }).map((raw) => {
     const parsed = parseEvent(JSON.stringify(raw));
