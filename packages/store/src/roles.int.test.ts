@@ -71,7 +71,7 @@ async function rows<T>(client: ClickHouseClient, query: string): Promise<T[]> {
 
 beforeAll(async () => {
   ch = await openTestClickHouse();
-  await migrate(ch.client, { database: ch.database, retentionDays: 3650 });
+  await migrate(ch.client, { database: ch.database, retentionDays: 3650, owner: 'local' });
   await insertChanges(ch.client, [change(1, 'Alpha')]);
 });
 
@@ -214,10 +214,14 @@ describe('the operator’s user', () => {
   it('creates, migrates and drops a database of its own', async () => {
     const database = uniqueName('wikipulse_operated');
     await withRoleClient(ch, 'operator', async (client) => {
-      const first = await migrate(client, { database, retentionDays: 30 });
-      expect(first.applied).toEqual(ALL_VERSIONS);
-      const again = await migrate(client, { database, retentionDays: 7 });
-      expect(again).toEqual({ applied: [], alreadyApplied: ALL_VERSIONS });
+      const first = await migrate(client, { database, retentionDays: 30, owner: 'local' });
+      expect(first).toMatchObject({ applied: ALL_VERSIONS, createdDatabase: true });
+      const again = await migrate(client, { database, retentionDays: 7, owner: 'local' });
+      expect(again).toEqual({
+        applied: [],
+        alreadyApplied: ALL_VERSIONS,
+        createdDatabase: false,
+      });
       expect(await changesRetentionDays(client, database)).toBe(7);
       expect(await dropDatabase(client, database)).toBe(true);
       expect(await databaseExists(client, database)).toBe(false);

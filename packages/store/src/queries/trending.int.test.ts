@@ -47,7 +47,7 @@ async function insert(events: RecentChange[]): Promise<void> {
 beforeAll(async () => {
   ch = await openTestClickHouse();
   store = { client: ch.client, database: ch.database };
-  await migrate(ch.client, { database: ch.database, retentionDays: 3650 });
+  await migrate(ch.client, { database: ch.database, retentionDays: 3650, owner: 'local' });
   const events: RecentChange[] = [];
   // The language's steady background: a page edited every 10 minutes for six hours.
   for (let m = 359; m >= 0; m -= 10) events.push(edit('Hauptseite', `u${m % 3}`, minutesAgo(m)));
@@ -93,7 +93,7 @@ describe('trendingPages', () => {
     });
     expect(await trendingPages(store, { language: 'de', now, limit: 10 })).toEqual([]);
     // A second run of the migration rolls up the last two days again, and copies add nothing.
-    await migrate(ch.client, { database: ch.database, retentionDays: 3650 });
+    await migrate(ch.client, { database: ch.database, retentionDays: 3650, owner: 'local' });
     const rows = await trendingPages(store, { language: 'de', now, limit: 10 });
     expect(rows.map((r) => [r.title, r.edits, r.editors])).toEqual([['Sturmtief', 8, 4]]);
   });
