@@ -200,10 +200,10 @@ mounted directory (no subPath), so the kubelet brings a renewed Secret into the 
 {{/*
 What the operator passes on to the ingestor and sink pods it creates: APP_<VARIABLE>_SECRET,
 "name/key", for each Secret-filled variable (`*_FILE`, and the user names), the rest as plain
-APP_<VARIABLE> values.
+APP_<VARIABLE> values. Arguments: root, clickhouseRole (the sink's: `sink`).
 */}}
 {{- define "wikipulse.connection.appEnv" -}}
-{{- $c := include "wikipulse.connection" . | fromYaml }}
+{{- $c := include "wikipulse.connection.of" . | fromYaml }}
 {{- if $c.kafkaTls }}
 - name: APP_KAFKA_TLS
   value: "true"
@@ -222,8 +222,13 @@ APP_<VARIABLE> values.
 {{- end }}
 {{- end }}
 {{- with $c.clickhouseUser }}
+{{- if hasKey . "value" }}
+- name: APP_CLICKHOUSE_USER
+  value: {{ .value | quote }}
+{{- else }}
 - name: APP_CLICKHOUSE_USER_SECRET
   value: {{ printf "%s/%s" .name .key | quote }}
+{{- end }}
 {{- end }}
 {{- range $env, $ref := $c.files }}
 - name: {{ printf "APP_%s_SECRET" (trimSuffix "_FILE" $env) }}

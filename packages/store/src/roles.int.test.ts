@@ -15,10 +15,13 @@ import {
   recentChanges,
   setLanguagePreference,
   topPages,
+  trendingPages,
 } from './queries/index.js';
 import { MIGRATIONS } from './migrations/index.js';
+import { transferDatabase } from './ownership.js';
 import { changesRetentionDays } from './retention.js';
 import { toChangeRow } from './rows.js';
+import { schemaState } from './schema-state.js';
 import { usersXml } from './roles.js';
 import { databaseExists, dropDatabase, migrate } from './schema.js';
 
@@ -130,6 +133,8 @@ describe('the bot’s user', () => {
       expect((await dailyStats(store, { day: DAY, language: 'en' })).total).toBe(3);
       const top = await topPages(store, { day: DAY, language: 'en', limit: 1 });
       expect(top[0]?.title).toBe('Beta');
+      expect(await trendingPages(store, { language: 'en', now: new Date(), limit: 5 })).toEqual([]);
+      expect(await schemaState(client, ch.database)).toMatchObject({ ready: true });
       await setLanguagePreference(store, { scope: 'user', subjectId: '42', language: 'de' });
       expect(await languagePreferences(store, { userId: '42', guildId: null })).toEqual({
         user: 'de',
@@ -223,6 +228,10 @@ describe('the operator’s user', () => {
         createdDatabase: false,
       });
       expect(await changesRetentionDays(client, database)).toBe(7);
+      // A deleted stream hands its database on: the owner written on it changes.
+      expect(await transferDatabase(client, database, 'local', { owner: 'wikipulse/heir' })).toBe(
+        true,
+      );
       expect(await dropDatabase(client, database)).toBe(true);
       expect(await databaseExists(client, database)).toBe(false);
     });

@@ -32,13 +32,16 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       { privileges: ['SELECT'], table: 'schema_migrations' },
     ],
   },
-  /** Answers commands from changes and daily counts; keeps preferences and watches. */
+  /** Answers commands from changes and their rollups; keeps preferences and watches. */
   bot: {
     grants: [
       { privileges: ['SELECT'], table: 'changes' },
       { privileges: ['SELECT'], table: 'daily_counts' },
+      { privileges: ['SELECT'], table: 'page_minutes' },
       { privileges: ['SELECT', 'INSERT'], table: 'language_preferences' },
       { privileges: ['SELECT', 'INSERT'], table: 'watches' },
+      // The schema it needs is there (it runs no DDL; the database's owner migrates).
+      { privileges: ['SELECT'], table: 'schema_migrations' },
     ],
   },
   /** Reads the dashboards' data, nothing else. */
@@ -54,6 +57,8 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
           'CREATE TABLE',
           'CREATE VIEW',
           'ALTER TTL',
+          // The owner written on each database, changed when a deleted stream hands it on.
+          'ALTER MODIFY DATABASE COMMENT',
           // Data steps of migrations (re-attribution rewrites rows) and the migration record.
           'SELECT',
           'INSERT',

@@ -22,12 +22,14 @@ sink bot grafana operator
 {{- else if eq .role "bot" }}
 - GRANT SELECT ON {{ $db }}.changes
 - GRANT SELECT ON {{ $db }}.daily_counts
+- GRANT SELECT ON {{ $db }}.page_minutes
 - GRANT SELECT, INSERT ON {{ $db }}.language_preferences
 - GRANT SELECT, INSERT ON {{ $db }}.watches
+- GRANT SELECT ON {{ $db }}.schema_migrations
 {{- else if eq .role "grafana" }}
 - GRANT SELECT ON {{ $db }}.*
 {{- else if eq .role "operator" }}
-- GRANT CREATE DATABASE, CREATE TABLE, CREATE VIEW, ALTER TTL, SELECT, INSERT, ALTER DELETE, DROP DATABASE, DROP TABLE, DROP VIEW ON *.*
+- GRANT CREATE DATABASE, CREATE TABLE, CREATE VIEW, ALTER TTL, ALTER MODIFY DATABASE COMMENT, SELECT, INSERT, ALTER DELETE, DROP DATABASE, DROP TABLE, DROP VIEW ON *.*
 {{- end }}
 {{- end }}
 
