@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, startApp } from '@wikipulse/testing';
 import { DiscordDouble, user } from '@wikipulse/testing/discord';
@@ -8,6 +10,8 @@ import { uniqueName } from '@wikipulse/testing/vitest';
 
 const TOKEN = 'test-token-exit';
 const mainJs = join(repoRoot, 'apps', 'bot', 'dist', 'main.js');
+/** `npm run migrate`: the bot runs no DDL, its database's owner migrates. */
+const migrateJs = join(repoRoot, 'apps', 'sink', 'dist', 'migrate.js');
 
 const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -21,6 +25,15 @@ describe('bot stopped with SIGTERM', () => {
     const path = await mkdtemp(join(tmpdir(), 'wikipulse-bot-exit-'));
     cleanup.push(() => rm(path, { recursive: true, force: true }));
 
+    const database = uniqueName('wikipulse_bot_exit');
+    await promisify(execFile)(process.execPath, [migrateJs], {
+      env: {
+        ...process.env,
+        CLICKHOUSE_URL: '',
+        CLICKHOUSE_PATH: path,
+        CLICKHOUSE_DATABASE: database,
+      },
+    });
     const bot = startApp([mainJs], {
       env: {
         ...process.env,
@@ -30,7 +43,7 @@ describe('bot stopped with SIGTERM', () => {
         KAFKA_BROKERS: '',
         CLICKHOUSE_URL: '',
         CLICKHOUSE_PATH: path,
-        CLICKHOUSE_DATABASE: uniqueName('wikipulse_bot_exit'),
+        CLICKHOUSE_DATABASE: database,
         METRICS_PORT: '0',
         METRICS_HOST: '127.0.0.1',
         LOG_LEVEL: 'info',

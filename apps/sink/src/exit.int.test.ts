@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RecentChange } from '@wikipulse/events';
 import { repoRoot, startApp, takeFreshEvents } from '@wikipulse/testing';
@@ -14,6 +16,7 @@ import { kafkaBrokers, testBus, uniqueName } from '@wikipulse/testing/vitest';
 const EVENTS = 20_000;
 const STOPS = 3;
 const mainJs = join(repoRoot, 'apps', 'sink', 'dist', 'main.js');
+const migrateJs = join(repoRoot, 'apps', 'sink', 'dist', 'migrate.js');
 
 const bus = testBus();
 const cleanup: (() => Promise<void>)[] = [];
@@ -59,6 +62,8 @@ describe('sink stopped with SIGTERM', () => {
       METRICS_HOST: '127.0.0.1',
       LOG_LEVEL: 'debug',
     };
+    // The sink runs no DDL: its database's owner migrates first, as `npm run migrate` does.
+    await promisify(execFile)(process.execPath, [migrateJs], { env });
     // Each run resumes where the last stopped, so every stop lands among inserts.
     for (let run = 1; run <= STOPS; run += 1) {
       const sink = startApp([mainJs], { env });
