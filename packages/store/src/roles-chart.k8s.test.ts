@@ -123,7 +123,14 @@ describe('the chart’s ClickHouse role users', () => {
   });
 
   it('are installed with generated passwords that an upgrade keeps', async () => {
-    const values = ['--set', 'operator.enabled=false', '--set', 'grafana.datasource.enabled=true'];
+    const values = [
+      '--set',
+      'operator.enabled=false',
+      '--set',
+      'pipeline.enabled=false',
+      '--set',
+      'grafana.datasource.enabled=true',
+    ];
     await helmRun('install', 'roles', chart, ...values, ...botValues);
     const core = admin.makeApiClient(CoreV1Api);
     const configMap = await core.readNamespacedConfigMap({
