@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { envVar, fileVar, kafkaEnv, kafkaEnvRules, parseEnv, z, type Env } from '@wikipulse/config';
-import { DEFAULT_LEASE_DURATION_MS } from '@wikipulse/leader';
+// The timing alone: the Kubernetes client loads only when there is an election.
+import { DEFAULT_LEASE_DURATION_MS } from '@wikipulse/leader/timing';
 import { normaliseSince } from './position.js';
 
 /** Where Kubernetes mounts the pod's namespace with its service account token. */

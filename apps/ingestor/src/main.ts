@@ -14,7 +14,7 @@ const log = createLogger({ name: 'ingestor', level: env.LOG_LEVEL });
 const shutdown = installShutdown({ log, deadlineMs: env.SHUTDOWN_DEADLINE_MS });
 const registry = createRegistry('ingestor');
 
-const elector = createElector(env, log, (reason) => {
+const elector = await createElector(env, log, (reason) => {
   // Fencing: another replica may take the lease within seconds, so nothing more may be written.
   // A graceful stop would drain the batches in flight; ending at once is a crash, which the
   // next leader recovers from exactly (checkpoint and the topic's tail).
