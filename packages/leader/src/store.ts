@@ -116,24 +116,13 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   async create(record: LeaseRecord): Promise<StoredLease | undefined> {
-    try {
-      this.#last = await this.#api.createNamespacedLease(
-        {
-          namespace: this.#namespace,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name: this.#name, namespace: this.#namespace },
-            spec: toSpec(record),
-          },
-        },
+    const metadata = { name: this.#name, namespace: this.#namespace };
+    return this.#write(() =>
+      this.#api.createNamespacedLease(
+        { namespace: this.#namespace, body: leaseBody(metadata, record) },
         this.#options,
-      );
-      return toStored(this.#last);
-    } catch (error) {
-      if (status(error) === 409) return undefined;
-      throw error;
-    }
+      ),
+    );
   }
 
   async update(record: LeaseRecord, resourceVersion: string): Promise<StoredLease | undefined> {
@@ -144,24 +133,26 @@ export class KubeLeaseStore implements LeaseStore {
       namespace: this.#namespace,
       resourceVersion,
     };
-    try {
-      this.#last = await this.#api.replaceNamespacedLease(
-        {
-          namespace: this.#namespace,
-          name: this.#name,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata,
-            spec: toSpec(record),
-          },
-        },
+    return this.#write(() =>
+      this.#api.replaceNamespacedLease(
+        { namespace: this.#namespace, name: this.#name, body: leaseBody(metadata, record) },
         this.#options,
-      );
+      ),
+    );
+  }
+
+  /** A write of the Lease: undefined on a conflict (someone else wrote it first). */
+  async #write(send: () => Promise<V1Lease>): Promise<StoredLease | undefined> {
+    try {
+      this.#last = await send();
       return toStored(this.#last);
     } catch (error) {
       if (status(error) === 409) return undefined;
       throw error;
     }
   }
+}
+
+function leaseBody(metadata: V1ObjectMeta, record: LeaseRecord): V1Lease {
+  return { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata, spec: toSpec(record) };
 }
