@@ -11,7 +11,7 @@ import {
   retentionEnv,
   z,
 } from '@wikipulse/config';
-import { runMain } from '@wikipulse/lifecycle';
+import { runMain, taskApp } from '@wikipulse/lifecycle';
 import { OwnershipError, assertOwner, migrate, openClickHouse } from '@wikipulse/store';
 
 const schema = z
@@ -53,28 +53,22 @@ await runMain({
   create: (env, { log, onClose }) => {
     const client = openClickHouse(clickHouseTarget(env, resolve(env.CLICKHOUSE_PATH)));
     onClose('clickhouse', () => client.close());
-    let finish!: (code: number) => void;
-    const finished = new Promise<number>((settle) => (finish = settle));
-    return {
-      finished,
-      start: async () => {
-        try {
-          const report = await migrate(client, {
-            database: env.CLICKHOUSE_DATABASE,
-            retentionDays: env.RETENTION_DAYS,
-            owner: env.SCHEMA_OWNER,
-            adoptUnowned: env.SCHEMA_ADOPT_UNOWNED,
-            ...(env.SCHEMA_TOPIC !== undefined ? { topic: env.SCHEMA_TOPIC } : {}),
-          });
-          log.info({ ...report, owner: env.SCHEMA_OWNER }, 'schema up to date');
-          finish(0);
-        } catch (error) {
-          if (!(error instanceof OwnershipError)) throw error;
-          log.error({ reason: error.reason, owner: error.owner }, error.message);
-          finish(1);
-        }
-      },
-      close: async () => {},
-    };
+    return taskApp(async () => {
+      try {
+        const report = await migrate(client, {
+          database: env.CLICKHOUSE_DATABASE,
+          retentionDays: env.RETENTION_DAYS,
+          owner: env.SCHEMA_OWNER,
+          adoptUnowned: env.SCHEMA_ADOPT_UNOWNED,
+          ...(env.SCHEMA_TOPIC !== undefined ? { topic: env.SCHEMA_TOPIC } : {}),
+        });
+        log.info({ ...report, owner: env.SCHEMA_OWNER }, 'schema up to date');
+        return 0;
+      } catch (error) {
+        if (!(error instanceof OwnershipError)) throw error;
+        log.error({ reason: error.reason, owner: error.owner }, error.message);
+        return 1;
+      }
+    });
   },
 });

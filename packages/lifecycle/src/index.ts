@@ -2,6 +2,7 @@ export { Backoff, sleep, type SleepOptions } from './backoff.js';
 export {
   loadOrExit,
   runMain,
+  taskApp,
   type App,
   type MainConfig,
   type MainContext,

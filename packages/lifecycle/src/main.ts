@@ -113,3 +113,13 @@ export async function runMain<C extends MainConfig>(options: MainOptions<C>): Pr
     await shutdown.trigger('start failed', 1);
   }
 }
+
+/**
+ * An app that runs one task to its end (a migration, a console session): the process then
+ * stops with the status the task resolved to. `close` interrupts it on a signal.
+ */
+export function taskApp(run: () => Promise<number>, close: () => Promise<void> = async () => {}): App {
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((settle) => (finish = settle));
+  return { finished, start: async () => finish(await run()), close };
+}
