@@ -41,8 +41,14 @@ export interface MainContext {
   registry: Registry;
   /** Aborted as soon as shutdown begins. */
   signal: AbortSignal;
-  /** Closes a dependency main built (a ClickHouse client) at shutdown, after the app. */
+  /**
+   * Closes something at shutdown, in the reverse order of registration. The app is registered
+   * once `create` returns: what `create` registers (a ClickHouse client main opened) closes
+   * after the app, what the app registers while it starts closes before it.
+   */
   onClose(name: string, close: CloseFn): void;
+  /** Stops the process gracefully with status 0: its work is done. */
+  stop(reason: string): void;
   /** Stops the process gracefully with status 1; the app has logged why. */
   fail(reason: string): void;
 }
@@ -89,6 +95,7 @@ export async function runMain<C extends MainConfig>(options: MainOptions<C>): Pr
     registry,
     signal: shutdown.signal,
     onClose: (step, close) => shutdown.add(step, close),
+    stop: (reason) => void shutdown.trigger(reason),
     fail: (reason) => void shutdown.trigger(reason, 1),
   };
   try {
