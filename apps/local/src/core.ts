@@ -19,7 +19,7 @@ const USER_AGENT =
   'Wikipulse-local/0.1.0 (https://github.com/wikipulse/wikipulse; wikipulse@example.org) eventsource/4';
 
 await runMain({
-  name: 'wikipulse-local',
+  name: 'local',
   load: () => loadEnv(),
   create: (env, { log, registry, onClose, stop, fail }) => ({
     close: async () => {},

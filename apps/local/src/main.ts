@@ -10,7 +10,7 @@ import { loadEnv } from './env.js';
  * process ends with the engine's status.
  */
 await runMain({
-  name: 'wikipulse-local',
+  name: 'local',
   load: () => loadEnv(),
   create: () => {
     const engine = fork(new URL('./core.js', import.meta.url), process.argv.slice(2), {
