@@ -19,7 +19,11 @@ await runMain({
     if (missing.length > 0) {
       throw new ConfigError(missing.map((name) => `${name}: required to register commands`));
     }
-    return { ...env, DISCORD_TOKEN: env.DISCORD_TOKEN!, DISCORD_APPLICATION_ID: env.DISCORD_APPLICATION_ID! };
+    return {
+      ...env,
+      DISCORD_TOKEN: env.DISCORD_TOKEN!,
+      DISCORD_APPLICATION_ID: env.DISCORD_APPLICATION_ID!,
+    };
   },
   create: (env, { log }) => {
     return taskApp(async () => {

@@ -1,9 +1,4 @@
-export {
-  createApp,
-  type IngestorApp,
-  type IngestorDeps,
-  type Leadership,
-} from './app.js';
+export { createApp, type IngestorApp, type IngestorDeps, type Leadership } from './app.js';
 export {
   envSchema,
   loadEnv,

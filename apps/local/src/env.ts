@@ -91,7 +91,10 @@ export function loadEnv(
     }
   }
   // Unset and empty are the same to a user; the parts' schemas would refuse an empty URL.
-  const given = { ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')), ...overrides };
+  const given = {
+    ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')),
+    ...overrides,
+  };
   const problems = new Set<string>();
   const parsed = collect(problems, () => parseEnv(schema, given));
   const dataDir = resolve(parsed?.DATA_DIR ?? '.data');
@@ -108,10 +111,19 @@ export function loadEnv(
     ),
     sink: collect(problems, () => loadSinkConfig(given)),
     // Discord's gateway runs commands in this process; the console is this terminal's.
-    bot: collect(problems, () => readBotEnv({ ...given, BOT_ROLE: 'standalone', CONSOLE_PORT: '' })),
+    bot: collect(problems, () =>
+      readBotEnv({ ...given, BOT_ROLE: 'standalone', CONSOLE_PORT: '' }),
+    ),
   };
   if (problems.size > 0) throw new ConfigError([...problems]);
-  return { ...parsed!, mode, dataDir, ingestor: parts.ingestor!, sink: parts.sink!, bot: parts.bot! };
+  return {
+    ...parsed!,
+    mode,
+    dataDir,
+    ingestor: parts.ingestor!,
+    sink: parts.sink!,
+    bot: parts.bot!,
+  };
 }
 
 /** A part's configuration, or undefined with its problems added to the others'. */

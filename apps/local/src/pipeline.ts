@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { createApp as createBotApp, createCommandService, type CommandService } from '@wikipulse/bot';
+import {
+  createApp as createBotApp,
+  createCommandService,
+  type CommandService,
+} from '@wikipulse/bot';
 import { clickHouseTarget, kafkaConnection } from '@wikipulse/config';
 import { createApp as createIngestorApp, type IngestorApp } from '@wikipulse/ingestor';
 import { KafkaBus, MemoryBus, type Bus } from '@wikipulse/kafka';

@@ -111,7 +111,7 @@ describe('desiredDeployments', () => {
     expect(ingestor?.spec?.strategy?.type).toBe('Recreate');
   });
 
-  it('gives the sink its group and database, and no retention (the sink reads its table\'s)', () => {
+  it("gives the sink its group and database, and no retention (the sink reads its table's)", () => {
     expect(envOf(sink!)).toEqual({
       KAFKA_BROKERS: 'kafka-0:9092,kafka-1:9092',
       TOPIC: 'changes.de',

@@ -102,7 +102,8 @@ export async function runMain<C extends MainConfig>(options: MainOptions<C>): Pr
     const app = await options.create(config, context);
     shutdown.add(name, () => app.close());
     if (options.ops) {
-      if (config.METRICS_PORT === undefined) throw new Error(`${name}: ops server without METRICS_PORT`);
+      if (config.METRICS_PORT === undefined)
+        throw new Error(`${name}: ops server without METRICS_PORT`);
       const ops = await startOpsServer({
         registry,
         port: config.METRICS_PORT,
@@ -125,7 +126,10 @@ export async function runMain<C extends MainConfig>(options: MainOptions<C>): Pr
  * An app that runs one task to its end (a migration, a console session): the process then
  * stops with the status the task resolved to. `close` interrupts it on a signal.
  */
-export function taskApp(run: () => Promise<number>, close: () => Promise<void> = async () => {}): App {
+export function taskApp(
+  run: () => Promise<number>,
+  close: () => Promise<void> = async () => {},
+): App {
   let finish!: (code: number) => void;
   const finished = new Promise<number>((settle) => (finish = settle));
   return { finished, start: async () => finish(await run()), close };
