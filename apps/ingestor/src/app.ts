@@ -34,7 +34,7 @@ export interface IngestorDeps {
   /** With an election, the app builds and ingests only once it leads. */
   leadership?: Leadership;
   /** The output failed (the app logged it): stop, to resume from the last checkpoint. */
-  onFatal(error: unknown): void;
+  onFatal: (error: unknown) => void;
 }
 
 export interface IngestorApp extends App {

@@ -15,7 +15,7 @@ export interface SinkDeps {
   log: Logger;
   registry: Registry;
   /** The sink can no longer keep its promises and has logged why: stop the process. */
-  onFatal(error: Error): void;
+  onFatal: (error: Error) => void;
 }
 
 export interface SinkApp extends App {

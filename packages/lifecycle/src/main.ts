@@ -46,11 +46,11 @@ export interface MainContext {
    * once `create` returns: what `create` registers (a ClickHouse client main opened) closes
    * after the app, what the app registers while it starts closes before it.
    */
-  onClose(name: string, close: CloseFn): void;
+  onClose: (name: string, close: CloseFn) => void;
   /** Stops the process gracefully with status 0: its work is done. */
-  stop(reason: string): void;
+  stop: (reason: string) => void;
   /** Stops the process gracefully with status 1; the app has logged why. */
-  fail(reason: string): void;
+  fail: (reason: string) => void;
 }
 
 export interface MainOptions<C extends MainConfig> {
