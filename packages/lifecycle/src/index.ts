@@ -1,6 +1,5 @@
 export { Backoff, sleep, type SleepOptions } from './backoff.js';
 export {
-  loadOrExit,
   runMain,
   taskApp,
   type App,

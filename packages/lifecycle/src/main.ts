@@ -39,8 +39,6 @@ export interface MainConfig {
 export interface MainContext {
   log: Logger;
   registry: Registry;
-  /** Aborted as soon as shutdown begins. */
-  signal: AbortSignal;
   /**
    * Closes something at shutdown, in the reverse order of registration. The app is registered
    * once `create` returns: what `create` registers (a ClickHouse client main opened) closes
@@ -69,7 +67,7 @@ export interface MainOptions<C extends MainConfig> {
  * arguments: the problems on stderr, one a line (no logger exists yet; a `ConfigError` lists
  * them and never shows a secret), no stack, and exit code 2.
  */
-export function loadOrExit<T>(load: () => T): T {
+function loadOrExit<T>(load: () => T): T {
   try {
     return load();
   } catch (error) {
@@ -93,7 +91,6 @@ export async function runMain<C extends MainConfig>(options: MainOptions<C>): Pr
   const context: MainContext = {
     log,
     registry,
-    signal: shutdown.signal,
     onClose: (step, close) => shutdown.add(step, close),
     stop: (reason) => void shutdown.trigger(reason),
     fail: (reason) => void shutdown.trigger(reason, 1),
