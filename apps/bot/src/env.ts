@@ -52,6 +52,12 @@ export const botEnvSchema = z
     EVENTS_TOPIC: z.string().min(1).default('wikipulse.recentchange'),
     BOT_WATCH_GROUP: z.string().min(1).default('wikipulse-bot-watch'),
     BOT_WATCH_REFRESH_MS: envVar.positiveInt(10_000),
+    /** Channels a worker posts watched changes to at the same time (each channel in order). */
+    BOT_WATCH_CONCURRENCY: envVar.positiveInt(8),
+    /** Daily digests, posted by the worker and standalone roles (`!digest at`). */
+    BOT_DIGEST_ENABLED: envVar.boolean(true),
+    /** How often due digests are looked for: a digest is posted within this of its time. */
+    BOT_DIGEST_TICK_MS: envVar.positiveInt(30_000),
     ...clickHouseEnv,
     CLICKHOUSE_PATH: z.string().min(1).default('.data/clickhouse'),
     CLICKHOUSE_DATABASE: z

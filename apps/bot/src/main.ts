@@ -13,6 +13,7 @@ import { readBotEnv } from './env.js';
 import { createBotMetrics } from './metrics.js';
 import { openBotStore, type OpenedStore } from './store.js';
 import { startCommandWorker } from './worker/commands.js';
+import { startDigestScheduler } from './worker/digests.js';
 import { startWatchNotifier } from './worker/watches.js';
 
 const env = loadOrExit(() => readBotEnv());
@@ -150,6 +151,7 @@ if (env.BOT_ROLE === 'console') {
       log,
       metrics,
       refreshMs: env.BOT_WATCH_REFRESH_MS,
+      concurrency: env.BOT_WATCH_CONCURRENCY,
     });
     kafkaChecks.push(() => watches.isRunning());
     shutdown.add('watch notifier', () => watches.close());
@@ -157,6 +159,16 @@ if (env.BOT_ROLE === 'console') {
     log.warn(
       'page watches are stored but not delivered: delivery reads the event topic (KAFKA_BROKERS)',
     );
+  }
+  if (env.BOT_DIGEST_ENABLED) {
+    const digests = startDigestScheduler({
+      store,
+      responder,
+      log,
+      metrics,
+      tickMs: env.BOT_DIGEST_TICK_MS,
+    });
+    shutdown.add('digest scheduler', () => digests.close());
   }
 }
 ready = true;

@@ -246,6 +246,7 @@ async function startDiscord(
     responder,
     log: botLog,
     refreshMs: botEnv.BOT_WATCH_REFRESH_MS,
+    concurrency: botEnv.BOT_WATCH_CONCURRENCY,
   });
   return async () => {
     await watches.close();

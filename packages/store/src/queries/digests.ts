@@ -1,4 +1,12 @@
-import { SCOPE_FILTER, chTime, db, scopeParams, select, type Scope, type Store } from './context.js';
+import {
+  SCOPE_FILTER,
+  chTime,
+  db,
+  scopeParams,
+  select,
+  type Scope,
+  type Store,
+} from './context.js';
 import { dailyStats, type DailyStats } from './stats.js';
 import { topPages, type TopPageRow } from './top.js';
 
@@ -10,6 +18,11 @@ export interface Digest {
   scope: string;
   /** When it is posted, minutes after midnight UTC. */
   minute_of_day: number;
+}
+
+/** A digest as stored now, with when its setting was written (`YYYY-MM-DD hh:mm:ss.sss` UTC). */
+export interface ActiveDigest extends Digest {
+  updated_at: string;
 }
 
 export interface DigestChange extends Digest {
@@ -44,8 +57,8 @@ export function removeDigest(store: Store, change: DigestChange): Promise<void> 
 }
 
 const CURRENT_DIGESTS = (store: Store, where: string) =>
-  `SELECT channel_id, guild_id, scope, minute_of_day FROM (
-     SELECT channel_id,
+  `SELECT channel_id, guild_id, scope, minute_of_day, toString(set_at) AS updated_at FROM (
+     SELECT channel_id, max(updated_at) AS set_at,
             argMax(guild_id, updated_at) AS guild_id,
             argMax(scope, updated_at) AS scope,
             argMax(minute_of_day, updated_at) AS minute_of_day,
@@ -56,8 +69,11 @@ const CURRENT_DIGESTS = (store: Store, where: string) =>
    ) WHERE active ORDER BY channel_id`;
 
 /** A channel's digest, when it has one. */
-export async function channelDigest(store: Store, channelId: string): Promise<Digest | undefined> {
-  const rows = await select<Digest>(
+export async function channelDigest(
+  store: Store,
+  channelId: string,
+): Promise<ActiveDigest | undefined> {
+  const rows = await select<ActiveDigest>(
     store,
     CURRENT_DIGESTS(store, 'WHERE channel_id = {channel:String}'),
     { channel: channelId },
@@ -66,16 +82,15 @@ export async function channelDigest(store: Store, channelId: string): Promise<Di
 }
 
 /** Every active digest: what the digest scheduler reads. */
-export function activeDigests(store: Store): Promise<Digest[]> {
-  return select<Digest>(store, CURRENT_DIGESTS(store, ''), {});
+export function activeDigests(store: Store): Promise<ActiveDigest[]> {
+  return select<ActiveDigest>(store, CURRENT_DIGESTS(store, ''), {});
 }
 
 /** Where a digest of one day stands: nobody took it yet, a worker claimed it, or it was posted. */
 export interface DigestPostState {
   posted: boolean;
-  /** The earliest claim: the worker that should post it. */
+  /** The earliest claim since `claimsSince`: the worker that should post it. */
   claimedBy?: string;
-  claimedAt?: Date;
 }
 
 export async function recordDigestPost(
@@ -99,26 +114,22 @@ export async function recordDigestPost(
 
 export async function digestPostState(
   store: Store,
-  channelId: string,
-  day: string,
+  query: { channelId: string; day: string; claimsSince: Date },
 ): Promise<DigestPostState> {
-  const rows = await select<{ posted: number; claims: number; worker: string; at: string }>(
+  const rows = await select<{ posted: number; claims: number; worker: string }>(
     store,
     `SELECT countIf(state = 'posted') AS posted,
-            countIf(state = 'claimed') AS claims,
-            argMinIf(worker, (at, worker), state = 'claimed') AS worker,
-            minIf(at, state = 'claimed') AS at
+            countIf(state = 'claimed' AND at >= {since:DateTime64(3)}) AS claims,
+            argMinIf(worker, (at, worker), state = 'claimed' AND at >= {since:DateTime64(3)})
+              AS worker
      FROM ${db(store)}.digest_posts
      WHERE channel_id = {channel:String} AND day = {day:Date}`,
-    { channel: channelId, day },
+    { channel: query.channelId, day: query.day, since: chTime(query.claimsSince) },
   );
   const row = rows[0];
-  if (row === undefined) return { posted: false };
   return {
-    posted: row.posted > 0,
-    ...(row.claims > 0
-      ? { claimedBy: row.worker, claimedAt: new Date(`${row.at.replace(' ', 'T')}Z`) }
-      : {}),
+    posted: (row?.posted ?? 0) > 0,
+    ...(row !== undefined && row.claims > 0 ? { claimedBy: row.worker } : {}),
   };
 }
 

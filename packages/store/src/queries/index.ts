@@ -42,6 +42,7 @@ export {
   recordDigestPost,
   removeDigest,
   setDigest,
+  type ActiveDigest,
   type DailyOverview,
   type Digest,
   type DigestChange,

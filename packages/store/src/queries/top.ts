@@ -1,4 +1,12 @@
-import { SCOPE_FILTER, chTime, db, scopeParams, select, type Scope, type Store } from './context.js';
+import {
+  SCOPE_FILTER,
+  chTime,
+  db,
+  scopeParams,
+  select,
+  type Scope,
+  type Store,
+} from './context.js';
 
 export interface TopPagesQuery extends Scope {
   /** `YYYY-MM-DD`, UTC. */
