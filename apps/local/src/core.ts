@@ -86,6 +86,7 @@ const http = await startHttpServer({
   registry,
   port: env.PORT,
   host: env.HOST,
+  maxLiveClients: env.LIVE_MAX_CLIENTS,
   log,
 });
 shutdown.add('http', () => http.close());
