@@ -11,10 +11,15 @@ import {
   type SentRecord,
 } from '@wikipulse/testing/discord';
 import { openTestClickHouse, type TestClickHouse } from '@wikipulse/testing/vitest';
-import { startGateway } from '../discord/gateway.js';
-import { createProcessor } from '../discord/processor.js';
 import { DiscordResponder } from '../discord/responder.js';
-import { commandService, eventsFor, insertEvents, migrated, silentLog } from '../test/helpers.js';
+import {
+  commandService,
+  eventsFor,
+  insertEvents,
+  migrated,
+  silentLog,
+  standaloneBot,
+} from '../test/helpers.js';
 import { startDigestScheduler, type DigestScheduler } from '../worker/digests.js';
 
 /**
@@ -38,6 +43,30 @@ const moderator = user('moderator');
 const people = { reader, moderator };
 let moderatorRoles: string[];
 const schedulers: DigestScheduler[] = [];
+
+/** A worker's digest scheduler on the test's clock; the test calls its ticks itself. */
+function scheduler(worker: string): DigestScheduler {
+  const started = startDigestScheduler({
+    store,
+    responder: responder(),
+    log: silentLog,
+    tickMs: 3_600_000,
+    worker,
+    clock,
+  });
+  schedulers.push(started);
+  return started;
+}
+
+/** Messages posted in a channel on the bot's own initiative (not replies to a command). */
+function postedIn(channelId: string): SentRecord[] {
+  return discord.sent.filter(
+    (r) =>
+      r.kind === 'channel_message' &&
+      r.target === channelId &&
+      r.body['message_reference'] === undefined,
+  );
+}
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -68,17 +97,10 @@ beforeAll(async () => {
     roles: { moderator: PERMISSIONS.MANAGE_CHANNELS },
   });
   moderatorRoles = [guild.roleIds['moderator']!];
-  const service = commandService(store, { clock });
-  const run = createProcessor({ service, responder: responder(), log: silentLog });
-  client = await startGateway({
-    token: TOKEN,
+  client = await standaloneBot({
     apiUrl: discord.apiUrl,
-    prefix: '!',
-    prefixCommands: true,
-    log: silentLog,
-    submit: async (request) => {
-      await run(request);
-    },
+    token: TOKEN,
+    service: commandService(store, { clock }),
   });
 });
 
@@ -218,25 +240,7 @@ describe('the daily schedule', () => {
     const set = await say(moderator, '!digest at 08:00 de', 2);
     expect(set.body['content']).toContain('Every day at 08:00 UTC');
     expect((await say(reader, '!digest', 2)).body['content']).toContain('de at 08:00 UTC');
-    const digests = () =>
-      discord.sent.filter(
-        (r) =>
-          r.kind === 'channel_message' &&
-          r.target === channelId &&
-          r.body['message_reference'] === undefined,
-      );
-    const scheduler = (worker: string) => {
-      const s = startDigestScheduler({
-        store,
-        responder: responder(),
-        log: silentLog,
-        tickMs: 3_600_000,
-        worker,
-        clock,
-      });
-      schedulers.push(s);
-      return s;
-    };
+    const digests = () => postedIn(channelId);
     const a = scheduler('a');
     const b = scheduler('b');
 
@@ -271,23 +275,9 @@ describe('the daily schedule', () => {
     const channelId = guild.channelIds[3]!;
     now = at('10:00:00');
     await say(moderator, '!digest at 09:00', 3);
-    const s = startDigestScheduler({
-      store,
-      responder: responder(),
-      log: silentLog,
-      tickMs: 3_600_000,
-      worker: 'c',
-      clock,
-    });
-    schedulers.push(s);
+    const s = scheduler('c');
     await s.tick();
-    const posted = () =>
-      discord.sent.filter(
-        (r) =>
-          r.kind === 'channel_message' &&
-          r.target === channelId &&
-          r.body['message_reference'] === undefined,
-      );
+    const posted = () => postedIn(channelId);
     expect(posted()).toHaveLength(0);
     now = at('09:00:05', '2026-11-22');
     await s.tick();
@@ -306,15 +296,7 @@ describe('the daily schedule', () => {
     now = at('05:00:00');
     await say(moderator, '!digest at 06:00 fr', 1);
     discord.refuseChannel(channelId, 403);
-    const s = startDigestScheduler({
-      store,
-      responder: responder(),
-      log: silentLog,
-      tickMs: 3_600_000,
-      worker: 'd',
-      clock,
-    });
-    schedulers.push(s);
+    const s = scheduler('d');
     now = at('06:00:01');
     await s.tick();
     expect(await channelPause(store, channelId)).toEqual({ channel_id: channelId, status: 403 });

@@ -17,10 +17,14 @@ import {
   uniqueName,
   type TestClickHouse,
 } from '@wikipulse/testing/vitest';
-import { startGateway } from '../discord/gateway.js';
-import { createProcessor } from '../discord/processor.js';
 import { DiscordResponder } from '../discord/responder.js';
-import { commandService, migrated, silentLog, templatesFor } from '../test/helpers.js';
+import {
+  commandService,
+  migrated,
+  silentLog,
+  standaloneBot,
+  templatesFor,
+} from '../test/helpers.js';
 import { startWatchNotifier, type WatchNotifier } from './watches.js';
 
 /**
@@ -59,20 +63,10 @@ beforeAll(async () => {
     roles: { moderator: PERMISSIONS.MANAGE_CHANNELS },
   });
   moderatorRoles = [guild.roleIds['moderator']!];
-  const run = createProcessor({
-    service: commandService(store),
-    responder: responder(discord),
-    log: silentLog,
-  });
-  gateway = await startGateway({
-    token: TOKEN,
+  gateway = await standaloneBot({
     apiUrl: discord.apiUrl,
-    prefix: '!',
-    prefixCommands: true,
-    log: silentLog,
-    submit: async (request) => {
-      await run(request);
-    },
+    token: TOKEN,
+    service: commandService(store),
   });
 });
 
