@@ -202,6 +202,6 @@ async function show(context: CommandContext): Promise<Reply> {
     `This channel gets the daily digest for ${digest.scope === 'all' ? 'all wikis' : digest.scope} at ${time} UTC.`,
     paused === undefined
       ? ''
-      : ` Paused: Discord refused the last post here (${paused.status}); set it again with ${context.prefix}digest at once the bot may post.`,
+      : ` Paused: Discord refused the last post here (${paused.status}). Once the bot may post here again, setting the digest again resumes it.`,
   );
 }

@@ -56,6 +56,8 @@ export function startDigestScheduler(options: DigestSchedulerOptions): DigestSch
   const worker = options.worker ?? `${hostname()}-${process.pid}`;
   const claimTimeoutMs = options.claimTimeoutMs ?? 10 * 60_000;
   let running: Promise<void> | undefined;
+  // Digests known to be posted, as `channel/day`: once seen, not asked about again.
+  let posted = new Set<string>();
 
   async function tick(): Promise<void> {
     const now = clock();
@@ -63,21 +65,30 @@ export function startDigestScheduler(options: DigestSchedulerOptions): DigestSch
     const dayStart = Date.parse(`${today}T00:00:00.000Z`);
     const [digests, paused] = await Promise.all([activeDigests(store), pausedChannels(store)]);
     const skip = new Set(paused.map((p) => p.channel_id));
+    const day = previousDay(now);
+    posted = new Set([...posted].filter((key) => key.endsWith(`/${day}`)));
     const due = digests.filter((digest) => {
       const at = dayStart + digest.minute_of_day * 60_000;
-      return !skip.has(digest.channel_id) && at <= now.getTime() && Date.parse(setAt(digest)) <= at;
+      return (
+        !skip.has(digest.channel_id) &&
+        !posted.has(`${digest.channel_id}/${day}`) &&
+        at <= now.getTime() &&
+        Date.parse(setAt(digest)) <= at
+      );
     });
     await runGroups(
       due.map((digest) => [digest]),
       options.concurrency ?? 4,
-      (digest) => post(digest, previousDay(now), now),
+      (digest) => post(digest, day, now),
     );
   }
 
   async function post(digest: ActiveDigest, day: string, now: Date): Promise<void> {
     const channelId = digest.channel_id;
     try {
-      if (!(await mine(channelId, day, now))) return;
+      const decision = await mine(channelId, day, now);
+      if (decision === 'posted') posted.add(`${channelId}/${day}`);
+      if (decision !== 'mine') return;
       const scope = digestScope(digest.scope);
       if (scope === undefined) {
         log.warn({ channelId, scope: digest.scope }, 'a digest names an unknown language');
@@ -92,6 +103,7 @@ export function startDigestScheduler(options: DigestSchedulerOptions): DigestSch
         );
       }
       await recordDigestPost(store, { channelId, day, state: 'posted', worker, at: clock() });
+      posted.add(`${channelId}/${day}`);
       metrics?.digestsPosted.inc();
       log.info({ channelId, day, scope: digest.scope }, 'daily digest posted');
     } catch (error) {
@@ -111,14 +123,19 @@ export function startDigestScheduler(options: DigestSchedulerOptions): DigestSch
    * Whether this worker posts the digest: not posted yet, and its claim is the earliest fresh
    * one (a claim older than `claimTimeoutMs` belongs to a worker that died or gave up).
    */
-  async function mine(channelId: string, day: string, now: Date): Promise<boolean> {
+  async function mine(
+    channelId: string,
+    day: string,
+    now: Date,
+  ): Promise<'mine' | 'posted' | 'theirs'> {
     const since = new Date(now.getTime() - claimTimeoutMs);
     const before = await digestPostState(store, { channelId, day, claimsSince: since });
-    if (before.posted) return false;
-    if (before.claimedBy !== undefined) return before.claimedBy === worker;
+    if (before.posted) return 'posted';
+    if (before.claimedBy !== undefined) return before.claimedBy === worker ? 'mine' : 'theirs';
     await recordDigestPost(store, { channelId, day, state: 'claimed', worker, at: now });
     const after = await digestPostState(store, { channelId, day, claimsSince: since });
-    return !after.posted && after.claimedBy === worker;
+    if (after.posted) return 'posted';
+    return after.claimedBy === worker ? 'mine' : 'theirs';
   }
 
   const timer = setInterval(() => {
