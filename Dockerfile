@@ -21,6 +21,7 @@ WORKDIR /src
 # Manifests first, so the dependency layer is reused while only sources change.
 COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
 COPY packages/bench/package.json packages/bench/
+COPY packages/charts/package.json packages/charts/
 COPY packages/config/package.json packages/config/
 COPY packages/events/package.json packages/events/
 COPY packages/kafka/package.json packages/kafka/
@@ -65,6 +66,7 @@ RUN npx tsc -b
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /src
 COPY --from=build /src/package.json /src/package-lock.json ./
+COPY --from=build /src/packages/charts packages/charts
 COPY --from=build /src/packages/config packages/config
 COPY --from=build /src/packages/events packages/events
 COPY --from=build /src/packages/kafka packages/kafka

@@ -91,7 +91,7 @@ export function forwarded() {
   return panel(
     6,
     'Forwarded and posted',
-    'Commands the gateway forwarded to workers by source, watch notifications posted, undecodable command records skipped.',
+    'Commands the gateway forwarded to workers by source, watch notifications and daily digests posted, channels paused because Discord refused them, undecodable command records skipped.',
     'ops',
   ).targets([
     promQuery(
@@ -108,6 +108,16 @@ export function forwarded() {
       `sum(rate(wikipulse_bot_invalid_requests_total{${ns}}[$__rate_interval]))`,
       'invalid requests',
       'C',
+    ),
+    promQuery(
+      `sum(rate(wikipulse_bot_digests_posted_total{${ns}}[$__rate_interval]))`,
+      'digests posted',
+      'D',
+    ),
+    promQuery(
+      `sum by (delivery) (rate(wikipulse_bot_channels_paused_total{${ns}}[$__rate_interval]))`,
+      'channels paused: {{delivery}}',
+      'E',
     ),
   ]);
 }

@@ -15,6 +15,7 @@ import { CommandSigner } from './discord/signing.js';
 import type { BotEnv } from './env.js';
 import { createBotMetrics, type BotMetrics } from './metrics.js';
 import { startCommandWorker } from './worker/commands.js';
+import { startDigestScheduler } from './worker/digests.js';
 import { startWatchNotifier } from './worker/watches.js';
 
 /**
@@ -200,6 +201,7 @@ export function createApp(env: BotEnv, deps: BotDeps): BotApp {
         log,
         metrics,
         refreshMs: env.BOT_WATCH_REFRESH_MS,
+        concurrency: env.BOT_WATCH_CONCURRENCY,
       });
       kafkaChecks.push(() => watches.isRunning());
       started('watch notifier', () => watches.close());
@@ -207,6 +209,16 @@ export function createApp(env: BotEnv, deps: BotDeps): BotApp {
       log.warn(
         'page watches are stored but not delivered: delivery reads the event topic (KAFKA_BROKERS)',
       );
+    }
+    if (env.BOT_DIGEST_ENABLED) {
+      const digests = startDigestScheduler({
+        store,
+        responder,
+        log,
+        metrics,
+        tickMs: env.BOT_DIGEST_TICK_MS,
+      });
+      started('digest scheduler', () => digests.close());
     }
     return true;
   }

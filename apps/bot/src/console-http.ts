@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { isIP } from 'node:net';
+import { isLoopback, isLoopbackHost } from '@wikipulse/config';
 import type { Logger } from '@wikipulse/logger';
 import { CONSOLE_USER, runConsoleLine } from './console.js';
 import type { CommandService } from './core/service.js';
@@ -52,8 +52,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // A web page the developer opens elsewhere could point its own host name at 127.0.0.1
-    // (DNS rebinding) and post here as same-origin; the Host it sends gives it away.
+    // DNS rebinding: see isLoopbackHost.
     if (loopbackOnly && !isLoopbackHost(req.headers.host)) {
       throw new HttpError(403, 'the console answers on localhost only');
     }
@@ -146,18 +145,6 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
       "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'none'; frame-ancestors 'none'",
   });
   res.end(body);
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
-}
-
-function isLoopbackHost(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  const name = header.startsWith('[')
-    ? header.slice(1, header.indexOf(']'))
-    : header.split(':')[0]!;
-  return isLoopback(name.toLowerCase());
 }
 
 const PAGE = `<!doctype html>

@@ -59,6 +59,12 @@ export const botEnvSchema = z
     EVENTS_TOPIC: topicVar(TOPICS.events),
     BOT_WATCH_GROUP: z.string().min(1).default('wikipulse-bot-watch'),
     BOT_WATCH_REFRESH_MS: envVar.positiveInt(10_000),
+    /** Channels a worker posts watched changes to at the same time (each channel in order). */
+    BOT_WATCH_CONCURRENCY: envVar.positiveInt(8),
+    /** Daily digests, posted by the worker and standalone roles (`!digest at`). */
+    BOT_DIGEST_ENABLED: envVar.boolean(true),
+    /** How often due digests are looked for: a digest is posted within this of its time. */
+    BOT_DIGEST_TICK_MS: envVar.positiveInt(30_000),
     ...clickHouseEnv,
     ...embeddedPathEnv,
     ...databaseEnv,

@@ -7,6 +7,8 @@ export interface BotMetrics {
   watchNotifications: Counter;
   invalidRequests: Counter;
   commandsRejected: Counter<'reason'>;
+  digestsPosted: Counter;
+  channelsPaused: Counter<'delivery'>;
 }
 
 export function createBotMetrics(registry: Registry): BotMetrics {
@@ -44,6 +46,17 @@ export function createBotMetrics(registry: Registry): BotMetrics {
       name: 'wikipulse_bot_commands_rejected_total',
       help: 'Command-topic records dropped for their signature, by reason (unsigned, forged)',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    digestsPosted: new Counter({
+      name: 'wikipulse_bot_digests_posted_total',
+      help: 'Daily digests posted by this worker',
+      registers: [registry],
+    }),
+    channelsPaused: new Counter({
+      name: 'wikipulse_bot_channels_paused_total',
+      help: 'Channels paused because Discord refused to post there (403, 404), by delivery (watch, digest)',
+      labelNames: ['delivery'] as const,
       registers: [registry],
     }),
   };

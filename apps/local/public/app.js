@@ -1,4 +1,6 @@
 // Wikipulse's local page: progress over server-sent events, the rest polled from the HTTP API.
+import { drawSeries } from './charts.js';
+
 const $ = (id) => document.getElementById(id);
 const number = new Intl.NumberFormat('en');
 
@@ -93,9 +95,44 @@ async function refreshRecent() {
   $('recent-empty').hidden = items.length > 0;
 }
 
+async function refreshTrending() {
+  const { lang, items } = await api(`/api/trending?lang=${encodeURIComponent(selected)}&limit=8`);
+  $('trending-lang').textContent = lang || 'multilingual';
+  const list = $('trending');
+  list.replaceChildren();
+  for (const page of items) {
+    const li = document.createElement('li');
+    li.append(
+      text('span', page.title, 'title'),
+      text(
+        'span',
+        ` ${page.wiki} · ${page.edits} edits by ${page.editors} · ${Math.round(page.surge)}× usual`,
+        'meta',
+      ),
+    );
+    list.append(li);
+  }
+  $('trending-empty').hidden = items.length > 0;
+}
+
+async function refreshActivity() {
+  const { minutes, items } = await api('/api/activity?minutes=60');
+  drawSeries($('activity'), $('activity-legend'), items, minutes);
+}
+
+let chartRefreshed = Date.now();
+
+function refreshChart() {
+  // The hourly chart changes slowly; a new picture once a minute is plenty.
+  if (Date.now() - chartRefreshed < 60_000) return;
+  chartRefreshed = Date.now();
+  $('daily-chart').src = `/api/charts/daily.png?lang=all&t=${chartRefreshed}`;
+}
+
 async function refresh() {
   try {
-    await Promise.all([refreshLanguages(), refreshRecent()]);
+    refreshChart();
+    await Promise.all([refreshLanguages(), refreshRecent(), refreshTrending(), refreshActivity()]);
     document.body.dataset.loaded = 'true';
   } catch (error) {
     console.error(error);
@@ -105,6 +142,7 @@ async function refresh() {
 $('lang').addEventListener('change', (event) => {
   selected = event.target.value;
   void refreshRecent();
+  void refreshTrending();
 });
 
 new EventSource('/api/live').onmessage = (event) => showProgress(JSON.parse(event.data));

@@ -89,6 +89,7 @@ await runMain({
         registry,
         port: env.PORT,
         host: env.HOST,
+        maxLiveClients: env.LIVE_MAX_CLIENTS,
         log,
       });
       onClose('http', () => http.close());

@@ -25,6 +25,8 @@ const schema = z
   .object({
     PORT: envVar.port(8080),
     HOST: z.string().default('127.0.0.1'),
+    /** Live-progress streams (`/api/live`, one per open page) served at once; more get 503. */
+    LIVE_MAX_CLIENTS: envVar.positiveInt(32),
     DATA_DIR: z.string().default('.data'),
     /** How long to wait for the live stream before replaying the recording instead. */
     PROBE_TIMEOUT_MS: envVar.positiveInt(4000),

@@ -13,6 +13,12 @@ import { cacheDir, repoRoot } from '@wikipulse/testing';
  * A screenshot is left in .cache/screenshots/ for the README (docs/images/local-page.png).
  */
 const run = promisify(execFile);
+/** What the page test reads of an <img> (the tests compile without the DOM's types). */
+interface LoadedImage {
+  complete: boolean;
+  naturalWidth: number;
+  naturalHeight: number;
+}
 let dataDir: string;
 let child: ChildProcess | undefined;
 let base: string;
@@ -70,7 +76,7 @@ afterAll(async () => {
 });
 
 describe('the local web page', () => {
-  it('shows the source, live figures, changes per language and the latest changes', async () => {
+  it('shows the source, live figures, per-minute series, trending, the daily chart and the latest changes', async () => {
     const page = await browser!.newPage({ viewport: { width: 1200, height: 900 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -119,6 +125,44 @@ describe('the local web page', () => {
     // Whichever change is newest when the page is read: a language's wikis include Wikiquote,
     // Wiktionary and the other projects, not only Wikipedia.
     expect(await link.getAttribute('href')).toMatch(/^https:\/\/[a-z-]+\.wik[a-z]+\.org\/wiki\//);
+
+    // The live series: a line per language over the last hour, named in its legend.
+    await expect
+      .poll(async () => page.locator('[data-testid="activity"] polyline').count(), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThanOrEqual(1);
+    const lines = await page.locator('[data-testid="activity"] polyline').count();
+    expect(await page.locator('[data-testid="activity-legend"] li').count()).toBe(lines);
+    const activity = (await (await fetch(`${base}/api/activity`)).json()) as {
+      items: { language: string }[];
+    };
+    expect(lines).toBe(new Set(activity.items.map((i) => i.language)).size);
+
+    // Trending: the pages the API names, or the sentence saying there are none.
+    const trending = (await (await fetch(`${base}/api/trending?lang=en&limit=8`)).json()) as {
+      items: { title: string }[];
+    };
+    await expect
+      .poll(async () =>
+        trending.items.length === 0
+          ? page.getByTestId('trending-empty').isVisible()
+          : (await page.locator('[data-testid="trending"] li').count()) > 0,
+      )
+      .toBe(true);
+
+    // The daily chart is the API's PNG, loaded and drawn at its size.
+    const chart = page.getByTestId('daily-chart');
+    await expect
+      .poll(() =>
+        chart.evaluate(
+          (img) =>
+            (img as unknown as LoadedImage).complete &&
+            (img as unknown as LoadedImage).naturalWidth,
+        ),
+      )
+      .toBe(800);
+    expect(await chart.evaluate((img) => (img as unknown as LoadedImage).naturalHeight)).toBe(400);
 
     const shots = join(cacheDir, 'screenshots');
     await mkdir(shots, { recursive: true });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 export { z };
 export { envVar } from './vars.js';
 export { fileVar, type FileText } from './files.js';
+export { isLoopback, isLoopbackHost } from './loopback.js';
 export {
   SASL_MECHANISMS,
   kafkaConnection,

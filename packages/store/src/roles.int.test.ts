@@ -8,9 +8,17 @@ import {
 } from '@wikipulse/testing/vitest';
 import type { ClickHouseClient } from './client.js';
 import {
+  activeDigests,
   activeWatches,
   addWatch,
+  changesPerMinute,
+  dailyOverview,
   dailyStats,
+  digestPostState,
+  pauseChannel,
+  pausedChannels,
+  recordDigestPost,
+  setDigest,
   languagePreferences,
   recentChanges,
   setLanguagePreference,
@@ -150,6 +158,32 @@ describe('the bot’s user', () => {
       expect(await activeWatches(store)).toEqual([
         { channel_id: '7', wiki: 'enwiki', title: 'Alpha' },
       ]);
+    });
+  });
+
+  it('keeps daily digests, their posts and paused channels, and reads what a digest shows', async () => {
+    await withRoleClient(ch, 'bot', async (client) => {
+      const store = { client, database: ch.database };
+      const overview = await dailyOverview(store, { day: DAY, language: null });
+      expect(overview.stats.total).toBe(3);
+      expect(overview.topEditors.length).toBeGreaterThan(0);
+      await changesPerMinute(store, { now: new Date(), minutes: 60, languages: 6 });
+      await setDigest(store, {
+        channel_id: '7',
+        guild_id: '8',
+        scope: 'en',
+        minute_of_day: 480,
+        created_by: '42',
+      });
+      expect((await activeDigests(store)).map((d) => d.scope)).toEqual(['en']);
+      const post = { channelId: '7', day: DAY, worker: 'w', at: new Date() };
+      await recordDigestPost(store, { ...post, state: 'claimed' });
+      await recordDigestPost(store, { ...post, state: 'posted' });
+      expect(
+        await digestPostState(store, { channelId: '7', day: DAY, claimsSince: new Date(0) }),
+      ).toEqual({ posted: true, claimedBy: 'w' });
+      await pauseChannel(store, '9', 403);
+      expect(await pausedChannels(store)).toEqual([{ channel_id: '9', status: 403 }]);
     });
   });
 

@@ -1,4 +1,5 @@
 import type { Command } from '../core/types.js';
+import * as digest from './digest.js';
 import * as help from './help.js';
 import * as ping from './ping.js';
 import * as recent from './recent.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly Command[] = [
   stats,
   top,
   trending,
+  digest,
   setlang,
   watch,
   unwatch,

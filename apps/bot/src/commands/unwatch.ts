@@ -27,13 +27,20 @@ export async function execute(context: CommandContext, args: CommandArgs): Promi
   if (!parsed.ok) return parsed.reply;
   const { wiki, title } = parsed.target;
   const existing = await channelWatches(context.store, context.channelId);
-  if (!existing.some((w) => w.wiki === wiki && w.title === title)) {
+  const watch = existing.find((w) => w.wiki === wiki && w.title === title);
+  if (watch === undefined) {
     return problem(
       'This channel does not watch ',
       code(title),
       ` on ${wiki}. `,
       code(`${context.prefix}watch`),
       ' lists what it watches.',
+    );
+  }
+  // Anyone may drop their own watch; someone else's is a moderator's call.
+  if (watch.created_by !== context.userId && !context.canManageChannels) {
+    return problem(
+      'Someone else set up this watch: removing it needs the Manage Channels permission here.',
     );
   }
   await removeWatch(context.store, watchChange(context, parsed.target));

@@ -1,5 +1,5 @@
 import { SlashCommandBuilder } from 'discord.js';
-import { addWatch, channelWatches } from '@wikipulse/store';
+import { addWatch, channelPause, channelWatches, resumeChannel } from '@wikipulse/store';
 import { freeText } from '../core/args.js';
 import { watchChange, watchTarget } from '../core/watch-target.js';
 import { pageUrl } from '../core/wiki.js';
@@ -36,9 +36,17 @@ export async function execute(context: CommandContext, args: CommandArgs): Promi
         ' adds one.',
       );
     }
+    const paused = await channelPause(context.store, context.channelId);
     return info(
       existing.map((w) => [link(w.title, pageUrl(serverUrlOf(w.wiki), w.title)), ` (${w.wiki})`]),
-      { title: `Watched in this channel (${existing.length}/${MAX_WATCHES_PER_CHANNEL})` },
+      {
+        title: `Watched in this channel (${existing.length}/${MAX_WATCHES_PER_CHANNEL})${paused ? ' · paused' : ''}`,
+        ...(paused
+          ? {
+              footer: `Paused: Discord refused the last message here (${paused.status}). Watching one more page here resumes them.`,
+            }
+          : {}),
+      },
     );
   }
   const parsed = await watchTarget(context, page, 'watch');
@@ -55,6 +63,10 @@ export async function execute(context: CommandContext, args: CommandArgs): Promi
     );
   }
   await addWatch(context.store, watchChange(context, parsed.target));
+  // Someone could set a watch up here, so the bot may well post here again.
+  if (await channelPause(context.store, context.channelId)) {
+    await resumeChannel(context.store, context.channelId, context.now);
+  }
   return say(
     'Watching ',
     link(title, pageUrl(serverUrlOf(wiki), title)),

@@ -133,7 +133,7 @@ function notWhole(what: string): Reply {
   return problem(`The ${what} must be a whole number.`);
 }
 
-function dayProblem(
+export function dayProblem(
   context: CommandContext,
   token: string,
   reason: 'format' | 'invalid' | 'future' | 'expired',

@@ -10,6 +10,7 @@ import { code, problem, type Reply } from '../reply/model.js';
 /** A slash command: its name and its options, as Discord typed them. */
 export interface SlashInput {
   command: string;
+  subcommand?: string;
   options: Readonly<Record<string, SlashValue>>;
 }
 
@@ -21,6 +22,7 @@ export interface CommandInput {
   guildId: string | null;
   channelId: string;
   canManageGuild: boolean;
+  canManageChannels?: boolean;
   sentAt?: Date;
   gatewayPingMs?: number;
 }
@@ -72,7 +74,7 @@ export class CommandService {
   async handle(input: CommandInput): Promise<Handled | null> {
     const now = (this.#options.clock ?? (() => new Date()))();
     const parsed = input.slash
-      ? ({ kind: 'slash', name: input.slash.command, options: input.slash.options } as const)
+      ? ({ kind: 'slash', name: input.slash.command, slash: input.slash } as const)
       : parseCommandLine(input.text ?? '', this.prefix);
     if (parsed.kind === 'none') return null;
     if (this.#limiter) {
@@ -110,7 +112,13 @@ export class CommandService {
     if (command === undefined) return this.#bad('unknown', this.#unknown(parsed.name));
     const args: CommandArgs =
       parsed.kind === 'slash'
-        ? { form: 'slash', options: parsed.options }
+        ? {
+            form: 'slash',
+            options: parsed.slash.options,
+            ...(parsed.slash.subcommand !== undefined
+              ? { subcommand: parsed.slash.subcommand }
+              : {}),
+          }
         : { form: 'text', tokens: parsed.args };
     const context: CommandContext = {
       store: this.#options.store,
@@ -118,6 +126,7 @@ export class CommandService {
       guildId: input.guildId,
       channelId: input.channelId,
       canManageGuild: input.canManageGuild,
+      canManageChannels: input.canManageChannels ?? false,
       now,
       retentionDays: this.#options.retentionDays,
       prefix: this.prefix,

@@ -12,6 +12,8 @@ export interface CommandContext {
   channelId: string;
   /** Whether the member has Manage Server in this guild (false outside guilds). */
   canManageGuild: boolean;
+  /** Whether the member has Manage Channels in this channel (false outside guilds). */
+  canManageChannels: boolean;
   /** The command's time: "today" for stats, the reference for round-trip latency. */
   now: Date;
   /** When the user sent the command (Discord's timestamp), for `!ping`'s round trip. */
@@ -37,7 +39,12 @@ export type SlashValue = string | number | boolean;
  */
 export type CommandArgs =
   | { form: 'text'; tokens: readonly string[] }
-  | { form: 'slash'; options: Readonly<Record<string, SlashValue>> };
+  | {
+      form: 'slash';
+      /** The subcommand chosen (`/digest at`), for commands that have them. */
+      subcommand?: string;
+      options: Readonly<Record<string, SlashValue>>;
+    };
 
 /** One command: its slash definition, its prefix names and its handler. */
 export interface Command {

@@ -220,11 +220,12 @@ describe('the bot through discord.js against the Discord double', () => {
     const slash = async (
       command: string,
       options: { name: string; type: number; value: string | number }[],
+      by?: ReturnType<typeof user>,
     ) => {
       asked += 1;
       const { token } = discord.sendInteraction({
         guild,
-        user: user(`typed${asked}`),
+        user: by ?? user(`typed${asked}`),
         command,
         options,
       });
@@ -249,8 +250,12 @@ describe('the bot through discord.js against the Discord double', () => {
     expect(await slash('watch', [{ name: 'page', type: 3, value: 'de:Berliner Mauer' }])).toContain(
       'Watching',
     );
+    // Someone else's watch: only a member with Manage Channels (the owner has every permission).
     expect(
       await slash('unwatch', [{ name: 'page', type: 3, value: 'de:Berliner Mauer' }]),
+    ).toContain('removing it needs the Manage Channels permission');
+    expect(
+      await slash('unwatch', [{ name: 'page', type: 3, value: 'de:Berliner Mauer' }], owner),
     ).toContain('Stopped watching');
   });
 
@@ -287,6 +292,7 @@ describe('the bot through discord.js against the Discord double', () => {
     const commands = COMMANDS;
     const names = await registerCommands(rest, commands, discord.applicationId, guild.id);
     expect(names.sort()).toEqual([
+      'digest',
       'help',
       'ping',
       'recent',

@@ -1,4 +1,5 @@
 import {
+  ApplicationCommandOptionType,
   Client,
   Events,
   GatewayIntentBits,
@@ -76,7 +77,8 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
       userId: message.author.id,
       guildId: message.guildId,
       channelId: message.channelId,
-      canManageGuild: canManage(message),
+      canManageGuild: hasPermission(message, PermissionFlagsBits.ManageGuild),
+      canManageChannels: hasPermission(message, PermissionFlagsBits.ManageChannels),
       sentAt: message.createdTimestamp,
       receivedAt: Date.now(),
       ...ping(),
@@ -98,17 +100,28 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
     const receivedAt = Date.now();
     await interaction.deferReply();
     const options: Record<string, string | number | boolean> = {};
-    for (const option of interaction.options.data) {
+    // A subcommand (`/digest at`) carries the options typed under it.
+    const subcommand = interaction.options.data.find(
+      (option) => option.type === ApplicationCommandOptionType.Subcommand,
+    );
+    for (const option of subcommand?.options ?? interaction.options.data) {
       if (option.value !== undefined) options[option.name] = option.value;
     }
     const request: CommandRequest = {
       v: 1,
       id: interaction.id,
-      slash: { command: interaction.commandName, options },
+      slash: {
+        command: interaction.commandName,
+        ...(subcommand !== undefined ? { subcommand: subcommand.name } : {}),
+        options,
+      },
       userId: interaction.user.id,
       guildId: interaction.guildId,
       channelId: interaction.channelId,
       canManageGuild: interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false,
+      // Discord computes these for the interaction's channel, overwrites included.
+      canManageChannels:
+        interaction.memberPermissions?.has(PermissionFlagsBits.ManageChannels) ?? false,
       sentAt: interaction.createdTimestamp,
       receivedAt,
       ...ping(),
@@ -129,7 +142,14 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
   return client;
 }
 
-function canManage(message: Message): boolean {
-  if (!message.inGuild()) return false;
-  return message.member?.permissions.has(PermissionFlagsBits.ManageGuild) ?? false;
+/**
+ * The member's permission in the message's channel, its overwrites applied (server-wide when
+ * the channel is not cached: threads are not); false in direct messages.
+ */
+function hasPermission(message: Message, permission: bigint): boolean {
+  if (!message.inGuild() || message.member === null) return false;
+  const channel = message.guild.channels.resolve(message.channelId);
+  const permissions =
+    channel === null ? message.member.permissions : message.member.permissionsIn(channel);
+  return permissions.has(permission);
 }

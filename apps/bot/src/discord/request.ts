@@ -21,6 +21,10 @@ export const commandRequestSchema = z
     slash: z
       .object({
         command: z.string().regex(/^[a-z0-9_-]{1,32}$/),
+        subcommand: z
+          .string()
+          .regex(/^[a-z0-9_-]{1,32}$/)
+          .optional(),
         options: z
           .record(z.string().max(32), slashValue)
           .refine((o) => Object.keys(o).length <= 25),
@@ -30,6 +34,8 @@ export const commandRequestSchema = z
     guildId: z.string().max(32).nullable(),
     channelId: z.string().min(1).max(32),
     canManageGuild: z.boolean(),
+    /** Manage Channels in the command's channel; absent (false) in records from older gateways. */
+    canManageChannels: z.boolean().optional(),
     /** When the user sent it (Discord's timestamp), epoch ms. */
     sentAt: z.number(),
     /** When the gateway received it, epoch ms: the start of the measured latency. */
@@ -73,13 +79,23 @@ export function decodeRequest(text: string): DecodeResult {
 }
 
 export function commandInput(request: CommandRequest): CommandInput {
+  const slash = request.slash;
   return {
     ...(request.text !== undefined ? { text: request.text } : {}),
-    ...(request.slash !== undefined ? { slash: request.slash } : {}),
+    ...(slash !== undefined
+      ? {
+          slash: {
+            command: slash.command,
+            options: slash.options,
+            ...(slash.subcommand !== undefined ? { subcommand: slash.subcommand } : {}),
+          },
+        }
+      : {}),
     userId: request.userId,
     guildId: request.guildId,
     channelId: request.channelId,
     canManageGuild: request.canManageGuild,
+    canManageChannels: request.canManageChannels ?? false,
     sentAt: new Date(request.sentAt),
     ...(request.gatewayPingMs !== undefined ? { gatewayPingMs: request.gatewayPingMs } : {}),
   };

@@ -21,6 +21,13 @@ export interface DiscordEmbed {
   color?: number;
   fields?: { name: string; value: string; inline: boolean }[];
   footer?: { text: string };
+  image?: { url: string };
+}
+
+/** A file uploaded with a message (multipart), referred to as `attachment://<name>`. */
+export interface DiscordFile {
+  name: string;
+  data: Uint8Array;
 }
 
 /** One message to send: never mentions anyone, whatever its text says. */
@@ -28,6 +35,10 @@ export interface DiscordMessage {
   content?: string;
   embeds?: DiscordEmbed[];
   allowed_mentions: { parse: [] };
+  /** Describes each uploaded file by its index in `files`. */
+  attachments?: { id: number; filename: string; description: string }[];
+  /** Uploaded with the message; not part of its JSON body. */
+  files?: DiscordFile[];
 }
 
 const INFO_COLOR = 0x3366cc;
@@ -40,6 +51,21 @@ const NO_MENTIONS = { parse: [] as [] };
  * text per message.
  */
 export function renderDiscord(reply: Reply): DiscordMessage[] {
+  const messages = renderParts(reply);
+  const image = reply.image;
+  const first = messages[0];
+  if (image === undefined || first === undefined) return messages;
+  // The picture goes with the first message, inside its first embed when it has one.
+  first.files = [{ name: image.name, data: image.png }];
+  first.attachments = [
+    { id: 0, filename: image.name, description: clip(oneLine(image.description), 1024) },
+  ];
+  const embed = first.embeds?.[0];
+  if (embed !== undefined) embed.image = { url: `attachment://${image.name}` };
+  return messages;
+}
+
+function renderParts(reply: Reply): DiscordMessage[] {
   const lines = reply.lines.map(markdownLine);
   const plain =
     reply.tone === 'error' ||

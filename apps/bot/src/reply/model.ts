@@ -22,6 +22,16 @@ export interface Reply {
   /** Label/value pairs shown side by side on Discord (embed fields). */
   fields?: readonly { name: string; value: string }[];
   footer?: string;
+  /** A picture sent with the reply (a chart): attached on Discord, named on the console. */
+  image?: ReplyImage;
+}
+
+export interface ReplyImage {
+  /** The attachment's file name, `[A-Za-z0-9._-]` only. */
+  name: string;
+  png: Uint8Array;
+  /** What the picture shows, for screen readers. */
+  description: string;
 }
 
 export function info(lines: readonly Line[], extra: Omit<Reply, 'tone' | 'lines'> = {}): Reply {

@@ -8,6 +8,9 @@ export function renderText(reply: Reply): string {
   for (const field of reply.fields ?? [])
     out.push(`${oneLine(field.name)}: ${oneLine(field.value)}`);
   if (reply.footer !== undefined) out.push(oneLine(reply.footer));
+  if (reply.image !== undefined) {
+    out.push(`[image ${reply.image.name}: ${oneLine(reply.image.description)}]`);
+  }
   return out.join('\n');
 }
 

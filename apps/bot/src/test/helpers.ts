@@ -1,9 +1,13 @@
+import { REST, type Client } from 'discord.js';
 import { parseEvent, type RecentChange } from '@wikipulse/events';
 import { createLogger } from '@wikipulse/logger';
 import { migrate, toChangeRow, type Store } from '@wikipulse/store';
 import { recordedEvents, takeFreshEvents } from '@wikipulse/testing';
 import { COMMANDS } from '../commands/index.js';
 import { CommandService, type CommandServiceOptions } from '../core/service.js';
+import { startGateway } from '../discord/gateway.js';
+import { createProcessor } from '../discord/processor.js';
+import { DiscordResponder } from '../discord/responder.js';
 
 export const silentLog = createLogger({ name: 'bot-test', level: 'silent' });
 
@@ -81,4 +85,27 @@ export function commandService(
 /** The newest first, as `!recent` lists them. */
 export function newestFirst(events: readonly RecentChange[]): RecentChange[] {
   return [...events].sort((a, b) => Date.parse(b.meta.dt) - Date.parse(a.meta.dt));
+}
+
+/**
+ * The standalone bot against a Discord double: the real discord.js gateway, commands run in
+ * this process by `service`, replies through a REST client of their own.
+ */
+export async function standaloneBot(options: {
+  apiUrl: string;
+  token: string;
+  service: CommandService;
+}): Promise<Client> {
+  const responder = new DiscordResponder(new REST({ api: options.apiUrl }).setToken(options.token));
+  const run = createProcessor({ service: options.service, responder, log: silentLog });
+  return startGateway({
+    token: options.token,
+    apiUrl: options.apiUrl,
+    prefix: '!',
+    prefixCommands: true,
+    log: silentLog,
+    submit: async (request) => {
+      await run(request);
+    },
+  });
 }

@@ -4,6 +4,7 @@ import type { ProcessedCommand } from '../discord/processor.js';
 import { decodeRequest, type CommandRequest } from '../discord/request.js';
 import type { CommandSigner } from '../discord/signing.js';
 import type { BotMetrics } from '../metrics.js';
+import { groupBy, runGroups } from './groups.js';
 
 export interface CommandWorkerOptions {
   bus: Bus;
@@ -41,7 +42,7 @@ export async function startCommandWorker(options: CommandWorkerOptions): Promise
     maxWaitMs: 20,
   });
   await consumer.run(async (batch, context) => {
-    const byUser = new Map<string, CommandRequest[]>();
+    const requests: CommandRequest[] = [];
     for (const message of batch.messages) {
       const request = decode(message);
       if (request === undefined) continue;
@@ -53,22 +54,16 @@ export async function startCommandWorker(options: CommandWorkerOptions): Promise
         continue;
       }
       if (!recent.add(request.id)) continue;
-      const queue = byUser.get(request.userId) ?? [];
-      queue.push(request);
-      byUser.set(request.userId, queue);
+      requests.push(request);
     }
-    const queues = [...byUser.values()];
-    const runQueue = async () => {
-      for (let queue = queues.shift(); queue !== undefined; queue = queues.shift()) {
-        for (const request of queue) {
-          const result = await options.process(request);
-          options.onProcessed?.(request, result);
-        }
-        await context.heartbeat();
-      }
-    };
-    await Promise.all(
-      Array.from({ length: Math.min(options.concurrency, queues.length) }, runQueue),
+    await runGroups(
+      groupBy(requests, (request) => request.userId).values(),
+      options.concurrency,
+      async (request) => {
+        const result = await options.process(request);
+        options.onProcessed?.(request, result);
+      },
+      () => context.heartbeat(),
     );
   });
 

@@ -1,13 +1,20 @@
-import { createHash } from 'node:crypto';
 import { isCanary, parseEvent, type RecentChange } from '@wikipulse/events';
 import type { Bus, Consumer } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
-import { activeWatches, toChangeRow, type Store, type Watch } from '@wikipulse/store';
+import {
+  activeWatches,
+  pauseChannel,
+  pausedChannels,
+  toChangeRow,
+  type Store,
+  type Watch,
+} from '@wikipulse/store';
 import { changeLine } from '../commands/recent.js';
 import { renderDiscord } from '../reply/discord.js';
 import { info } from '../reply/model.js';
-import type { DiscordResponder } from '../discord/responder.js';
+import { channelRefusal, stableNonce, type DiscordResponder } from '../discord/responder.js';
 import type { BotMetrics } from '../metrics.js';
+import { groupBy, runGroups } from './groups.js';
 
 export interface WatchNotifierOptions {
   bus: Bus;
@@ -19,6 +26,8 @@ export interface WatchNotifierOptions {
   log: Logger;
   metrics?: BotMetrics;
   refreshMs: number;
+  /** Channels posted to at the same time; each channel's messages stay in order. */
+  concurrency: number;
   /** Changes older than this are not announced (a new group starts at the topic's beginning). */
   maxAgeMs?: number;
 }
@@ -35,14 +44,23 @@ export interface WatchNotifier {
  * is looked at by exactly one worker, whichever holds its partition. Each worker keeps every
  * active watch in memory (refreshed from ClickHouse every `refreshMs`), a hash lookup per
  * event. A message goes to each watching channel with a nonce made of the event and the
- * channel, so a redelivered event is not announced twice.
+ * channel, so a redelivered event is not announced twice. A batch's messages are sent to up
+ * to `concurrency` channels at once, in order within each channel, so a busy page (or a
+ * channel Discord is slowing down) does not hold up the others. A channel Discord refuses
+ * (403, 404) is paused in the store: `!watch` says so, and adding a watch there resumes it.
  */
 export async function startWatchNotifier(options: WatchNotifierOptions): Promise<WatchNotifier> {
   const { log, metrics } = options;
   const maxAgeMs = options.maxAgeMs ?? 10 * 60_000;
   let index = new Map<string, string[]>();
+  let paused = new Set<string>();
   const refresh = async () => {
-    index = indexWatches(await activeWatches(options.store));
+    const [watches, pausedNow] = await Promise.all([
+      activeWatches(options.store),
+      pausedChannels(options.store),
+    ]);
+    paused = new Set(pausedNow.map((p) => p.channel_id));
+    index = indexWatches(watches.filter((w) => !paused.has(w.channel_id)));
   };
   await refresh();
   const timer = setInterval(() => {
@@ -56,6 +74,7 @@ export async function startWatchNotifier(options: WatchNotifierOptions): Promise
     fromBeginning: true,
   });
   await consumer.run(async (batch) => {
+    const announcements: Announcement[] = [];
     for (const message of batch.messages) {
       if (index.size === 0 || message.value === null) continue;
       const parsed = parseEvent(message.value.toString('utf8'));
@@ -64,19 +83,37 @@ export async function startWatchNotifier(options: WatchNotifierOptions): Promise
       const channels = index.get(watchKey(event.wiki ?? '', event.title ?? ''));
       if (channels === undefined) continue;
       if (Date.now() - Date.parse(event.meta.dt) > maxAgeMs) continue;
-      for (const channelId of channels) await announce(channelId, event);
+      for (const channelId of channels) announcements.push({ channelId, event });
     }
+    await runGroups(
+      groupBy(announcements, (a) => a.channelId).values(),
+      options.concurrency,
+      announce,
+    );
   });
 
-  async function announce(channelId: string, event: RecentChange): Promise<void> {
+  async function announce({ channelId, event }: Announcement): Promise<void> {
+    if (paused.has(channelId)) return;
     const [message] = renderDiscord(
       info([changeLine(toChangeRow(event))], { title: 'A watched page changed' }),
     );
     try {
-      await options.responder.send(channelId, message!, watchNonce(event.meta.id, channelId));
+      await options.responder.send(channelId, message!, stableNonce(event.meta.id, channelId));
       metrics?.watchNotifications.inc();
     } catch (error) {
-      log.warn({ err: error, channelId }, 'could not announce a watched change');
+      const status = channelRefusal(error);
+      if (status === undefined) {
+        log.warn({ err: error, channelId }, 'could not announce a watched change');
+        return;
+      }
+      // Every later message there would be refused too, and each refusal counts against the
+      // bot's invalid-request limit: stop until someone sets a watch up there again.
+      paused.add(channelId);
+      metrics?.channelsPaused.inc({ delivery: 'watch' });
+      log.warn({ channelId, status }, 'Discord refuses this channel: pausing its watches');
+      await pauseChannel(options.store, channelId, status).catch((err: unknown) =>
+        log.warn({ err, channelId }, 'could not record the paused channel'),
+      );
     }
   }
 
@@ -90,6 +127,11 @@ export async function startWatchNotifier(options: WatchNotifierOptions): Promise
   };
 }
 
+interface Announcement {
+  channelId: string;
+  event: RecentChange;
+}
+
 export function watchKey(wiki: string, title: string): string {
   return `${wiki}\u0000${title.replace(/_/g, ' ')}`;
 }
@@ -101,9 +143,4 @@ function indexWatches(watches: readonly Watch[]): Map<string, string[]> {
     index.set(key, [...(index.get(key) ?? []), watch.channel_id]);
   }
   return index;
-}
-
-/** At most 25 characters, the same for the same event and channel on every worker. */
-export function watchNonce(eventId: string, channelId: string): string {
-  return createHash('sha256').update(`${eventId}/${channelId}`).digest('base64url').slice(0, 25);
 }

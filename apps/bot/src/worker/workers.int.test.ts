@@ -271,6 +271,7 @@ describe('gateway → Kafka → two workers in one consumer group', () => {
       responder,
       log: silentLog,
       refreshMs: 60_000,
+      concurrency: 4,
     });
     const [other, watched] = takeFreshEvents(2, {
       templates: templatesFor('de'),

@@ -2,16 +2,22 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { dailyChartPng } from '@wikipulse/charts';
+import { isLoopback, isLoopbackHost } from '@wikipulse/config';
 import type { Logger } from '@wikipulse/logger';
 import type { Registry } from '@wikipulse/metrics';
 import {
   RECENT_MAX_LIMIT,
   RECENT_MAX_OFFSET,
   TOP_MAX_LIMIT,
+  TRENDING_MAX_LIMIT,
+  changesPerMinute,
   dailyStats,
+  hourlyChanges,
   languageTotals,
   recentChanges,
   topPages,
+  trendingPages,
   type RecentChangeRow,
   type Store,
 } from '@wikipulse/store';
@@ -42,6 +48,10 @@ export interface HttpServerOptions {
   log: Logger;
   /** How often `/api/live` pushes progress, ms. */
   liveIntervalMs?: number;
+  /** `/api/live` streams held open at once; one more is answered 503. */
+  maxLiveClients: number;
+  /** The time "now" means for trending and the live series; tests set it. */
+  clock?: () => Date;
 }
 
 export interface HttpServer {
@@ -56,7 +66,13 @@ const CONTENT_TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
 };
-const STATIC_FILES = new Set(['/index.html', '/app.js', '/style.css', '/favicon.svg']);
+const STATIC_FILES = new Set([
+  '/index.html',
+  '/app.js',
+  '/charts.js',
+  '/style.css',
+  '/favicon.svg',
+]);
 
 /** The change as the API shows it; `id` is the event's `meta.id`. */
 export function toApiChange(row: RecentChangeRow) {
@@ -88,10 +104,15 @@ export function pageUrl(serverUrl: string, title: string): string | null {
 /**
  * The local run's HTTP API and web page:
  * `GET /api/recent?lang=&limit=&offset=`, `GET /api/stats?date=&lang=`, `GET /api/top?lang=&date=`,
- * `GET /api/languages?date=`, `GET /api/progress`, and `GET /api/live` (progress as server-sent events).
+ * `GET /api/languages?date=`, `GET /api/trending?lang=&limit=`, `GET /api/activity?minutes=`,
+ * `GET /api/charts/daily.png?date=&lang=`, `GET /api/progress`, and `GET /api/live` (progress as
+ * server-sent events, at most `maxLiveClients` at once). Listening on the loopback, it answers
+ * only requests whose `Host` is the loopback (DNS rebinding).
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { store, progress, log } = options;
+  const clock = options.clock ?? (() => new Date());
+  const loopbackOnly = isLoopback(options.host);
   const liveClients = new Set<ServerResponse>();
 
   const routes: Record<string, (params: URLSearchParams) => Promise<unknown>> = {
@@ -136,6 +157,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       });
       return { date, items };
     },
+    '/api/trending': async (params) => {
+      const lang = language(params, 'en');
+      const rows = await trendingPages(store, {
+        language: lang,
+        now: clock(),
+        limit: integer(params, 'limit', 10, 1, TRENDING_MAX_LIMIT),
+      });
+      return { lang, items: rows };
+    },
+    '/api/activity': async (params) => {
+      const minutes = integer(params, 'minutes', 60, 1, 360);
+      const rows = await changesPerMinute(store, { now: clock(), minutes, languages: 6 });
+      return { minutes, items: rows };
+    },
     '/api/progress': () => Promise.resolve(progress()),
   };
 
@@ -148,6 +183,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (loopbackOnly && !isLoopbackHost(req.headers.host)) {
+      json(res, 403, {
+        error: 'this server answers on localhost only: open it as http://127.0.0.1:<port>/',
+      });
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -160,6 +201,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     if (path === '/api/live') {
+      if (liveClients.size >= options.maxLiveClients) {
+        res.setHeader('retry-after', '10');
+        json(res, 503, {
+          error: `too many live connections (at most ${options.maxLiveClients}); close another page or try again later`,
+        });
+        return;
+      }
       res.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-store',
@@ -170,17 +218,32 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       req.on('close', () => liveClients.delete(res));
       return;
     }
+    if (path === '/api/charts/daily.png') {
+      const png = await answer(res, async () => {
+        const date = day(url.searchParams, clock());
+        const lang = url.searchParams.get('lang');
+        const all = lang === null || lang === '' || lang === 'all';
+        const scope = all ? { language: null } : { language: language(url.searchParams, 'en') };
+        const hourly = await hourlyChanges(store, { ...scope, day: date });
+        const where = all ? 'all wikis' : scope.language || 'multilingual wikis';
+        return dailyChartPng({ title: `Changes per hour · ${where} · ${date} (UTC)`, hourly });
+      });
+      if (png !== undefined) {
+        res
+          .writeHead(200, {
+            'content-type': 'image/png',
+            'content-length': png.length,
+            'cache-control': 'no-cache',
+            'x-content-type-options': 'nosniff',
+          })
+          .end(png);
+      }
+      return;
+    }
     const route = routes[path];
     if (route) {
-      try {
-        json(res, 200, await route(url.searchParams));
-      } catch (error) {
-        if (error instanceof BadRequest || error instanceof RangeError) {
-          json(res, 400, { error: error.message });
-        } else {
-          throw error;
-        }
-      }
+      const body = await answer(res, () => route(url.searchParams));
+      if (body !== undefined) json(res, 200, body);
       return;
     }
     if (STATIC_FILES.has(path)) {
@@ -219,6 +282,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         server.closeAllConnections();
       }),
   };
+}
+
+/** The route's result, or undefined once a 400 has answered a bad parameter. */
+async function answer<T>(res: ServerResponse, route: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await route();
+  } catch (error) {
+    if (error instanceof BadRequest || error instanceof RangeError) {
+      json(res, 400, { error: error.message });
+      return undefined;
+    }
+    throw error;
+  }
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

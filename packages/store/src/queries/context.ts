@@ -25,3 +25,20 @@ export async function select<T>(
 export function chTime(date: Date): string {
   return date.toISOString().replace('T', ' ').replace('Z', '');
 }
+
+/**
+ * Which changes a query reads: one language ('' for the multilingual wikis), optionally one
+ * wiki of it, or every wiki (`language: null`).
+ */
+export interface Scope {
+  language: string | null;
+  wiki?: string;
+}
+
+/** The filter a scope puts on `changes` and `daily_counts`; its values come from `scopeParams`. */
+export const SCOPE_FILTER = `({all:Bool} OR language = {language:String})
+       AND ({wiki:String} = '' OR wiki = {wiki:String})`;
+
+export function scopeParams(scope: Scope): { all: boolean; language: string; wiki: string } {
+  return { all: scope.language === null, language: scope.language ?? '', wiki: scope.wiki ?? '' };
+}

@@ -1,4 +1,4 @@
-export { chTime, type Store } from './context.js';
+export { chTime, type Scope, type Store } from './context.js';
 export {
   RECENT_MAX_LIMIT,
   RECENT_MAX_OFFSET,
@@ -27,7 +27,33 @@ export {
   addWatch,
   channelWatches,
   removeWatch,
+  type ChannelWatch,
   type Watch,
   type WatchChange,
 } from './watches.js';
 export { languageTotals, type LanguageTotal } from './languages.js';
+export {
+  DIGEST_TOP,
+  activeDigests,
+  channelDigest,
+  dailyOverview,
+  digestPostState,
+  hourlyChanges,
+  recordDigestPost,
+  removeDigest,
+  setDigest,
+  type ActiveDigest,
+  type DailyOverview,
+  type Digest,
+  type DigestChange,
+  type DigestPostState,
+  type EditorRow,
+} from './digests.js';
+export {
+  channelPause,
+  pauseChannel,
+  pausedChannels,
+  resumeChannel,
+  type PausedChannel,
+} from './channels.js';
+export { changesPerMinute, type MinuteCount } from './activity.js';

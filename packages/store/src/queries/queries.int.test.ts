@@ -5,9 +5,19 @@ import { openTestClickHouse, type TestClickHouse } from '@wikipulse/testing/vite
 import { toChangeRow } from '../rows.js';
 import { migrate } from '../schema.js';
 import {
+  activeDigests,
   activeWatches,
   addWatch,
+  channelDigest,
+  channelPause,
   channelWatches,
+  digestPostState,
+  pauseChannel,
+  pausedChannels,
+  recordDigestPost,
+  removeDigest,
+  resumeChannel,
+  setDigest,
   dailyStats,
   languagePreferences,
   recentChanges,
@@ -151,8 +161,60 @@ describe('typed queries', () => {
     });
     await removeWatch(store, { ...base, wiki: 'enwiki', title: 'Paris', at: new Date(4000) });
     expect(await channelWatches(store, 'c1')).toEqual([
-      { channel_id: 'c1', wiki: 'dewiki', title: 'Berlin' },
+      { channel_id: 'c1', wiki: 'dewiki', title: 'Berlin', created_by: 'u1' },
     ]);
     expect((await activeWatches(store)).map((w) => w.channel_id).sort()).toEqual(['c1', 'c2']);
+  });
+
+  it('digests: one per channel, the newest setting wins, off removes it', async () => {
+    const base = { channel_id: 'd1', guild_id: 'g1', created_by: 'u1' };
+    await setDigest(store, { ...base, scope: 'de', minute_of_day: 480, at: new Date(1000) });
+    await setDigest(store, { ...base, scope: 'all', minute_of_day: 600, at: new Date(2000) });
+    await setDigest(store, { ...base, channel_id: 'd2', scope: 'fr', minute_of_day: 0 });
+    expect(await channelDigest(store, 'd1')).toEqual({
+      channel_id: 'd1',
+      guild_id: 'g1',
+      scope: 'all',
+      minute_of_day: 600,
+      updated_at: '1970-01-01 00:00:02.000',
+    });
+    await removeDigest(store, { ...base, scope: 'all', minute_of_day: 600, at: new Date(3000) });
+    expect(await channelDigest(store, 'd1')).toBeUndefined();
+    expect((await activeDigests(store)).map((d) => d.channel_id)).toEqual(['d2']);
+  });
+
+  it('digest posts: the earliest fresh claim counts, and a post ends it', async () => {
+    const key = { channelId: 'd3', day: '2026-11-20' };
+    const since = new Date(Date.UTC(2026, 10, 21, 8, 0, 0));
+    expect(await digestPostState(store, { ...key, claimsSince: since })).toEqual({ posted: false });
+    const claim = (worker: string, second: number) =>
+      recordDigestPost(store, {
+        ...key,
+        state: 'claimed',
+        worker,
+        at: new Date(since.getTime() + second * 1000),
+      });
+    // A claim from before `since` belongs to a worker that gave up: it does not count.
+    await claim('stale', -60);
+    await claim('b', 10);
+    await claim('a', 5);
+    expect(await digestPostState(store, { ...key, claimsSince: since })).toEqual({
+      posted: false,
+      claimedBy: 'a',
+    });
+    await recordDigestPost(store, { ...key, state: 'posted', worker: 'a', at: new Date() });
+    expect((await digestPostState(store, { ...key, claimsSince: since })).posted).toBe(true);
+    expect(await digestPostState(store, { ...key, day: '2026-11-21', claimsSince: since })).toEqual(
+      { posted: false },
+    );
+  });
+
+  it('paused channels: paused with the status Discord answered, resumed by a newer row', async () => {
+    await pauseChannel(store, 'p1', 403, new Date(1000));
+    await pauseChannel(store, 'p2', 404, new Date(1000));
+    await resumeChannel(store, 'p2', new Date(2000));
+    expect(await pausedChannels(store)).toEqual([{ channel_id: 'p1', status: 403 }]);
+    expect(await channelPause(store, 'p1')).toEqual({ channel_id: 'p1', status: 403 });
+    expect(await channelPause(store, 'p2')).toBeUndefined();
   });
 });

@@ -1,15 +1,14 @@
-import { db, select, type Store } from './context.js';
+import { SCOPE_FILTER, db, scopeParams, select, type Scope, type Store } from './context.js';
 
-export interface DailyStatsQuery {
+export interface DailyStatsQuery extends Scope {
   /** `YYYY-MM-DD`, UTC. */
   day: string;
-  language: string;
-  wiki?: string;
 }
 
 export interface DailyStats {
   day: string;
-  language: string;
+  /** null: every wiki. */
+  language: string | null;
   total: number;
   byType: Record<string, number>;
   bots: number;
@@ -19,7 +18,7 @@ export interface DailyStats {
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
- * One day's exact number of distinct changes for a language, from the materialized
+ * One day's exact number of distinct changes for a language (or every wiki), from the materialized
  * `daily_counts` (never from the raw rows). Each event has exactly one type and one bot flag,
  * so the groups partition the day and their counts add up to the total.
  */
@@ -29,10 +28,9 @@ export async function dailyStats(store: Store, query: DailyStatsQuery): Promise<
     store,
     `SELECT type, bot, uniqExactMerge(events) AS n
      FROM ${db(store)}.daily_counts
-     WHERE day = {day:Date} AND language = {language:String}
-       AND ({wiki:String} = '' OR wiki = {wiki:String})
+     WHERE day = {day:Date} AND ${SCOPE_FILTER}
      GROUP BY type, bot`,
-    { day: query.day, language: query.language, wiki: query.wiki ?? '' },
+    { day: query.day, ...scopeParams(query) },
   );
   const stats: DailyStats = {
     day: query.day,

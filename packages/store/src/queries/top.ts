@@ -1,10 +1,16 @@
-import { chTime, db, select, type Store } from './context.js';
+import {
+  SCOPE_FILTER,
+  chTime,
+  db,
+  scopeParams,
+  select,
+  type Scope,
+  type Store,
+} from './context.js';
 
-export interface TopPagesQuery {
+export interface TopPagesQuery extends Scope {
   /** `YYYY-MM-DD`, UTC. */
   day: string;
-  language: string;
-  wiki?: string;
   limit: number;
 }
 
@@ -18,7 +24,7 @@ export interface TopPageRow {
 
 export const TOP_MAX_LIMIT = 25;
 
-/** The most-changed pages of a language on one day (edits and page creations). */
+/** The most-changed pages of a language (or every wiki) on one day (edits and page creations). */
 export async function topPages(store: Store, query: TopPagesQuery): Promise<TopPageRow[]> {
   const start = new Date(`${query.day}T00:00:00.000Z`);
   if (Number.isNaN(start.getTime())) throw new RangeError('day must be YYYY-MM-DD');
@@ -32,8 +38,7 @@ export async function topPages(store: Store, query: TopPagesQuery): Promise<TopP
      FROM (
        SELECT event_id, wiki, title, server_url, user
        FROM ${db(store)}.changes
-       WHERE language = {language:String}
-         AND ({wiki:String} = '' OR wiki = {wiki:String})
+       WHERE ${SCOPE_FILTER}
          AND event_time >= {from:DateTime64(3)} AND event_time < {to:DateTime64(3)}
          AND type IN ('edit', 'new')
        LIMIT 1 BY event_id
@@ -42,8 +47,7 @@ export async function topPages(store: Store, query: TopPagesQuery): Promise<TopP
      ORDER BY edits DESC, wiki, title
      LIMIT {limit:UInt32}`,
     {
-      language: query.language,
-      wiki: query.wiki ?? '',
+      ...scopeParams(query),
       from: chTime(start),
       to: chTime(end),
       limit: query.limit,

@@ -38,13 +38,18 @@ export function removeWatch(store: Store, change: WatchChange): Promise<void> {
   return write(store, change, false);
 }
 
+/** A watch as its channel lists it: who set it up, for the permission to remove it. */
+export interface ChannelWatch extends Watch {
+  created_by: string;
+}
+
 /** A channel's active watches, oldest first. */
-export function channelWatches(store: Store, channelId: string): Promise<Watch[]> {
-  return select<Watch>(
+export function channelWatches(store: Store, channelId: string): Promise<ChannelWatch[]> {
+  return select<ChannelWatch>(
     store,
-    `SELECT channel_id, wiki, title FROM (
+    `SELECT channel_id, wiki, title, created_by FROM (
        SELECT channel_id, wiki, title, argMax(active, updated_at) AS active,
-              min(updated_at) AS first_at
+              argMax(created_by, updated_at) AS created_by, min(updated_at) AS first_at
        FROM ${db(store)}.watches
        WHERE channel_id = {channel:String}
        GROUP BY channel_id, wiki, title

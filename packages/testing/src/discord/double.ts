@@ -20,6 +20,7 @@ export const PERMISSIONS = {
   VIEW_CHANNEL: 1n << 10n,
   SEND_MESSAGES: 1n << 11n,
   MANAGE_GUILD: 1n << 5n,
+  MANAGE_CHANNELS: 1n << 4n,
   ADMINISTRATOR: 1n << 3n,
 } as const;
 
@@ -49,6 +50,16 @@ export interface SentRecord {
   at: number;
   /** The message id Discord gave it (absent for callbacks). */
   messageId?: string;
+  /** Files uploaded with it (multipart requests), in order. */
+  files?: SentFile[];
+}
+
+export interface SentFile {
+  /** The form field, `files[N]`. */
+  field: string;
+  name: string;
+  contentType: string;
+  data: Buffer;
 }
 
 interface Connection {
@@ -72,6 +83,14 @@ export interface DiscordDoubleOptions {
   restDelayMs?: number;
 }
 
+/** A slash command's option as Discord sends it; a subcommand (type 1) nests its own. */
+export interface InteractionOption {
+  name: string;
+  type: number;
+  value?: string | number | boolean;
+  options?: InteractionOption[];
+}
+
 export class DiscordDouble extends EventEmitter {
   readonly applicationId = snowflake();
   readonly botUser: DoubleUser = { id: this.applicationId, username: 'wikipulse', bot: true };
@@ -84,6 +103,7 @@ export class DiscordDouble extends EventEmitter {
   readonly #connections = new Set<Connection>();
   readonly #nonces = new Map<string, Record<string, unknown>>();
   readonly #interactions = new Map<string, { id: string; channelId: string }>();
+  readonly #refused = new Map<string, 403 | 404>();
   #port = 0;
 
   constructor(options: DiscordDoubleOptions) {
@@ -184,7 +204,7 @@ export class DiscordDouble extends EventEmitter {
     channelId?: string;
     user: DoubleUser;
     command: string;
-    options?: { name: string; type: number; value: string | number }[];
+    options?: InteractionOption[];
     roleIds?: string[];
   }): { id: string; token: string } {
     const { guild, user } = options;
@@ -236,6 +256,15 @@ export class DiscordDouble extends EventEmitter {
     let bits = guild.roles.get(guild.id) ?? 0n;
     for (const id of roleIds) bits |= guild.roles.get(id) ?? 0n;
     return bits;
+  }
+
+  /**
+   * Makes Discord refuse messages in a channel, as it does when the bot lost access (403,
+   * Missing Access) or the channel was deleted (404, Unknown Channel); null lets it post again.
+   */
+  refuseChannel(channelId: string, status: 403 | 404 | null): void {
+    if (status === null) this.#refused.delete(channelId);
+    else this.#refused.set(channelId, status);
   }
 
   /** Resolves with the first record (already sent or future) that matches. */
@@ -414,9 +443,16 @@ export class DiscordDouble extends EventEmitter {
         .end(body === undefined ? '' : JSON.stringify(body));
     };
     let body: Record<string, unknown> = {};
+    let files: SentFile[] | undefined;
     if (chunks.length > 0) {
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        const raw = Buffer.concat(chunks);
+        const type = req.headers['content-type'] ?? '';
+        if (type.startsWith('multipart/form-data')) {
+          ({ body, files } = parseMultipart(raw, type));
+        } else {
+          body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+        }
       } catch {
         json(400, { message: 'Cannot parse JSON body', code: 50109 });
         return;
@@ -444,6 +480,16 @@ export class DiscordDouble extends EventEmitter {
     const channelMessages = /^\/channels\/(\d+)\/messages$/.exec(path);
     if (method === 'POST' && channelMessages) {
       const channelId = channelMessages[1]!;
+      const refused = this.#refused.get(channelId);
+      if (refused !== undefined) {
+        json(
+          refused,
+          refused === 403
+            ? { message: 'Missing Access', code: 50001 }
+            : { message: 'Unknown Channel', code: 10003 },
+        );
+        return;
+      }
       const nonce = body['nonce'];
       if (
         body['enforce_nonce'] === true &&
@@ -455,7 +501,7 @@ export class DiscordDouble extends EventEmitter {
           return;
         }
       }
-      const message = this.#record('channel_message', channelId, body);
+      const message = this.#record('channel_message', channelId, body, files);
       if (
         body['enforce_nonce'] === true &&
         (typeof nonce === 'string' || typeof nonce === 'number')
@@ -482,7 +528,7 @@ export class DiscordDouble extends EventEmitter {
         return;
       }
       if (method === 'PATCH' && webhookRoute[3]) {
-        json(200, this.#record('original_edit', token, body));
+        json(200, this.#record('original_edit', token, body, files));
         return;
       }
       if (method === 'POST' && !webhookRoute[3]) {
@@ -510,6 +556,7 @@ export class DiscordDouble extends EventEmitter {
     kind: SentRecord['kind'],
     target: string,
     body: Record<string, unknown>,
+    files?: SentFile[],
   ): Record<string, unknown> {
     const messageId = kind === 'interaction_callback' ? undefined : snowflake();
     const channelId =
@@ -520,6 +567,7 @@ export class DiscordDouble extends EventEmitter {
       body,
       at: Date.now(),
       ...(messageId ? { messageId } : {}),
+      ...(files !== undefined ? { files } : {}),
     };
     this.sent.push(record);
     this.emit('sent', record);
@@ -529,6 +577,41 @@ export class DiscordDouble extends EventEmitter {
       ...messagePayload(this.botUser, body['content'] ?? '', body['embeds'] ?? []),
     };
   }
+}
+
+/**
+ * A message with uploads, as Discord takes it: the JSON body in the `payload_json` field and
+ * each file in `files[N]` (RFC 7578 multipart/form-data, as discord.js sends it).
+ */
+function parseMultipart(
+  raw: Buffer,
+  contentType: string,
+): { body: Record<string, unknown>; files: SentFile[] } {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  if (boundary === null) throw new Error('multipart body without a boundary');
+  const delimiter = Buffer.from(`\r\n--${boundary[1] ?? boundary[2]}`);
+  let body: Record<string, unknown> = {};
+  const files: SentFile[] = [];
+  // Parts sit between delimiters; the first delimiter has no leading line break.
+  let start = raw.indexOf(delimiter.subarray(2));
+  while (start !== -1) {
+    const headersStart = start + delimiter.length - 2 + 2;
+    const end = raw.indexOf(delimiter, headersStart);
+    if (end === -1) break;
+    const split = raw.indexOf('\r\n\r\n', headersStart);
+    const headers = raw.subarray(headersStart, split).toString('utf8');
+    const data = raw.subarray(split + 4, end);
+    const field = /name="([^"]*)"/.exec(headers)?.[1] ?? '';
+    const filename = /filename="([^"]*)"/.exec(headers)?.[1];
+    if (filename === undefined) {
+      if (field === 'payload_json') body = JSON.parse(data.toString('utf8')) as typeof body;
+    } else {
+      const type = /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1] ?? '';
+      files.push({ field, name: filename, contentType: type, data: Buffer.from(data) });
+    }
+    start = end + 2;
+  }
+  return { body, files };
 }
 
 function userPayload(user: DoubleUser): Record<string, unknown> {

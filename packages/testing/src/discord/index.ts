@@ -6,6 +6,8 @@ export {
   type DiscordDoubleOptions,
   type DoubleGuild,
   type DoubleUser,
+  type InteractionOption,
+  type SentFile,
   type SentRecord,
 } from './double.js';
 export { snowflake, snowflakeTime } from './snowflake.js';
