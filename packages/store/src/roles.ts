@@ -32,7 +32,7 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       { privileges: ['SELECT'], table: 'schema_migrations' },
     ],
   },
-  /** Answers commands from changes and their rollups; keeps preferences and watches. */
+  /** Answers commands from changes and their rollups; keeps preferences, watches and feeds. */
   bot: {
     grants: [
       { privileges: ['SELECT'], table: 'changes' },
@@ -40,6 +40,7 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       { privileges: ['SELECT'], table: 'page_minutes' },
       { privileges: ['SELECT', 'INSERT'], table: 'language_preferences' },
       { privileges: ['SELECT', 'INSERT'], table: 'watches' },
+      { privileges: ['SELECT', 'INSERT'], table: 'feeds' },
       // The schema it needs is there (it runs no DDL; the database's owner migrates).
       { privileges: ['SELECT'], table: 'schema_migrations' },
     ],

@@ -3,6 +3,7 @@ import { languagePreferences } from './002-language-preferences.js';
 import { watches } from './003-watches.js';
 import { attributionByWiki } from './004-attribution-by-wiki.js';
 import { pageMinutes } from './005-page-minutes.js';
+import { feeds } from './006-feeds.js';
 import type { Migration } from './types.js';
 
 export type { Migration, SchemaOptions } from './types.js';
@@ -14,4 +15,5 @@ export const MIGRATIONS: readonly Migration[] = [
   watches,
   attributionByWiki,
   pageMinutes,
+  feeds,
 ];
