@@ -24,6 +24,10 @@ export function createCommandService(
     log,
     prefix: env.BOT_PREFIX,
     retentionDays: env.RETENTION_DAYS,
+    feedLimits: {
+      perChannel: env.BOT_FEED_MAX_PER_CHANNEL,
+      perServer: env.BOT_FEED_MAX_PER_SERVER,
+    },
     ...(rateLimited
       ? { rateLimit: { burst: env.BOT_RATE_BURST, refillMs: env.BOT_RATE_REFILL_MS } }
       : {}),

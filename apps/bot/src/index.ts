@@ -31,3 +31,6 @@ export {
   type WatchNotifier,
   type WatchNotifierOptions,
 } from './worker/watches.js';
+export { startFeeds, type Feeds, type FeedsOptions } from './feeds/index.js';
+export { feedsOptions } from './feeds/options.js';
+export { parseFilterWords, type FeedFilter } from './feeds/filter.js';

@@ -14,6 +14,8 @@ import { createBotMetrics } from './metrics.js';
 import { openBotStore, type OpenedStore } from './store.js';
 import { startCommandWorker } from './worker/commands.js';
 import { startWatchNotifier } from './worker/watches.js';
+import { feedsOptions } from './feeds/options.js';
+import { startFeeds } from './feeds/index.js';
 
 const env = loadOrExit(() => readBotEnv());
 const log = createLogger({ name: 'bot', level: env.LOG_LEVEL });
@@ -157,6 +159,11 @@ if (env.BOT_ROLE === 'console') {
     log.warn(
       'page watches are stored but not delivered: delivery reads the event topic (KAFKA_BROKERS)',
     );
+  }
+  if (bus !== undefined && env.BOT_FEEDS_ENABLED) {
+    const feeds = await startFeeds(feedsOptions(env, { bus, store, responder, log, metrics }));
+    kafkaChecks.push(() => feeds.isRunning());
+    shutdown.add('feeds', () => feeds.close());
   }
 }
 ready = true;

@@ -7,6 +7,9 @@ export interface BotMetrics {
   watchNotifications: Counter;
   invalidRequests: Counter;
   commandsRejected: Counter<'reason'>;
+  feedMatches: Counter;
+  feedMessages: Counter<'outcome'>;
+  feedChanges: Counter;
 }
 
 export function createBotMetrics(registry: Registry): BotMetrics {
@@ -44,6 +47,22 @@ export function createBotMetrics(registry: Registry): BotMetrics {
       name: 'wikipulse_bot_commands_rejected_total',
       help: 'Command-topic records dropped for their signature, by reason (unsigned, forged)',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    feedMatches: new Counter({
+      name: 'wikipulse_bot_feed_matches_total',
+      help: 'Changes matched to a feed and written to the deliveries topic (one per change and feed)',
+      registers: [registry],
+    }),
+    feedMessages: new Counter({
+      name: 'wikipulse_bot_feed_messages_total',
+      help: 'Feed messages, by outcome (sent, unreachable: the channel answered 403/404, failed)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    feedChanges: new Counter({
+      name: 'wikipulse_bot_feed_changes_total',
+      help: 'Changes delivered in feed messages (listed or counted in +N more)',
       registers: [registry],
     }),
   };

@@ -1,4 +1,5 @@
 import type { Command } from '../core/types.js';
+import * as feed from './feed.js';
 import * as help from './help.js';
 import * as ping from './ping.js';
 import * as recent from './recent.js';
@@ -22,6 +23,7 @@ export const COMMANDS: readonly Command[] = [
   setlang,
   watch,
   unwatch,
+  feed,
   ping,
   help,
 ].map(({ data, names, usage, summary, execute }) => ({ data, names, usage, summary, execute }));

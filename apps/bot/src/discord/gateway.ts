@@ -5,10 +5,14 @@ import {
   Options,
   Partials,
   PermissionFlagsBits,
+  ApplicationCommandOptionType,
+  type AutocompleteInteraction,
   type ChatInputCommandInteraction,
+  type CommandInteractionOption,
   type Message,
 } from 'discord.js';
 import type { Logger } from '@wikipulse/logger';
+import { suggest } from '../feeds/filter.js';
 import type { BotMetrics } from '../metrics.js';
 import type { CommandRequest } from './request.js';
 
@@ -76,7 +80,8 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
       userId: message.author.id,
       guildId: message.guildId,
       channelId: message.channelId,
-      canManageGuild: canManage(message),
+      canManageGuild: hasPermission(message, PermissionFlagsBits.ManageGuild),
+      canManageChannels: hasPermission(message, PermissionFlagsBits.ManageChannels),
       sentAt: message.createdTimestamp,
       receivedAt: Date.now(),
       ...ping(),
@@ -88,6 +93,12 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
   });
 
   client.on(Events.InteractionCreate, (interaction) => {
+    if (interaction.isAutocomplete()) {
+      void answerAutocomplete(interaction).catch((error: unknown) => {
+        log.warn({ err: error, requestId: interaction.id }, 'could not answer an autocomplete');
+      });
+      return;
+    }
     if (!interaction.isChatInputCommand()) return;
     void forwardInteraction(interaction).catch((error: unknown) => {
       log.error({ err: error, requestId: interaction.id }, 'could not hand over a slash command');
@@ -97,10 +108,7 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
   async function forwardInteraction(interaction: ChatInputCommandInteraction): Promise<void> {
     const receivedAt = Date.now();
     await interaction.deferReply();
-    const options: Record<string, string | number | boolean> = {};
-    for (const option of interaction.options.data) {
-      if (option.value !== undefined) options[option.name] = option.value;
-    }
+    const options = slashOptions(interaction.options.data);
     const request: CommandRequest = {
       v: 1,
       id: interaction.id,
@@ -109,6 +117,8 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
       guildId: interaction.guildId,
       channelId: interaction.channelId,
       canManageGuild: interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild) ?? false,
+      canManageChannels:
+        interaction.memberPermissions?.has(PermissionFlagsBits.ManageChannels) ?? false,
       sentAt: interaction.createdTimestamp,
       receivedAt,
       ...ping(),
@@ -129,7 +139,33 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
   return client;
 }
 
-function canManage(message: Message): boolean {
+function hasPermission(message: Message, permission: bigint): boolean {
   if (!message.inGuild()) return false;
-  return message.member?.permissions.has(PermissionFlagsBits.ManageGuild) ?? false;
+  return message.member?.permissions.has(permission) ?? false;
+}
+
+/**
+ * A slash command's options by name; a subcommand (`/feed add`) becomes the `subcommand`
+ * option, followed by its own options.
+ */
+function slashOptions(
+  data: readonly CommandInteractionOption[],
+): Record<string, string | number | boolean> {
+  const options: Record<string, string | number | boolean> = {};
+  for (const option of data) {
+    if (option.type === ApplicationCommandOptionType.Subcommand) {
+      options['subcommand'] = option.name;
+      Object.assign(options, slashOptions(option.options ?? []));
+    } else if (option.value !== undefined) {
+      options[option.name] = option.value;
+    }
+  }
+  return options;
+}
+
+/** Suggestions come from the codes the bot knows, answered here: Discord wants them within 3 s. */
+async function answerAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
+  const focused = interaction.options.getFocused(true);
+  const names = suggest(focused.name, String(focused.value));
+  await interaction.respond(names.map((name) => ({ name, value: name })));
 }
