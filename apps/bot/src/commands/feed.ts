@@ -22,7 +22,7 @@ import {
   SPIKE_THRESHOLD,
   type FilterResult,
 } from '../feeds/filter.js';
-import { code, info, problem, say, type Reply } from '../reply/model.js';
+import { code, info, problem, say, type Reply, type Span } from '../reply/model.js';
 import type { CommandArgs, CommandContext } from '../core/types.js';
 
 const choices = [
@@ -193,7 +193,7 @@ export async function execute(context: CommandContext, args: CommandArgs): Promi
           ? parseSpikeWords(rest.slice(1))
           : parseFilterWords(rest);
     }
-    if (!parsed.ok) return problem(parsed.error);
+    if (!parsed.ok) return problem(...withCode(parsed.error));
     return add(context, parsed.filter);
   }
   const id = (args.form === 'text' ? words[1] : stringOption(args.options['id']))?.toLowerCase();
@@ -237,15 +237,21 @@ export async function execute(context: CommandContext, args: CommandArgs): Promi
   return say('Resumed feed ', code(id), ': its changes will be posted here again.');
 }
 
+/** The filter parser marks what the user typed with backticks: shown as code, escaped. */
+function withCode(text: string): (Span | string)[] {
+  return text.split('`').map((part, i) => (i % 2 === 1 ? code(part) : part));
+}
+
 function stringOption(value: unknown): string | undefined {
-  return value === undefined ? undefined : String(value).trim();
+  if (typeof value === 'string') return value.trim();
+  return typeof value === 'number' ? String(value) : undefined;
 }
 
 /** Eight characters, the same for a command delivered twice: a redelivery adds no second feed. */
 export function feedIdFor(channelId: string, commandId: string): string {
   const digest = createHash('sha256').update(`${channelId}/${commandId}`).digest();
   let id = '';
-  for (let i = 0; i < 8; i += 1) id += 'abcdefghijkmnpqrstuvwxyz23456789'[digest[i]! % 32];
+  for (let i = 0; i < 8; i += 1) id += 'abcdefghijkmnpqrstuvwxyz23456789'.charAt(digest[i]! % 32);
   return id;
 }
 

@@ -166,6 +166,6 @@ function slashOptions(
 /** Suggestions come from the codes the bot knows, answered here: Discord wants them within 3 s. */
 async function answerAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
   const focused = interaction.options.getFocused(true);
-  const names = suggest(focused.name, String(focused.value));
+  const names = suggest(focused.name, focused.value);
   await interaction.respond(names.map((name) => ({ name, value: name })));
 }

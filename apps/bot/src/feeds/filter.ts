@@ -183,8 +183,8 @@ function buildFilter(
         if (title.length > MAX_PATTERN_LENGTH) {
           return fail(`\`title:\` is longer than ${MAX_PATTERN_LENGTH} characters.`);
         }
-        if ([...title].filter((c) => c === '*').length > MAX_PATTERN_STARS) {
-          return fail(`\`title:\` has more than ${MAX_PATTERN_STARS} *.`);
+        if (title.split('*').length - 1 > MAX_PATTERN_STARS) {
+          return fail(`\`title:\` has more than ${MAX_PATTERN_STARS} \`*\`.`);
         }
         if (title.replace(/\*/g, '') === '')
           return fail(`${shown} would match every title; leave title out instead.`);

@@ -38,8 +38,7 @@ const LATEST = (where: string, d: string) => `
          argMax(state, updated_at) AS state,
          argMax(reason, updated_at) AS reason,
          min(created_at) AS created_at
-  FROM ${d}.feeds
-  WHERE ${where}
+  FROM (SELECT * FROM ${d}.feeds WHERE ${where})
   GROUP BY channel_id, feed_id`;
 
 /** A channel's feeds that were not removed, oldest first. */
@@ -54,7 +53,7 @@ export function channelFeeds(store: Store, channelId: string): Promise<Feed[]> {
 
 /** How many feeds a server has that were not removed. */
 export async function guildFeedCount(store: Store, guildId: string): Promise<number> {
-  const rows = await select<{ count: number }>(
+  const rows = await select<{ count: number | string }>(
     store,
     `SELECT count() AS count FROM (${LATEST('guild_id = {guild:String}', db(store))})
      WHERE state != 'removed'`,

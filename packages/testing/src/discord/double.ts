@@ -20,8 +20,18 @@ export const PERMISSIONS = {
   VIEW_CHANNEL: 1n << 10n,
   SEND_MESSAGES: 1n << 11n,
   MANAGE_GUILD: 1n << 5n,
+  MANAGE_CHANNELS: 1n << 4n,
   ADMINISTRATOR: 1n << 3n,
 } as const;
+
+/** A slash option as Discord sends it; a subcommand (type 1) carries its own options. */
+export interface DoubleOption {
+  name: string;
+  type: number;
+  value?: string | number;
+  focused?: boolean;
+  options?: DoubleOption[];
+}
 
 export interface DoubleUser {
   id: string;
@@ -84,6 +94,8 @@ export class DiscordDouble extends EventEmitter {
   readonly #connections = new Set<Connection>();
   readonly #nonces = new Map<string, Record<string, unknown>>();
   readonly #interactions = new Map<string, { id: string; channelId: string }>();
+  /** Channels that refuse messages, with the status Discord answers. */
+  readonly #refusing = new Map<string, 403 | 404>();
   #port = 0;
 
   constructor(options: DiscordDoubleOptions) {
@@ -178,14 +190,26 @@ export class DiscordDouble extends EventEmitter {
     return id;
   }
 
-  /** A user running a slash command. Returns the interaction's id and token. */
+  /**
+   * From now on, messages posted in the channel are refused as Discord refuses them: 403
+   * (Missing Access: the bot lost its permission) or 404 (Unknown Channel: deleted).
+   */
+  refuseChannel(channelId: string, status: 403 | 404): void {
+    this.#refusing.set(channelId, status);
+  }
+
+  /**
+   * A user running a slash command (type 2), or typing in an option with autocomplete (type 4,
+   * the typed option marked `focused`). Returns the interaction's id and token.
+   */
   sendInteraction(options: {
     guild: DoubleGuild;
     channelId?: string;
     user: DoubleUser;
     command: string;
-    options?: { name: string; type: number; value: string | number }[];
+    options?: DoubleOption[];
     roleIds?: string[];
+    type?: 2 | 4;
   }): { id: string; token: string } {
     const { guild, user } = options;
     const id = snowflake();
@@ -196,7 +220,7 @@ export class DiscordDouble extends EventEmitter {
     this.#toGuild(guild.id, 'INTERACTION_CREATE', {
       id,
       application_id: this.applicationId,
-      type: 2,
+      type: options.type ?? 2,
       token,
       version: 1,
       guild_id: guild.id,
@@ -444,6 +468,16 @@ export class DiscordDouble extends EventEmitter {
     const channelMessages = /^\/channels\/(\d+)\/messages$/.exec(path);
     if (method === 'POST' && channelMessages) {
       const channelId = channelMessages[1]!;
+      const refused = this.#refusing.get(channelId);
+      if (refused !== undefined) {
+        json(
+          refused,
+          refused === 403
+            ? { message: 'Missing Access', code: 50001 }
+            : { message: 'Unknown Channel', code: 10003 },
+        );
+        return;
+      }
       const nonce = body['nonce'];
       if (
         body['enforce_nonce'] === true &&

@@ -5,6 +5,7 @@ export {
   user,
   type DiscordDoubleOptions,
   type DoubleGuild,
+  type DoubleOption,
   type DoubleUser,
   type SentRecord,
 } from './double.js';
