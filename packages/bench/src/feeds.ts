@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FeedIndex, parseFilterWords, type FeedFilter } from '@wikipulse/bot';
-import { parseEvent, type RecentChange } from '@wikipulse/events';
+import { parseEvent } from '@wikipulse/events';
 import { KafkaBus } from '@wikipulse/kafka';
 import { createLogger } from '@wikipulse/logger';
 import { migrate, openClickHouse } from '@wikipulse/store';
@@ -210,13 +210,13 @@ while (Date.now() - replayStart < seconds * 1000) {
   // As many as the rate asks for by now: a slow tick is made up by the next.
   const due = Math.round((rate * (tickStart - replayStart + TICK_MS)) / 1000) - produced;
   for (let i = 0; i < due; i += 1) {
-    const raw = source.next().value!;
+    const raw: Record<string, unknown> = source.next().value as Record<string, unknown>;
     raw['meta'] = { ...(raw['meta'] as object), dt: new Date(tickStart).toISOString() };
     const text = JSON.stringify(raw);
     const parsed = parseEvent(text);
     if (!parsed.ok) throw new Error(`template invalid: ${parsed.detail}`);
     values.push(text);
-    for (const feed of index.match(parsed.event as RecentChange)) {
+    for (const feed of index.match(parsed.event)) {
       let list = expected.get(feed.feedId);
       if (list === undefined) expected.set(feed.feedId, (list = []));
       list.push(tickStart);
