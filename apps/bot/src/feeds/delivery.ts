@@ -85,7 +85,11 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
       let state = states.get(batch.partition);
       if (state === undefined) {
         state = {
-          windows: new PartitionWindows(batch.partition, options.windowMs),
+          windows: new PartitionWindows(
+            batch.partition,
+            options.windowMs,
+            Math.floor((batch.partition * options.windowMs) / partitionCount),
+          ),
           chain: Promise.resolve(),
           pending: 0,
           lastSeen: 0,

@@ -81,7 +81,7 @@ export async function startFeeds(options: FeedsOptions): Promise<Feeds> {
     groupId: options.matchGroupId,
     log,
     ...(options.metrics ? { metrics: options.metrics } : {}),
-    tickMs: options.tickMs ?? 1_000,
+    tickMs: options.tickMs ?? 250,
     maxAgeMs: options.maxAgeMs ?? 10 * 60_000,
   });
   return {

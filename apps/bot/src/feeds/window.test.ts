@@ -70,6 +70,16 @@ describe('cutting a deliveries partition into windows', () => {
     }
   });
 
+  it('shifts a partition’s window boundaries by its phase', () => {
+    const windows = new PartitionWindows(1, 10_000, 5_000).add(feed(log));
+    expect(windows.map((w) => [w.index, w.start, w.commitOffset])).toEqual([
+      [-1, '0', '4'],
+      [0, '4', '7'],
+      [1, '7', '10'],
+    ]);
+    expect(windows[0]!.batches.map((b) => b.lines.length)).toEqual([2, 1]);
+  });
+
   it('starts over when the consumer goes back to its last commit', () => {
     const windows = new PartitionWindows(0, 10_000);
     const first = windows.add(feed(log.slice(0, 7)));

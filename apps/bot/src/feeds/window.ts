@@ -18,7 +18,7 @@ export interface FeedBatch {
 /** One window of one partition: every feed's matched changes, and where to commit after. */
 export interface DeliveryWindow {
   partition: number;
-  /** floor(ts / windowMs) of the records in it. */
+  /** floor((ts − phase) / windowMs) of the records in it. */
   index: number;
   /** The offset of its first record: with the feed id, the batch's idempotency key. */
   start: string;
@@ -40,6 +40,7 @@ export interface DeliveryWindow {
 export class PartitionWindows {
   readonly partition: number;
   readonly #windowMs: number;
+  readonly #phaseMs: number;
   #next: bigint | undefined;
   #maxTs = Number.NEGATIVE_INFINITY;
   #open:
@@ -48,9 +49,14 @@ export class PartitionWindows {
   readonly #recent = new Set<string>();
   readonly #recentMax: number;
 
-  constructor(partition: number, windowMs: number, recentMax = 100_000) {
+  /**
+   * `phaseMs` shifts this partition's window boundaries, so that partitions close their windows
+   * at different moments and a worker's sends are spread over the window instead of all at once.
+   */
+  constructor(partition: number, windowMs: number, phaseMs = 0, recentMax = 100_000) {
     this.partition = partition;
     this.#windowMs = windowMs;
+    this.#phaseMs = phaseMs;
     this.#recentMax = recentMax;
   }
 
@@ -69,7 +75,7 @@ export class PartitionWindows {
       this.#next = at + 1n;
       if (record === undefined) continue;
       this.#maxTs = Math.max(this.#maxTs, record.ts);
-      const index = Math.floor(this.#maxTs / this.#windowMs);
+      const index = Math.floor((this.#maxTs - this.#phaseMs) / this.#windowMs);
       if (this.#open !== undefined && index > this.#open.index) {
         closed.push(this.#close(offset));
       }
