@@ -13,7 +13,7 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -313,6 +313,9 @@ reportBench(
       max: round(latencies[latencies.length - 1] ?? 0),
     },
     p99TargetMs: windowMs + 2000,
+    // The machine's load while it ran: the worker shares the cores with the double, the broker
+    // and whatever else runs.
+    machine: { cores: cpus().length, loadAverage1m: round(loadavg()[0] ?? 0, 2) },
     p99WithinTarget: p99 <= windowMs + 2000,
     worker: {
       cpuMs: round(cpuMs),
