@@ -93,9 +93,12 @@ describe('matching a change', () => {
       { feedId: 'a', channelId: '2', filter: f({ minSize: 1000 }) },
       { feedId: 'm', channelId: '3', filter: f({ language: '' }) },
       { feedId: 's', channelId: '3', filter: { kind: 'spikes', language: 'de' } as FeedFilter },
+      { feedId: 'tb', channelId: '4', filter: f({ language: 'de', title: 'Berlin' }) },
+      { feedId: 'tm', channelId: '4', filter: f({ language: 'de', title: '*Mauer' }) },
+      { feedId: 'th', channelId: '4', filter: f({ title: 'Hamburg' }) },
     ];
     const index = new FeedIndex(feeds);
-    expect(index.size).toBe(5);
+    expect(index.size).toBe(8);
     const events = [
       change(),
       change({ bot: true }),
@@ -119,6 +122,6 @@ describe('matching a change', () => {
         .match(events[0]!)
         .map((x) => x.feedId)
         .sort(),
-    ).toEqual(['l', 'w']);
+    ).toEqual(['l', 'tb', 'tm', 'w']);
   });
 });

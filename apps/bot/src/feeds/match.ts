@@ -38,28 +38,49 @@ function choose(wanted: 'hide' | 'only' | undefined, value: boolean): boolean {
   return wanted === undefined || (wanted === 'only') === value;
 }
 
+/** What filters look at in a change, worked out once per change, however many feeds look. */
+export interface ChangeFacts {
+  event: RecentChange;
+  /** '' for the multilingual wikis. */
+  language: string;
+  /** Underscores read as spaces, as titles and user names are typed. */
+  title: string;
+  user: string;
+  anonymous: boolean;
+  /** Absolute size change; undefined without a new length (log entries). */
+  size: number | undefined;
+}
+
+export function changeFacts(event: RecentChange): ChangeFacts {
+  const user = (event.user ?? '').replace(/_/g, ' ');
+  const { old: before, new: after } = event.length ?? {};
+  return {
+    event,
+    language: languageOf(event) ?? '',
+    title: (event.title ?? '').replace(/_/g, ' '),
+    user,
+    anonymous: isAnonymous(user),
+    size: typeof after === 'number' ? Math.abs(after - (before ?? 0)) : undefined,
+  };
+}
+
 /** Whether one change passes every part of a change feed's filter. */
-export function matches(filter: FeedFilter, event: RecentChange): boolean {
+export function matches(filter: FeedFilter, change: RecentChange | ChangeFacts): boolean {
+  const facts = 'meta' in change ? changeFacts(change) : change;
+  const { event } = facts;
   if (filter.kind !== 'changes') return false;
   if (filter.wiki !== undefined && event.wiki !== filter.wiki) return false;
-  if (filter.language !== undefined && (languageOf(event) ?? '') !== filter.language) return false;
+  if (filter.language !== undefined && facts.language !== filter.language) return false;
   if (filter.types && !(filter.types as readonly string[]).includes(event.type ?? '')) return false;
   if (filter.namespaces && !filter.namespaces.includes(event.namespace ?? Number.NaN)) return false;
   if (!choose(filter.bots, event.bot === true)) return false;
   if (!choose(filter.minor, event.minor === true)) return false;
-  if (!choose(filter.anon, isAnonymous(event.user ?? ''))) return false;
-  if (filter.minSize !== undefined) {
-    const { old: before, new: after } = event.length ?? {};
-    if (typeof after !== 'number') return false;
-    if (Math.abs(after - (before ?? 0)) < filter.minSize) return false;
+  if (!choose(filter.anon, facts.anonymous)) return false;
+  if (filter.minSize !== undefined && (facts.size === undefined || facts.size < filter.minSize)) {
+    return false;
   }
-  if (filter.user !== undefined && (event.user ?? '').replace(/_/g, ' ') !== filter.user)
-    return false;
-  if (
-    filter.title !== undefined &&
-    !titleMatches(filter.title, (event.title ?? '').replace(/_/g, ' '))
-  )
-    return false;
+  if (filter.user !== undefined && facts.user !== filter.user) return false;
+  if (filter.title !== undefined && !titleMatches(filter.title, facts.title)) return false;
   if (filter.logType !== undefined && event.log_type !== filter.logType) return false;
   return true;
 }
@@ -77,9 +98,9 @@ export interface IndexedFeed {
  * all feeds.
  */
 export class FeedIndex {
-  readonly #byWiki = new Map<string, IndexedFeed[]>();
-  readonly #byLanguage = new Map<string, IndexedFeed[]>();
-  readonly #rest: IndexedFeed[] = [];
+  readonly #byWiki = new Map<string, Bucket>();
+  readonly #byLanguage = new Map<string, Bucket>();
+  readonly #rest = new Bucket();
   readonly size: number;
 
   constructor(feeds: readonly IndexedFeed[]) {
@@ -87,29 +108,54 @@ export class FeedIndex {
     for (const feed of feeds) {
       if (feed.filter.kind !== 'changes') continue;
       size += 1;
-      if (feed.filter.wiki !== undefined) push(this.#byWiki, feed.filter.wiki, feed);
-      else if (feed.filter.language !== undefined)
-        push(this.#byLanguage, feed.filter.language, feed);
-      else this.#rest.push(feed);
+      const { wiki, language } = feed.filter;
+      if (wiki !== undefined) bucket(this.#byWiki, wiki).add(feed);
+      else if (language !== undefined) bucket(this.#byLanguage, language).add(feed);
+      else this.#rest.add(feed);
     }
     this.size = size;
   }
 
   /** The feeds a change matches. */
   match(event: RecentChange): IndexedFeed[] {
+    const facts = changeFacts(event);
     const out: IndexedFeed[] = [];
-    const check = (feeds: readonly IndexedFeed[] | undefined) => {
-      for (const feed of feeds ?? []) if (matches(feed.filter, event)) out.push(feed);
-    };
-    check(this.#byWiki.get(event.wiki ?? ''));
-    check(this.#byLanguage.get(languageOf(event) ?? ''));
-    check(this.#rest);
+    this.#byWiki.get(event.wiki ?? '')?.match(facts, out);
+    this.#byLanguage.get(facts.language)?.match(facts, out);
+    this.#rest.match(facts, out);
     return out;
   }
 }
 
-function push<K>(map: Map<K, IndexedFeed[]>, key: K, feed: IndexedFeed): void {
-  const list = map.get(key);
-  if (list) list.push(feed);
-  else map.set(key, [feed]);
+/**
+ * The feeds of one wiki or language, those whose title filter starts with a fixed character
+ * kept apart by that character: a change is checked only against the feeds that could take
+ * its title.
+ */
+class Bucket {
+  readonly #byInitial = new Map<string, IndexedFeed[]>();
+  readonly #others: IndexedFeed[] = [];
+
+  add(feed: IndexedFeed): void {
+    const initial = feed.filter.title?.[0];
+    if (initial === undefined || initial === '*') this.#others.push(feed);
+    else {
+      const list = this.#byInitial.get(initial);
+      if (list) list.push(feed);
+      else this.#byInitial.set(initial, [feed]);
+    }
+  }
+
+  match(facts: ChangeFacts, out: IndexedFeed[]): void {
+    for (const feed of this.#byInitial.get(facts.title[0] ?? '') ?? []) {
+      if (matches(feed.filter, facts)) out.push(feed);
+    }
+    for (const feed of this.#others) if (matches(feed.filter, facts)) out.push(feed);
+  }
+}
+
+function bucket(map: Map<string, Bucket>, key: string): Bucket {
+  let found = map.get(key);
+  if (found === undefined) map.set(key, (found = new Bucket()));
+  return found;
 }
