@@ -511,4 +511,30 @@ describe('feed delivery', () => {
     expect(a.responder.sent.length).toBeGreaterThan(sentBefore[0]!);
     expect(b.responder.sent.length).toBeGreaterThan(sentBefore[1]!);
   });
+
+  it('posts nothing twice when every window is read again from the start, as after a crash', async () => {
+    const b = workers.splice(0, 1)[0]!;
+    await b.feeds.close();
+    const posted = discord.sent.filter((r) => r.kind === 'channel_message').length;
+    const committed = await bus.committedOffsets(deliveryGroup, deliveriesTopic);
+    // Forget every commit: a worker that crashed before committing anything would leave this.
+    await bus.setCommittedOffsets(
+      deliveryGroup,
+      deliveriesTopic,
+      new Map([...committed.keys()].map((partition) => [partition, '0'])),
+    );
+    const c = await startWorker();
+    const deadline = Date.now() + 40_000;
+    for (;;) {
+      const now = await bus.committedOffsets(deliveryGroup, deliveriesTopic);
+      if ([...committed].every(([p, offset]) => BigInt(now.get(p) ?? '-1') >= BigInt(offset))) {
+        break;
+      }
+      if (Date.now() > deadline) throw new Error('the new worker did not read the windows again');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    // It sent every window again, with the same nonces, and Discord kept the first messages.
+    expect(c.responder.sent.length).toBeGreaterThan(0);
+    expect(discord.sent.filter((r) => r.kind === 'channel_message')).toHaveLength(posted);
+  });
 });
