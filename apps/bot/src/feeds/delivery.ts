@@ -122,6 +122,9 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
   );
 
   async function deliverWindow(window: DeliveryWindow): Promise<void> {
+    if (window.batches.some((batch) => registry.get(batch.feedId) === undefined)) {
+      await registry.refreshIfOlderThan(1_000);
+    }
     const sends = window.batches.flatMap((batch) => {
       const live = registry.get(batch.feedId);
       if (live === undefined) return [];

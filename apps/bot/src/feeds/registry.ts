@@ -19,13 +19,23 @@ export class FeedRegistry {
   #byId = new Map<string, LiveFeed>();
   #index = new FeedIndex([]);
   readonly #forgotten = new Set<string>();
+  #refreshedAt = 0;
 
   constructor(store: Store, log: Logger) {
     this.#store = store;
     this.#log = log;
   }
 
+  /**
+   * Reloads unless it did within `ms`: a delivery that meets a feed it does not know (added
+   * since its last refresh, while another worker's matcher already knew it) looks once more.
+   */
+  async refreshIfOlderThan(ms: number): Promise<void> {
+    if (Date.now() - this.#refreshedAt >= ms) await this.refresh();
+  }
+
   async refresh(): Promise<void> {
+    this.#refreshedAt = Date.now();
     const byId = new Map<string, LiveFeed>();
     for (const feed of await activeFeeds(this.#store)) {
       const filter = readStoredFilter(feed.filter);
