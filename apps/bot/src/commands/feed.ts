@@ -187,7 +187,8 @@ export async function execute(context: CommandContext, args: CommandArgs): Promi
           ? spikeFilter(stringOption(args.options['lang']), stringOption(args.options['threshold']))
           : filterFromOptions(args.options);
     } else {
-      const rest = words.slice(1);
+      // `!feed add spikes de` and `!feed spikes de` (the slash form's name) mean the same.
+      const rest = sub === 'spikes' ? words : words.slice(1);
       parsed =
         rest[0]?.toLowerCase() === 'spikes'
           ? parseSpikeWords(rest.slice(1))

@@ -263,6 +263,7 @@ describe('!feed and /feed', () => {
     );
     expect(await say(moderator, '!feed add title:*a*b*c*d*e*f')).toMatch(/more than 5 `\*`/);
     expect(await say(moderator, '!feed add spikes de 1')).toMatch(/from 2 to 100/);
+    expect(await say(moderator, '!feed spikes xx')).toMatch(/`xx` is not a language code/);
     expect(await say(moderator, '!feed frobnicate')).toMatch(/Unknown subcommand/);
     expect(await say(moderator, '!feed remove')).toMatch(/Which feed\?/);
     expect(await say(moderator, '!feed pause nosuchid')).toMatch(
