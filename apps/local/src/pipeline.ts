@@ -3,7 +3,9 @@ import { mkdir } from 'node:fs/promises';
 import {
   createCommandProcessor,
   createCommandService,
+  feedsOptions,
   readBotEnv,
+  startFeeds,
   startGateway,
   startWatchNotifier,
   type CommandService,
@@ -247,7 +249,14 @@ async function startDiscord(
     log: botLog,
     refreshMs: botEnv.BOT_WATCH_REFRESH_MS,
   });
+  const feeds = botEnv.BOT_FEEDS_ENABLED
+    ? await startFeeds({
+        ...feedsOptions(botEnv, { bus, store, responder, log: botLog }),
+        eventsTopic,
+      })
+    : undefined;
   return async () => {
+    await feeds?.close();
     await watches.close();
     await client.destroy();
   };
