@@ -15,6 +15,8 @@ import { CommandSigner } from './discord/signing.js';
 import type { BotEnv } from './env.js';
 import { createBotMetrics, type BotMetrics } from './metrics.js';
 import { startCommandWorker } from './worker/commands.js';
+import { startFeeds } from './feeds/index.js';
+import { feedsOptions } from './feeds/options.js';
 import { startDigestScheduler } from './worker/digests.js';
 import { startWatchNotifier } from './worker/watches.js';
 
@@ -34,6 +36,10 @@ export function createCommandService(
     log,
     prefix: env.BOT_PREFIX,
     retentionDays: env.RETENTION_DAYS,
+    feedLimits: {
+      perChannel: env.BOT_FEED_MAX_PER_CHANNEL,
+      perServer: env.BOT_FEED_MAX_PER_SERVER,
+    },
     ...(rateLimited
       ? { rateLimit: { burst: env.BOT_RATE_BURST, refillMs: env.BOT_RATE_REFILL_MS } }
       : {}),
@@ -209,6 +215,11 @@ export function createApp(env: BotEnv, deps: BotDeps): BotApp {
       log.warn(
         'page watches are stored but not delivered: delivery reads the event topic (KAFKA_BROKERS)',
       );
+    }
+    if (bus !== undefined && env.BOT_FEEDS_ENABLED) {
+      const feeds = await startFeeds(feedsOptions(env, { bus, store, responder, log, metrics }));
+      kafkaChecks.push(() => feeds.isRunning());
+      started('feeds', () => feeds.close());
     }
     if (env.BOT_DIGEST_ENABLED) {
       const digests = startDigestScheduler({

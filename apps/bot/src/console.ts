@@ -51,5 +51,6 @@ export function runConsoleLine(
     guildId: null,
     channelId: 'console',
     canManageGuild: false,
+    canManageChannels: false,
   });
 }

@@ -65,6 +65,21 @@ export const botEnvSchema = z
     BOT_DIGEST_ENABLED: envVar.boolean(true),
     /** How often due digests are looked for: a digest is posted within this of its time. */
     BOT_DIGEST_TICK_MS: envVar.positiveInt(30_000),
+    /** Live channel feeds (`!feed`), delivered by the workers and the standalone role. */
+    BOT_FEEDS_ENABLED: envVar.boolean(true),
+    BOT_FEED_DELIVERIES_TOPIC: z.string().min(1).default('wikipulse.bot.feed-deliveries'),
+    BOT_FEED_DELIVERIES_PARTITIONS: envVar.positiveInt(12),
+    BOT_FEED_MATCH_GROUP: z.string().min(1).default('wikipulse-bot-feed-match'),
+    BOT_FEED_DELIVERY_GROUP: z.string().min(1).default('wikipulse-bot-feed-delivery'),
+    /** At most one message per feed per window. */
+    BOT_FEED_WINDOW_MS: envVar.positiveInt(10_000),
+    BOT_FEED_REFRESH_MS: envVar.positiveInt(10_000),
+    BOT_FEED_MAX_PER_CHANNEL: envVar.positiveInt(20),
+    BOT_FEED_MAX_PER_SERVER: envVar.positiveInt(500),
+    /** How often spike feeds are checked against the trending rollup. */
+    BOT_FEED_SPIKE_CHECK_MS: envVar.positiveInt(60_000),
+    /** The web page "+N more" links to, with the feed's filter as query parameters. */
+    BOT_FEED_WEB_URL: z.url().default('http://127.0.0.1:8080/'),
     ...clickHouseEnv,
     ...embeddedPathEnv,
     ...databaseEnv,

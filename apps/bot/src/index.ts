@@ -38,3 +38,7 @@ export {
   type WatchNotifier,
   type WatchNotifierOptions,
 } from './worker/watches.js';
+export { startFeeds, type Feeds, type FeedsOptions } from './feeds/index.js';
+export { feedsOptions } from './feeds/options.js';
+export { parseFilterWords, type FeedFilter } from './feeds/filter.js';
+export { FeedIndex, matches } from './feeds/match.js';

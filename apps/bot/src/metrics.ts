@@ -9,6 +9,9 @@ export interface BotMetrics {
   commandsRejected: Counter<'reason'>;
   digestsPosted: Counter;
   channelsPaused: Counter<'delivery'>;
+  feedMatches: Counter;
+  feedMessages: Counter<'outcome'>;
+  feedChanges: Counter;
 }
 
 export function createBotMetrics(registry: Registry): BotMetrics {
@@ -57,6 +60,22 @@ export function createBotMetrics(registry: Registry): BotMetrics {
       name: 'wikipulse_bot_channels_paused_total',
       help: 'Channels paused because Discord refused to post there (403, 404), by delivery (watch, digest)',
       labelNames: ['delivery'] as const,
+      registers: [registry],
+    }),
+    feedMatches: new Counter({
+      name: 'wikipulse_bot_feed_matches_total',
+      help: 'Changes matched to a feed and written to the deliveries topic (one per change and feed)',
+      registers: [registry],
+    }),
+    feedMessages: new Counter({
+      name: 'wikipulse_bot_feed_messages_total',
+      help: 'Feed messages, by outcome (sent, unreachable: the channel answered 403/404, failed)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    feedChanges: new Counter({
+      name: 'wikipulse_bot_feed_changes_total',
+      help: 'Changes delivered in feed messages (listed or counted in +N more)',
       registers: [registry],
     }),
   };

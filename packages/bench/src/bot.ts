@@ -161,6 +161,7 @@ while (sentCount < total) {
       guildId: '1',
       channelId,
       canManageGuild: false,
+      canManageChannels: false,
       sentAt: Date.now(),
       receivedAt: Date.now(),
       interaction: { applicationId: interaction.applicationId, token: interaction.token },

@@ -1,5 +1,6 @@
 import {
   Admin,
+  compatibilityPartitioner,
   Consumer as ClientConsumer,
   ListOffsetTimestamps,
   type ClusterMetadata,
@@ -76,6 +77,11 @@ export class KafkaBus implements Bus {
    */
   async check(timeoutMs = 15_000): Promise<void> {
     await this.#withAdmin((admin) => admin.metadata({ topics: [] }), timeoutMs, 'connecting');
+  }
+
+  /** Java's murmur2 mapping, as the producer partitions keys (`compatibilityPartitioner`). */
+  partitionOf(key: string, partitions: number): number {
+    return compatibilityPartitioner(undefined as never, Buffer.from(key)) % partitions;
   }
 
   /** Creates the topics that do not exist yet; resolves to the names it created. */

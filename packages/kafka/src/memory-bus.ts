@@ -42,6 +42,10 @@ export class MemoryBus implements Bus {
     return Promise.resolve(created);
   }
 
+  partitionOf(key: string, partitions: number): number {
+    return hash(key) % partitions;
+  }
+
   producer(): Promise<Producer> {
     let next = 0;
     const append = (topic: string, messages: readonly OutgoingMessage[]) => {

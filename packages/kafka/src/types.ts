@@ -181,4 +181,6 @@ export interface Bus {
   committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
   /** Latest offset per partition of a topic. */
   endOffsets(topic: string): Promise<Map<number, string>>;
+  /** The partition a keyed message lands on, among `partitions`: the producer's own mapping. */
+  partitionOf(key: string, partitions: number): number;
 }

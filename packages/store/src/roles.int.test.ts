@@ -9,9 +9,11 @@ import {
 import type { ClickHouseClient } from './client.js';
 import {
   activeDigests,
+  activeFeeds,
   activeWatches,
   addWatch,
   changesPerMinute,
+  channelFeeds,
   dailyOverview,
   dailyStats,
   digestPostState,
@@ -24,6 +26,7 @@ import {
   setLanguagePreference,
   topPages,
   trendingPages,
+  writeFeed,
 } from './queries/index.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { transferDatabase } from './ownership.js';
@@ -157,6 +160,23 @@ describe('the bot’s user', () => {
       await addWatch(store, watch);
       expect(await activeWatches(store)).toEqual([
         { channel_id: '7', wiki: 'enwiki', title: 'Alpha' },
+      ]);
+      const feed = {
+        feed_id: 'abcdefgh',
+        channel_id: '7',
+        guild_id: '8',
+        created_by: '42',
+        kind: 'changes',
+        filter: '{"kind":"changes","language":"en"}',
+        state: 'active' as const,
+        reason: '',
+        created_at: '2026-12-06 10:00:00.000',
+      };
+      await writeFeed(store, feed, new Date('2026-12-06T10:00:00Z'));
+      await writeFeed(store, { ...feed, state: 'paused' }, new Date('2026-12-06T10:01:00Z'));
+      expect(await activeFeeds(store)).toEqual([]);
+      expect((await channelFeeds(store, '7')).map((f) => [f.feed_id, f.state])).toEqual([
+        ['abcdefgh', 'paused'],
       ]);
     });
   });

@@ -32,7 +32,10 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       { privileges: ['SELECT'], table: 'schema_migrations' },
     ],
   },
-  /** Answers commands from changes and their rollups; keeps preferences, watches and digests. */
+  /**
+   * Answers commands from changes and their rollups; keeps preferences, watches, feeds and
+   * digests.
+   */
   bot: {
     grants: [
       { privileges: ['SELECT'], table: 'changes' },
@@ -40,6 +43,7 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       { privileges: ['SELECT'], table: 'page_minutes' },
       { privileges: ['SELECT', 'INSERT'], table: 'language_preferences' },
       { privileges: ['SELECT', 'INSERT'], table: 'watches' },
+      { privileges: ['SELECT', 'INSERT'], table: 'feeds' },
       { privileges: ['SELECT', 'INSERT'], table: 'digests' },
       { privileges: ['SELECT', 'INSERT'], table: 'digest_posts' },
       { privileges: ['SELECT', 'INSERT'], table: 'paused_channels' },

@@ -1,5 +1,6 @@
 import type { Command } from '../core/types.js';
 import * as digest from './digest.js';
+import * as feed from './feed.js';
 import * as help from './help.js';
 import * as ping from './ping.js';
 import * as recent from './recent.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   stats,
   top,
   trending,
+  feed,
   digest,
   setlang,
   watch,

@@ -78,7 +78,23 @@ export async function execute(context: CommandContext, args: CommandArgs): Promi
   });
 }
 
-export function changeLine(row: RecentChangeRow): Line {
+/** What one line of a change shows: `!recent`, watches and feeds. */
+export type ChangeLineRow = Pick<
+  RecentChangeRow,
+  | 'event_time'
+  | 'wiki'
+  | 'title'
+  | 'server_url'
+  | 'user'
+  | 'type'
+  | 'log_type'
+  | 'length_old'
+  | 'length_new'
+  | 'bot'
+  | 'comment'
+>;
+
+export function changeLine(row: ChangeLineRow): Line {
   const parts: Line[number][] = [
     code(row.event_time.slice(11, 19)),
     ' ',

@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@wikipulse/logger';
 import type { Store } from '@wikipulse/store';
 import { editDistance } from './languages.js';
 import { Memo } from './memo.js';
 import { MAX_ARGS, MAX_COMMAND_LENGTH, parseCommandLine } from './parse.js';
 import { RateLimiter, type RateLimitOptions } from './rate-limit.js';
-import type { Command, CommandArgs, CommandContext, SlashValue } from './types.js';
+import type { Command, CommandArgs, CommandContext, FeedLimits, SlashValue } from './types.js';
 import { code, problem, type Reply } from '../reply/model.js';
 
 /** A slash command: its name and its options, as Discord typed them. */
@@ -23,6 +24,8 @@ export interface CommandInput {
   channelId: string;
   canManageGuild: boolean;
   canManageChannels?: boolean;
+  /** The command's message or interaction id; a random one where there is none (console). */
+  commandId?: string;
   sentAt?: Date;
   gatewayPingMs?: number;
 }
@@ -33,10 +36,13 @@ export interface CommandServiceOptions {
   log: Logger;
   prefix?: string;
   retentionDays: number;
+  feedLimits?: FeedLimits;
   /** Absent: no rate limiting (the console). */
   rateLimit?: RateLimitOptions;
   clock?: () => Date;
 }
+
+export const DEFAULT_FEED_LIMITS: FeedLimits = { perChannel: 20, perServer: 500 };
 
 export type Outcome = 'ok' | 'bad_input' | 'rate_limited' | 'failed';
 
@@ -127,6 +133,8 @@ export class CommandService {
       channelId: input.channelId,
       canManageGuild: input.canManageGuild,
       canManageChannels: input.canManageChannels ?? false,
+      commandId: input.commandId ?? randomUUID(),
+      feedLimits: this.#options.feedLimits ?? DEFAULT_FEED_LIMITS,
       now,
       retentionDays: this.#options.retentionDays,
       prefix: this.prefix,

@@ -14,6 +14,13 @@ export interface CommandContext {
   canManageGuild: boolean;
   /** Whether the member has Manage Channels in this channel (false outside guilds). */
   canManageChannels: boolean;
+  /**
+   * The Discord message or interaction id of the command: what makes a side effect of a
+   * redelivered command land once (a feed's id is derived from it).
+   */
+  commandId: string;
+  /** How many feeds a channel and a server may have. */
+  feedLimits: FeedLimits;
   /** The command's time: "today" for stats, the reference for round-trip latency. */
   now: Date;
   /** When the user sent the command (Discord's timestamp), for `!ping`'s round trip. */
@@ -28,6 +35,11 @@ export interface CommandContext {
   memo: Memo;
   /** Every loaded command, for `!help`. */
   commands: readonly Command[];
+}
+
+export interface FeedLimits {
+  perChannel: number;
+  perServer: number;
 }
 
 /** A slash option's value, typed by Discord from the command's definition. */

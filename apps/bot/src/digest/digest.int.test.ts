@@ -7,7 +7,7 @@ import {
   PERMISSIONS,
   user,
   type DoubleGuild,
-  type InteractionOption,
+  type DoubleOption,
   type SentRecord,
 } from '@wikipulse/testing/discord';
 import { openTestClickHouse, type TestClickHouse } from '@wikipulse/testing/vitest';
@@ -128,7 +128,7 @@ function say(author: typeof reader, content: string, channel = 0): Promise<SentR
   );
 }
 
-function slash(author: typeof reader, sub: string, options: InteractionOption[] = [], channel = 0) {
+function slash(author: typeof reader, sub: string, options: DoubleOption[] = [], channel = 0) {
   const { token } = discord.sendInteraction({
     guild,
     channelId: guild.channelIds[channel]!,
@@ -140,7 +140,7 @@ function slash(author: typeof reader, sub: string, options: InteractionOption[] 
   return discord.waitFor((r) => r.kind === 'original_edit' && r.target === token);
 }
 
-const string = (name: string, value: string): InteractionOption => ({ name, type: 3, value });
+const string = (name: string, value: string): DoubleOption => ({ name, type: 3, value });
 
 function text(record: SentRecord): string {
   const embeds = (record.body['embeds'] ?? []) as {

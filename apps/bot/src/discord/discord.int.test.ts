@@ -293,6 +293,7 @@ describe('the bot through discord.js against the Discord double', () => {
     const names = await registerCommands(rest, commands, discord.applicationId, guild.id);
     expect(names.sort()).toEqual([
       'digest',
+      'feed',
       'help',
       'ping',
       'recent',
@@ -308,6 +309,8 @@ describe('the bot through discord.js against the Discord double', () => {
       options?: unknown[];
     }[];
     expect(saved.find((c) => c.name === 'recent')?.options).toHaveLength(3);
+    const feed = saved.find((c) => c.name === 'feed')?.options as { name: string }[];
+    expect(feed.map((o) => o.name)).toEqual(['add', 'spikes', 'list', 'remove', 'pause', 'resume']);
   });
 });
 

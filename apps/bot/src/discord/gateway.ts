@@ -6,10 +6,12 @@ import {
   Options,
   Partials,
   PermissionFlagsBits,
+  type AutocompleteInteraction,
   type ChatInputCommandInteraction,
   type Message,
 } from 'discord.js';
 import type { Logger } from '@wikipulse/logger';
+import { suggest } from '../feeds/filter.js';
 import type { BotMetrics } from '../metrics.js';
 import type { CommandRequest } from './request.js';
 
@@ -90,6 +92,12 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
   });
 
   client.on(Events.InteractionCreate, (interaction) => {
+    if (interaction.isAutocomplete()) {
+      void answerAutocomplete(interaction).catch((error: unknown) => {
+        log.warn({ err: error, requestId: interaction.id }, 'could not answer an autocomplete');
+      });
+      return;
+    }
     if (!interaction.isChatInputCommand()) return;
     void forwardInteraction(interaction).catch((error: unknown) => {
       log.error({ err: error, requestId: interaction.id }, 'could not hand over a slash command');
@@ -152,4 +160,11 @@ function hasPermission(message: Message, permission: bigint): boolean {
   const permissions =
     channel === null ? message.member.permissions : message.member.permissionsIn(channel);
   return permissions.has(permission);
+}
+
+/** Suggestions come from the codes the bot knows, answered here: Discord wants them within 3 s. */
+async function answerAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
+  const focused = interaction.options.getFocused(true);
+  const names = suggest(focused.name, focused.value);
+  await interaction.respond(names.map((name) => ({ name, value: name })));
 }

@@ -11,6 +11,7 @@ describe('command requests on the topic', () => {
     guildId: null,
     channelId: '7',
     canManageGuild: false,
+    canManageChannels: false,
     sentAt: 1,
     receivedAt: 2,
   };

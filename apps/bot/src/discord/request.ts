@@ -34,8 +34,8 @@ export const commandRequestSchema = z
     guildId: z.string().max(32).nullable(),
     channelId: z.string().min(1).max(32),
     canManageGuild: z.boolean(),
-    /** Manage Channels in the command's channel; absent (false) in records from older gateways. */
-    canManageChannels: z.boolean().optional(),
+    /** Manage Channels in the command's channel; absent in records of an older gateway. */
+    canManageChannels: z.boolean().default(false),
     /** When the user sent it (Discord's timestamp), epoch ms. */
     sentAt: z.number(),
     /** When the gateway received it, epoch ms: the start of the measured latency. */
@@ -95,7 +95,8 @@ export function commandInput(request: CommandRequest): CommandInput {
     guildId: request.guildId,
     channelId: request.channelId,
     canManageGuild: request.canManageGuild,
-    canManageChannels: request.canManageChannels ?? false,
+    canManageChannels: request.canManageChannels,
+    commandId: request.id,
     sentAt: new Date(request.sentAt),
     ...(request.gatewayPingMs !== undefined ? { gatewayPingMs: request.gatewayPingMs } : {}),
   };

@@ -162,6 +162,7 @@ describe('gateway → Kafka → two workers in one consumer group', () => {
       guildId: guild.id,
       channelId: guild.channelIds[0]!,
       canManageGuild: false,
+      canManageChannels: false,
       sentAt: Date.now(),
       receivedAt: Date.now(),
     };
@@ -194,6 +195,7 @@ describe('gateway → Kafka → two workers in one consumer group', () => {
       guildId: guild.id,
       channelId: guild.channelIds[0]!,
       canManageGuild: true,
+      canManageChannels: false,
       sentAt: Date.now(),
       receivedAt: Date.now(),
     });

@@ -25,6 +25,7 @@ sink bot grafana operator
 - GRANT SELECT ON {{ $db }}.page_minutes
 - GRANT SELECT, INSERT ON {{ $db }}.language_preferences
 - GRANT SELECT, INSERT ON {{ $db }}.watches
+- GRANT SELECT, INSERT ON {{ $db }}.feeds
 - GRANT SELECT, INSERT ON {{ $db }}.digests
 - GRANT SELECT, INSERT ON {{ $db }}.digest_posts
 - GRANT SELECT, INSERT ON {{ $db }}.paused_channels

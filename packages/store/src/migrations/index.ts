@@ -3,6 +3,7 @@ import { languagePreferences } from './002-language-preferences.js';
 import { watches } from './003-watches.js';
 import { attributionByWiki } from './004-attribution-by-wiki.js';
 import { pageMinutes } from './005-page-minutes.js';
+import { feeds } from './006-feeds.js';
 import { digests } from './007-digests.js';
 import type { Migration } from './types.js';
 
@@ -15,5 +16,6 @@ export const MIGRATIONS: readonly Migration[] = [
   watches,
   attributionByWiki,
   pageMinutes,
+  feeds,
   digests,
 ];

@@ -31,6 +31,14 @@ export {
   type Watch,
   type WatchChange,
 } from './watches.js';
+export {
+  activeFeeds,
+  channelFeeds,
+  guildFeedCount,
+  writeFeed,
+  type Feed,
+  type FeedState,
+} from './feeds.js';
 export { languageTotals, type LanguageTotal } from './languages.js';
 export {
   DIGEST_TOP,

@@ -24,6 +24,15 @@ export const PERMISSIONS = {
   ADMINISTRATOR: 1n << 3n,
 } as const;
 
+/** A slash option as Discord sends it; a subcommand (type 1) carries its own options. */
+export interface DoubleOption {
+  name: string;
+  type: number;
+  value?: string | number | boolean;
+  focused?: boolean;
+  options?: DoubleOption[];
+}
+
 export interface DoubleUser {
   id: string;
   username: string;
@@ -83,14 +92,6 @@ export interface DiscordDoubleOptions {
   restDelayMs?: number;
 }
 
-/** A slash command's option as Discord sends it; a subcommand (type 1) nests its own. */
-export interface InteractionOption {
-  name: string;
-  type: number;
-  value?: string | number | boolean;
-  options?: InteractionOption[];
-}
-
 export class DiscordDouble extends EventEmitter {
   readonly applicationId = snowflake();
   readonly botUser: DoubleUser = { id: this.applicationId, username: 'wikipulse', bot: true };
@@ -103,6 +104,7 @@ export class DiscordDouble extends EventEmitter {
   readonly #connections = new Set<Connection>();
   readonly #nonces = new Map<string, Record<string, unknown>>();
   readonly #interactions = new Map<string, { id: string; channelId: string }>();
+  /** Channels that refuse messages, with the status Discord answers. */
   readonly #refused = new Map<string, 403 | 404>();
   #port = 0;
 
@@ -198,14 +200,18 @@ export class DiscordDouble extends EventEmitter {
     return id;
   }
 
-  /** A user running a slash command. Returns the interaction's id and token. */
+  /**
+   * A user running a slash command (type 2), or typing in an option with autocomplete (type 4,
+   * the typed option marked `focused`). Returns the interaction's id and token.
+   */
   sendInteraction(options: {
     guild: DoubleGuild;
     channelId?: string;
     user: DoubleUser;
     command: string;
-    options?: InteractionOption[];
+    options?: DoubleOption[];
     roleIds?: string[];
+    type?: 2 | 4;
   }): { id: string; token: string } {
     const { guild, user } = options;
     const id = snowflake();
@@ -216,7 +222,7 @@ export class DiscordDouble extends EventEmitter {
     this.#toGuild(guild.id, 'INTERACTION_CREATE', {
       id,
       application_id: this.applicationId,
-      type: 2,
+      type: options.type ?? 2,
       token,
       version: 1,
       guild_id: guild.id,

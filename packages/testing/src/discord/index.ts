@@ -5,8 +5,8 @@ export {
   user,
   type DiscordDoubleOptions,
   type DoubleGuild,
+  type DoubleOption,
   type DoubleUser,
-  type InteractionOption,
   type SentFile,
   type SentRecord,
 } from './double.js';

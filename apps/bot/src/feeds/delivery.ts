@@ -1,0 +1,294 @@
+import { createHash } from 'node:crypto';
+import { DiscordAPIError } from 'discord.js';
+import type { Bus, Consumer } from '@wikipulse/kafka';
+import type { Logger } from '@wikipulse/logger';
+import {
+  channelFeeds,
+  trendingPages,
+  writeFeed,
+  type Store,
+  type TrendingRow,
+} from '@wikipulse/store';
+import type { DiscordResponder } from '../discord/responder.js';
+import type { DiscordMessage } from '../reply/discord.js';
+import type { BotMetrics } from '../metrics.js';
+import { SPIKE_THRESHOLD } from './filter.js';
+import type { FeedRegistry, LiveFeed } from './registry.js';
+import { feedMessage, spikeMessage } from './render.js';
+import { PartitionWindows, decodeRecord, type DeliveryWindow } from './window.js';
+
+export interface FeedDeliveryOptions {
+  bus: Bus;
+  store: Store;
+  registry: FeedRegistry;
+  responder: DiscordResponder;
+  deliveriesTopic: string;
+  groupId: string;
+  log: Logger;
+  metrics?: BotMetrics;
+  windowMs: number;
+  /** The web page the "+N more" links point to. */
+  webUrl: string;
+  /** How often spike feeds are checked; 0 turns spike feeds off. */
+  spikeCheckMs: number;
+  /** Messages sent at the same time; discord.js queues each channel's route and the global limit. */
+  concurrency?: number;
+  clock?: () => number;
+}
+
+export interface FeedDelivery {
+  isRunning(): boolean;
+  close(): Promise<void>;
+}
+
+interface PartitionState {
+  windows: PartitionWindows;
+  /** Sends and commits of this partition, one window after the other. */
+  chain: Promise<void>;
+  pending: number;
+  lastSeen: number;
+}
+
+/** How long a partition without any record (ticks come every second) still counts as owned. */
+const OWNED_FOR_MS = 5_000;
+/** A page alerts again within the hour only when its edits have doubled since its last alert. */
+const SPIKE_QUIET_MS = 60 * 60_000;
+
+/**
+ * The second half of feed delivery: a consumer group on the deliveries topic, keyed by feed id,
+ * so each feed is served by the one worker holding its partition. Each partition is cut into
+ * windows (`PartitionWindows`); a closed window sends at most one message per feed, with a
+ * nonce made of the feed and the window's first offset, and its offset is committed only after
+ * every message of it was accepted or refused. A worker that takes a partition over re-reads the
+ * uncommitted windows, cuts them the same way and sends them with the same nonces, which
+ * Discord (`enforce_nonce`) answers with the message already sent: nothing lost, nothing twice.
+ * A channel answering 403 or 404 has its feeds paused, and `!feed list` says why.
+ */
+export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<FeedDelivery> {
+  const { store, registry, responder, log, metrics } = options;
+  const clock = options.clock ?? Date.now;
+  const concurrency = options.concurrency ?? 32;
+  const partitionCount = (await options.bus.endOffsets(options.deliveriesTopic)).size;
+  const states = new Map<number, PartitionState>();
+  const pausing = new Set<string>();
+  let closed = false;
+
+  const consumer: Consumer = await options.bus.consumer({
+    groupId: options.groupId,
+    topics: [options.deliveriesTopic],
+    fromBeginning: true,
+    maxWaitMs: 50,
+    sessionTimeoutMs: 10_000,
+  });
+  await consumer.run(
+    async (batch) => {
+      let state = states.get(batch.partition);
+      if (state === undefined) {
+        state = {
+          windows: new PartitionWindows(
+            batch.partition,
+            options.windowMs,
+            Math.floor((batch.partition * options.windowMs) / partitionCount),
+          ),
+          chain: Promise.resolve(),
+          pending: 0,
+          lastSeen: 0,
+        };
+        states.set(batch.partition, state);
+      }
+      state.lastSeen = clock();
+      const windows = state.windows.add(
+        batch.messages.map((m) => ({
+          offset: m.offset,
+          record: m.value === null ? undefined : decodeRecord(m.value.toString('utf8')),
+        })),
+      );
+      for (const window of windows) {
+        const current = state;
+        current.pending += 1;
+        current.chain = current.chain
+          .then(() => deliverWindow(window))
+          .catch((error: unknown) =>
+            log.error({ err: error, partition: window.partition }, 'feed window failed'),
+          )
+          .finally(() => {
+            current.pending -= 1;
+          });
+      }
+      // Bounded memory: a partition far behind on sending waits before reading more.
+      if (state.pending > 3) await state.chain;
+    },
+    { manualCommit: true },
+  );
+
+  async function deliverWindow(window: DeliveryWindow): Promise<void> {
+    if (window.batches.some((batch) => registry.get(batch.feedId) === undefined)) {
+      await registry.refreshIfOlderThan(1_000);
+    }
+    const sends = window.batches.flatMap((batch) => {
+      const live = registry.get(batch.feedId);
+      if (live === undefined) return [];
+      return [
+        () =>
+          send(
+            live,
+            feedMessage(batch, live.filter, options.webUrl),
+            batchNonce(batch.feedId, `${window.partition}/${window.start}`),
+            batch.lines.length,
+          ),
+      ];
+    });
+    await runPooled(sends, concurrency);
+    await consumer.commit([
+      { topic: options.deliveriesTopic, partition: window.partition, offset: window.commitOffset },
+    ]);
+  }
+
+  async function send(
+    live: LiveFeed,
+    message: DiscordMessage,
+    nonce: string,
+    changes: number,
+  ): Promise<void> {
+    const channelId = live.feed.channel_id;
+    for (let attempt = 0; ; attempt += 1) {
+      if (closed || pausing.has(channelId)) return;
+      try {
+        await responder.send(channelId, message, nonce);
+        metrics?.feedMessages.inc({ outcome: 'sent' });
+        metrics?.feedChanges.inc(changes);
+        return;
+      } catch (error) {
+        if (error instanceof DiscordAPIError && (error.status === 403 || error.status === 404)) {
+          metrics?.feedMessages.inc({ outcome: 'unreachable' });
+          await pauseChannel(live, error.status);
+          return;
+        }
+        if (attempt >= 4) {
+          metrics?.feedMessages.inc({ outcome: 'failed' });
+          log.error(
+            { err: error, feedId: live.feed.feed_id, channelId },
+            'could not deliver a feed message',
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
+  }
+
+  async function pauseChannel(live: LiveFeed, status: number): Promise<void> {
+    const channelId = live.feed.channel_id;
+    if (pausing.has(channelId)) return;
+    pausing.add(channelId);
+    registry.forget(channelId);
+    try {
+      const reason =
+        status === 403
+          ? 'the bot may not post in this channel (Discord answered 403)'
+          : 'the channel was not found (Discord answered 404)';
+      for (const feed of await channelFeeds(store, channelId)) {
+        if (feed.state !== 'active') continue;
+        await writeFeed(store, { ...feed, state: 'unreachable', reason }, new Date(clock()));
+      }
+      log.warn({ channelId, status }, 'paused the feeds of a channel Discord refused');
+    } finally {
+      pausing.delete(channelId);
+    }
+  }
+
+  // Spike feeds: checked by the worker holding the feed's partition, as its changes would be.
+  const alerted = new Map<string, Map<string, { at: number; edits: number }>>();
+  async function checkSpikes(): Promise<void> {
+    const now = clock();
+    const owned = new Set(
+      [...states].filter(([, s]) => now - s.lastSeen < OWNED_FOR_MS).map(([p]) => p),
+    );
+    const mine = registry
+      .spikeFeeds()
+      .filter((f) => owned.has(options.bus.partitionOf(f.feed.feed_id, partitionCount)));
+    const byScope = new Map<string, Promise<TrendingRow[]>>();
+    const sends: (() => Promise<void>)[] = [];
+    for (const live of mine) {
+      const language = live.filter.language ?? '';
+      const wiki = live.filter.wiki;
+      const scope = `${language}/${wiki ?? ''}`;
+      let rows = byScope.get(scope);
+      if (rows === undefined) {
+        rows = trendingPages(store, {
+          language,
+          ...(wiki !== undefined ? { wiki } : {}),
+          now: new Date(now),
+          limit: 25,
+        });
+        byScope.set(scope, rows);
+      }
+      const threshold = live.filter.threshold ?? SPIKE_THRESHOLD.fallback;
+      const seen =
+        alerted.get(live.feed.feed_id) ?? new Map<string, { at: number; edits: number }>();
+      alerted.set(live.feed.feed_id, seen);
+      const fresh = (await rows).filter((row) => {
+        if (row.surge < threshold) return false;
+        const before = seen.get(`${row.wiki}\u0000${row.title}`);
+        return (
+          before === undefined || now - before.at >= SPIKE_QUIET_MS || row.edits >= 2 * before.edits
+        );
+      });
+      if (fresh.length === 0) continue;
+      for (const row of fresh)
+        seen.set(`${row.wiki}\u0000${row.title}`, { at: now, edits: row.edits });
+      const minute = Math.floor(now / 60_000);
+      sends.push(() =>
+        send(
+          live,
+          spikeMessage(live.feed.feed_id, live.filter, fresh),
+          batchNonce(live.feed.feed_id, `spikes/${minute}`),
+          fresh.length,
+        ),
+      );
+    }
+    await runPooled(sends, concurrency);
+  }
+  let spikeTimer: NodeJS.Timeout | undefined;
+  if (options.spikeCheckMs > 0) {
+    spikeTimer = setInterval(() => {
+      checkSpikes().catch((error: unknown) =>
+        log.warn({ err: error }, 'could not check spike feeds'),
+      );
+    }, options.spikeCheckMs);
+    spikeTimer.unref();
+  }
+
+  return {
+    isRunning: () => consumer.isRunning(),
+    close: async () => {
+      clearInterval(spikeTimer);
+      // Windows already closed are sent and committed before the consumer leaves its group, so
+      // a clean stop hands its partitions over with nothing to repeat.
+      await consumer.pause();
+      await Promise.all([...states.values()].map((s) => s.chain));
+      closed = true;
+      await consumer.close();
+    },
+  };
+}
+
+/** At most 25 characters, the same for the same feed and batch on every worker. */
+export function batchNonce(feedId: string, batch: string): string {
+  return createHash('sha256').update(`feed/${feedId}/${batch}`).digest('base64url').slice(0, 25);
+}
+
+async function runPooled(
+  tasks: readonly (() => Promise<void>)[],
+  concurrency: number,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next]!;
+      next += 1;
+      await task();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, worker));
+}
