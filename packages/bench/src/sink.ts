@@ -55,6 +55,10 @@ const retentionDays = loadEnv({ ...process.env, KAFKA_BROKERS: brokers.join(',')
 const STEP_MS = Math.min(50, Math.floor(86_400_000 / Math.max(1, events)));
 const START_MS = Date.now() - 60_000 - events * STEP_MS;
 
+// The Node flags `npm run sink` and the container use (see docs/sink.md), or BENCH_NODE_FLAGS.
+const nodeArgs = (process.env['BENCH_NODE_FLAGS'] ?? '--max-old-space-size=192')
+  .split(' ')
+  .filter((flag) => flag !== '');
 const mb = (bytes: number) => round(bytes / 2 ** 20);
 
 async function prefill(bus: KafkaBus, topic: string): Promise<number> {
@@ -107,8 +111,6 @@ async function runSink(
       env: { ...process.env, CLICKHOUSE_PATH: dataPath, RETENTION_DAYS: String(retentionDays) },
     },
   );
-  // The heap cap `npm run sink` and the container use (see docs/sink.md).
-  const nodeArgs = ['--max-old-space-size=192'];
   const mainJs = join(repoRoot, 'apps', 'sink', 'dist', 'main.js');
   const child = spawn(process.execPath, [...nodeArgs, mainJs], {
     env: {
@@ -260,6 +262,7 @@ try {
       events,
       partitions,
       batchMaxRows: batchRows,
+      nodeFlags: nodeArgs.join(' '),
       eventTimes: { from: new Date(START_MS).toISOString(), stepMs: STEP_MS },
       retentionDays,
       sink: {
