@@ -1,11 +1,18 @@
 import {
+  TOPICS,
   clickHouseEnv,
   clickHouseEnvRules,
+  databaseEnv,
+  embeddedPathEnv,
   envVar,
   fileVar,
   kafkaEnv,
   kafkaEnvRules,
+  opsEnv,
   parseEnv,
+  processEnv,
+  retentionEnv,
+  topicVar,
   z,
   type Env,
 } from '@wikipulse/config';
@@ -39,7 +46,7 @@ export const botEnvSchema = z
     BOT_RATE_BURST: envVar.positiveInt(5),
     BOT_RATE_REFILL_MS: envVar.positiveInt(3000),
     ...kafkaEnv,
-    BOT_COMMANDS_TOPIC: z.string().min(1).default('wikipulse.bot.commands'),
+    BOT_COMMANDS_TOPIC: topicVar(TOPICS.botCommands),
     BOT_COMMANDS_PARTITIONS: envVar.positiveInt(12),
     BOT_WORKER_GROUP: z.string().min(1).default('wikipulse-bot-workers'),
     BOT_WORKER_CONCURRENCY: envVar.positiveInt(8),
@@ -49,23 +56,19 @@ export const botEnvSchema = z
      */
     COMMAND_SIGNING_KEY_FILE: optional(fileVar.secret()),
     BOT_WATCH_ENABLED: envVar.boolean(true),
-    EVENTS_TOPIC: z.string().min(1).default('wikipulse.recentchange'),
+    EVENTS_TOPIC: topicVar(TOPICS.events),
     BOT_WATCH_GROUP: z.string().min(1).default('wikipulse-bot-watch'),
     BOT_WATCH_REFRESH_MS: envVar.positiveInt(10_000),
     ...clickHouseEnv,
-    CLICKHOUSE_PATH: z.string().min(1).default('.data/clickhouse'),
-    CLICKHOUSE_DATABASE: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/)
-      .default('wikipulse'),
-    RETENTION_DAYS: envVar.positiveInt(30),
-    METRICS_PORT: envVar.port(9464),
-    METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+    ...embeddedPathEnv,
+    ...databaseEnv,
+    ...retentionEnv,
+    ...opsEnv,
     /** The HTTP console (worker, standalone and console roles); off when unset. */
     CONSOLE_PORT: optional(z.coerce.number().int().min(0).max(65535)),
     /** Loopback by default: in a pod, only `kubectl port-forward` reaches it (docs/bot.md). */
     CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
-    LOG_LEVEL: envVar.logLevel(),
+    ...processEnv,
   })
   .check(...kafkaEnvRules, ...clickHouseEnvRules)
   .superRefine((env, ctx) => {
@@ -107,4 +110,28 @@ export type BotEnv = z.output<typeof botEnvSchema>;
 
 export function readBotEnv(env: Env = process.env): BotEnv {
   return parseEnv(botEnvSchema, env);
+}
+
+/** The bot process: every role but the console talks to Discord, with its token. */
+const processSchema = botEnvSchema.superRefine((env, ctx) => {
+  if (env.BOT_ROLE !== 'console' && env.DISCORD_TOKEN === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['DISCORD_TOKEN'],
+      message: `required for BOT_ROLE=${env.BOT_ROLE} (it connects to Discord)`,
+    });
+  }
+});
+
+export function loadEnv(env: Env = process.env): BotEnv {
+  return parseEnv(processSchema, env);
+}
+
+/**
+ * `npm run bot:console`'s configuration: the bot's, logging warnings and worse unless told
+ * otherwise, as its replies share the terminal.
+ */
+export function consoleEnv(env: Env = process.env): BotEnv {
+  const parsed = readBotEnv(env);
+  return { ...parsed, LOG_LEVEL: parsed.LOG_LEVEL === 'info' ? 'warn' : parsed.LOG_LEVEL };
 }

@@ -1,5 +1,12 @@
 /** The bot's public entry points, for a process that composes several Wikipulse apps. */
-export { createCommandProcessor, createCommandService, createRest } from './app.js';
+export {
+  createApp,
+  createCommandProcessor,
+  createCommandService,
+  createRest,
+  type BotApp,
+  type BotDeps,
+} from './app.js';
 export { COMMANDS } from './commands/index.js';
 export { CONSOLE_USER, runConsole, runConsoleLine } from './console.js';
 export {
@@ -20,7 +27,7 @@ export {
 } from './discord/request.js';
 export { CommandSigner, type RejectReason, type Verdict } from './discord/signing.js';
 export { DiscordResponder } from './discord/responder.js';
-export { botEnvSchema, readBotEnv, type BotEnv } from './env.js';
+export { botEnvSchema, loadEnv, readBotEnv, type BotEnv } from './env.js';
 export { createBotMetrics, type BotMetrics } from './metrics.js';
 export { renderDiscord, type DiscordMessage } from './reply/discord.js';
 export { renderText } from './reply/text.js';

@@ -1,28 +1,47 @@
-import { kafkaConnection } from '@wikipulse/config';
-import { KafkaBus, readTail } from '@wikipulse/kafka';
+import { KafkaBus, readTail, type Bus } from '@wikipulse/kafka';
+import type { App } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
-import type { Registry } from '@wikipulse/metrics';
+import type { ReadinessCheck, Registry } from '@wikipulse/metrics';
 import {
   FileCheckpointStore,
   KafkaCheckpointStore,
   type Checkpoint,
   type CheckpointStore,
 } from './checkpoint.js';
-import type { IngestorEnv } from './env.js';
+import type { IngestorConfig } from './env.js';
 import { Ingestor, type IngestorSettings } from './ingestor.js';
 import { HEADER } from './message.js';
-import { registerMetrics, type IngestorMetrics } from './metrics.js';
+import { registerLeaderMetric, registerMetrics, type IngestorMetrics } from './metrics.js';
 import { KafkaOutput, LineOutput, type Output } from './output.js';
 import { repairAndReadTail } from './jsonl-tail.js';
 import { normaliseSince } from './position.js';
 
-export interface IngestorApp {
-  ingestor: Ingestor;
-  output: Output;
+/** The lease a replica must hold to ingest (`LeaseElector` of `@wikipulse/leader`). */
+export interface Leadership {
+  /** Resolves true once held; false when the signal aborted first. */
+  acquire(until: AbortSignal): Promise<boolean>;
+  readonly leading: boolean;
+  /** Whether the API server answered recently. */
+  readonly inContact: boolean;
+  release(): Promise<void>;
+}
+
+export interface IngestorDeps {
+  /** Where `OUTPUT=kafka` writes. */
+  bus?: Bus;
+  log: Logger;
+  registry: Registry;
+  /** With an election, the app builds and ingests only once it leads. */
+  leadership?: Leadership;
+  /** The output failed (the app logged it): stop, to resume from the last checkpoint. */
+  onFatal: (error: unknown) => void;
+}
+
+export interface IngestorApp extends App {
+  readonly readiness: Record<string, ReadinessCheck>;
+  details(): Record<string, unknown>;
   /** Live counters (received, produced, lag, …), as the metrics report them. */
-  stats: IngestorMetrics['stats'];
-  /** Stops the ingestor (final checkpoint included), then closes the output. */
-  close(): Promise<void>;
+  readonly stats: IngestorMetrics['stats'];
 }
 
 /** How many recent ids a file checkpoint carries: a replay after a restart at the live rate. */
@@ -31,83 +50,151 @@ const FILE_CHECKPOINT_IDS = 20_000;
 const JSONL_TAIL_BYTES = 32 * 1024 * 1024;
 
 /**
- * Builds the ingestor from its configuration: the output, the checkpoint store, the position
- * to resume from and the deduplication window as it was before a restart.
+ * The ingestor. `start` waits for the lease when there is an election (a standby is ready with
+ * nothing of its own), then builds the output, the checkpoint store, the position to resume
+ * from and the deduplication window as it was before a restart, and starts reading the stream.
+ * `close` stops it (final checkpoint included), closes the output and gives up the lease.
  */
-export async function createIngestorApp(
-  env: IngestorEnv,
-  log: Logger,
-  registry: Registry,
+export function createApp(config: IngestorConfig, deps: IngestorDeps): IngestorApp {
+  const { log, leadership } = deps;
+  const metrics = registerMetrics(deps.registry);
+  const leading = () => leadership?.leading ?? true;
+  registerLeaderMetric(deps.registry, leading);
+  const closing = new AbortController();
+  let running: { ingestor: Ingestor; output: Output } | undefined;
+  let starting: Promise<void> | undefined;
+
+  const start = async () => {
+    if (leadership && !(await leadership.acquire(closing.signal))) return;
+    const built = await build(config, deps, metrics, (error) => {
+      log.fatal({ err: error }, 'output failed; exiting to resume from the last checkpoint');
+      deps.onFatal(error);
+    });
+    if (closing.signal.aborted) {
+      await built.output.close();
+      return;
+    }
+    running = built;
+    built.ingestor.start();
+  };
+
+  return {
+    stats: metrics.stats,
+    // A standby is ready (a Deployment of two is Available) with no stream or output of its own.
+    readiness: {
+      stream: () => (running ? running.ingestor.connected : !leading()),
+      output: () => (running ? running.output.writable : !leading()),
+      ...(leadership ? { lease: () => leadership.inContact } : {}),
+    },
+    details: () => (leadership ? { leader: leadership.leading } : {}),
+    start: () => (starting ??= start()),
+    close: async () => {
+      closing.abort(new Error('ingestor closed'));
+      await starting?.catch(() => undefined);
+      try {
+        if (running) {
+          try {
+            await running.ingestor.stop();
+          } finally {
+            await running.output.close();
+          }
+        }
+      } finally {
+        // Released last: another replica may lead only once this one wrote its last event.
+        await leadership?.release();
+      }
+    },
+  };
+}
+
+/** The output and where the position is kept, as the settings choose them. */
+async function build(
+  config: IngestorConfig,
+  deps: IngestorDeps,
+  metrics: IngestorMetrics,
   onFatal: (error: unknown) => void,
-): Promise<IngestorApp> {
-  const metrics = registerMetrics(registry);
-  const since = env.SINCE === '' ? undefined : normaliseSince(env.SINCE);
+): Promise<{ ingestor: Ingestor; output: Output }> {
+  const { log } = deps;
   let output: Output;
   let checkpoints: CheckpointStore | undefined;
   let resumeFrom: Checkpoint | undefined;
   let seenIds: string[] = [];
+  // Whether the checkpoint carries the recent ids: when the output cannot be read back.
+  let idsInCheckpoint = false;
 
-  if (env.OUTPUT === 'kafka') {
-    const bus = new KafkaBus({
-      ...kafkaConnection(env),
-      clientId: env.KAFKA_CLIENT_ID,
-      log: log.child({ component: 'kafka' }),
-    });
-    const replicationFactor = env.TOPIC_REPLICATION_FACTOR;
+  if (config.OUTPUT === 'kafka') {
+    const bus = deps.bus;
+    if (bus === undefined) throw new Error('OUTPUT=kafka needs a bus');
+    const replicationFactor = config.TOPIC_REPLICATION_FACTOR;
+    const inTopic = config.CHECKPOINT_FILE === '';
     await bus.ensureTopics([
-      { topic: env.TOPIC, partitions: env.TOPIC_PARTITIONS, replicationFactor },
-      { topic: env.DEAD_LETTER_TOPIC, partitions: 1, replicationFactor },
-      {
-        topic: env.CHECKPOINT_TOPIC,
-        partitions: 1,
-        replicationFactor,
-        config: KafkaCheckpointStore.topicConfig(),
-      },
+      { topic: config.TOPIC, partitions: config.TOPIC_PARTITIONS, replicationFactor },
+      { topic: config.DEAD_LETTER_TOPIC, partitions: 1, replicationFactor },
+      ...(inTopic
+        ? [
+            {
+              topic: config.CHECKPOINT_TOPIC,
+              partitions: 1,
+              replicationFactor,
+              config: KafkaCheckpointStore.topicConfig(),
+            },
+          ]
+        : []),
     ]);
-    const producer = await bus.producer({ compression: env.COMPRESSION });
-    output = new KafkaOutput(producer, env.TOPIC, env.DEAD_LETTER_TOPIC);
-    checkpoints = new KafkaCheckpointStore(bus, producer, env.CHECKPOINT_TOPIC, env.TOPIC);
-    resumeFrom = await checkpoints.load();
-    seenIds = await recentIdsInTopic(bus, env, resumeFrom);
-    log.info(
-      { position: resumeFrom?.position ?? null, rebuiltIds: seenIds.length },
-      'restored position and deduplication window from Kafka',
-    );
+    const producer = await bus.producer({ compression: config.COMPRESSION });
+    output = new KafkaOutput(producer, config.TOPIC, config.DEAD_LETTER_TOPIC);
+    if (inTopic) {
+      // The topic is read back after a restart; an in-process bus keeps nothing to read.
+      if (!(bus instanceof KafkaBus)) {
+        await output.close();
+        throw new Error('without Kafka the position needs a CHECKPOINT_FILE');
+      }
+      checkpoints = new KafkaCheckpointStore(bus, producer, config.CHECKPOINT_TOPIC, config.TOPIC);
+      resumeFrom = await checkpoints.load();
+      seenIds = await recentIdsInTopic(bus, config, resumeFrom);
+      log.info(
+        { position: resumeFrom?.position ?? null, rebuiltIds: seenIds.length },
+        'restored position and deduplication window from Kafka',
+      );
+    } else {
+      idsInCheckpoint = true;
+    }
   } else {
-    if (env.OUTPUT === 'jsonl' && env.CHECKPOINT_FILE !== '') {
+    if (config.OUTPUT === 'jsonl' && config.CHECKPOINT_FILE !== '') {
       // Before opening for append: a half-written last line is cut off first.
-      seenIds = await repairAndReadTail(env.OUTPUT_FILE, JSONL_TAIL_BYTES);
+      seenIds = await repairAndReadTail(config.OUTPUT_FILE, JSONL_TAIL_BYTES);
     }
     output =
-      env.OUTPUT === 'stdout'
+      config.OUTPUT === 'stdout'
         ? LineOutput.toStream(log.child({ component: 'output' }), process.stdout)
-        : await LineOutput.toFile(log.child({ component: 'output' }), env.OUTPUT_FILE);
-    if (env.CHECKPOINT_FILE !== '') {
-      checkpoints = new FileCheckpointStore(env.CHECKPOINT_FILE);
-      resumeFrom = await checkpoints.load();
-      // A file holds what was written after the last checkpoint too; stdout is gone.
-      if (env.OUTPUT === 'stdout') seenIds = resumeFrom?.recentIds ?? [];
-    }
+        : await LineOutput.toFile(log.child({ component: 'output' }), config.OUTPUT_FILE);
+    // A file holds what was written after the last checkpoint too; stdout is gone.
+    idsInCheckpoint = config.OUTPUT === 'stdout';
+  }
+  if (checkpoints === undefined && config.CHECKPOINT_FILE !== '') {
+    checkpoints = new FileCheckpointStore(config.CHECKPOINT_FILE);
+    resumeFrom = await checkpoints.load();
+    if (idsInCheckpoint) seenIds = resumeFrom?.recentIds ?? [];
   }
 
   const settings: IngestorSettings = {
-    streamUrl: env.STREAM_URL,
-    userAgent: env.USER_AGENT,
-    since,
-    stallTimeoutMs: env.STALL_TIMEOUT_MS,
-    reconnectMinMs: env.RECONNECT_MIN_MS,
-    reconnectMaxMs: env.RECONNECT_MAX_MS,
-    dedupWindow: env.DEDUP_WINDOW,
-    wikis: env.WIKIS,
-    langs: env.LANGS,
-    maxEventBytes: env.MAX_EVENT_BYTES,
-    batchMaxEvents: env.BATCH_MAX_EVENTS,
-    batchMaxBytes: env.BATCH_MAX_BYTES,
-    lingerMs: env.LINGER_MS,
-    maxInFlight: env.MAX_IN_FLIGHT,
-    checkpointIntervalMs: env.CHECKPOINT_INTERVAL_MS,
-    checkpointIds: env.OUTPUT === 'stdout' ? Math.min(FILE_CHECKPOINT_IDS, env.DEDUP_WINDOW) : 0,
-    parseWorker: env.PARSE_WORKER,
+    streamUrl: config.STREAM_URL,
+    userAgent: config.USER_AGENT,
+    since: config.SINCE === '' ? undefined : normaliseSince(config.SINCE),
+    stallTimeoutMs: config.STALL_TIMEOUT_MS,
+    reconnectMinMs: config.RECONNECT_MIN_MS,
+    reconnectMaxMs: config.RECONNECT_MAX_MS,
+    dedupWindow: config.DEDUP_WINDOW,
+    wikis: config.WIKIS,
+    langs: config.LANGS,
+    maxEventBytes: config.MAX_EVENT_BYTES,
+    batchMaxEvents: config.BATCH_MAX_EVENTS,
+    batchMaxBytes: config.BATCH_MAX_BYTES,
+    lingerMs: config.LINGER_MS,
+    maxInFlight: config.MAX_IN_FLIGHT,
+    checkpointIntervalMs: config.CHECKPOINT_INTERVAL_MS,
+    checkpointIds: idsInCheckpoint ? Math.min(FILE_CHECKPOINT_IDS, config.DEDUP_WINDOW) : 0,
+    parseWorker: config.PARSE_WORKER,
   };
   const ingestor = new Ingestor({
     settings,
@@ -119,18 +206,7 @@ export async function createIngestorApp(
     metrics,
     onFatal,
   });
-  return {
-    ingestor,
-    output,
-    stats: metrics.stats,
-    close: async () => {
-      try {
-        await ingestor.stop();
-      } finally {
-        await output.close();
-      }
-    },
-  };
+  return { ingestor, output };
 }
 
 /**
@@ -147,16 +223,16 @@ export async function createIngestorApp(
  */
 async function recentIdsInTopic(
   bus: KafkaBus,
-  env: IngestorEnv,
+  config: IngestorConfig,
   checkpoint: Checkpoint | undefined,
 ): Promise<string[]> {
   const found: { timestamp: number; id: string }[] = [];
   await readTail(
     bus,
     {
-      topic: env.TOPIC,
-      maxPerPartition: Math.ceil((2 * env.DEDUP_WINDOW) / env.TOPIC_PARTITIONS),
-      ...(checkpoint ? { fromTimestamp: checkpoint.receivedAt - env.RESTART_LOOKBACK_MS } : {}),
+      topic: config.TOPIC,
+      maxPerPartition: Math.ceil((2 * config.DEDUP_WINDOW) / config.TOPIC_PARTITIONS),
+      ...(checkpoint ? { fromTimestamp: checkpoint.receivedAt - config.RESTART_LOOKBACK_MS } : {}),
     },
     (message) => {
       const id = message.headers[HEADER.metaId];
@@ -164,5 +240,5 @@ async function recentIdsInTopic(
     },
   );
   found.sort((a, b) => a.timestamp - b.timestamp);
-  return found.slice(-env.DEDUP_WINDOW).map((f) => f.id);
+  return found.slice(-config.DEDUP_WINDOW).map((f) => f.id);
 }

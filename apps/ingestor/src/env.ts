@@ -1,6 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { envVar, fileVar, kafkaEnv, kafkaEnvRules, parseEnv, z, type Env } from '@wikipulse/config';
+import {
+  TOPICS,
+  envVar,
+  fileVar,
+  kafkaEnv,
+  kafkaEnvRules,
+  opsEnv,
+  parseEnv,
+  processEnv,
+  topicVar,
+  z,
+  type Env,
+} from '@wikipulse/config';
 // The timing alone: the Kubernetes client loads only when there is an election.
 import { DEFAULT_LEASE_DURATION_MS } from '@wikipulse/leader/timing';
 import { normaliseSince } from './position.js';
@@ -24,53 +36,82 @@ const objectName = z
   .max(253)
   .regex(/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/, 'a Kubernetes name: lower case, digits, - and .');
 
+/** What the ingestor does, whoever connects its output (its own process, or `npm start`). */
+const settings = {
+  STREAM_URL: z.url().default('https://stream.wikimedia.org/v2/stream/recentchange'),
+  // Wikimedia refuses requests without a descriptive agent (403): name, version, contact.
+  USER_AGENT: z
+    .string()
+    .min(1)
+    .default(
+      'Wikipulse-ingestor/0.1.0 (https://github.com/wikipulse/wikipulse; wikipulse@example.org) eventsource/4',
+    ),
+  OUTPUT: z.enum(['kafka', 'stdout', 'jsonl']).default('kafka'),
+  OUTPUT_FILE: z.string().default(''),
+  TOPIC: topicVar(TOPICS.events),
+  DEAD_LETTER_TOPIC: topicVar(TOPICS.deadLetter),
+  CHECKPOINT_TOPIC: topicVar(TOPICS.positions),
+  TOPIC_PARTITIONS: envVar.positiveInt(6),
+  TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(-1).default(-1),
+  COMPRESSION: z.enum(['none', 'gzip']).default('none'),
+  BATCH_MAX_EVENTS: envVar.positiveInt(200),
+  BATCH_MAX_BYTES: envVar.positiveInt(1_000_000),
+  // Below Kafka's default max.message.bytes (1 MiB) with room for the key and headers.
+  MAX_EVENT_BYTES: envVar.positiveInt(1_000_000),
+  LINGER_MS: envVar.nonNegativeInt(1),
+  // The idempotent producer sends one request at a time per broker: more writes waiting add
+  // latency, not throughput.
+  MAX_IN_FLIGHT: envVar.positiveInt(2),
+  CHECKPOINT_FILE: z.string().default(''),
+  CHECKPOINT_INTERVAL_MS: envVar.positiveInt(1000),
+  SINCE: z.string().default(''),
+  WIKIS: envVar.list(),
+  LANGS: envVar.list(),
+  DEDUP_WINDOW: envVar.positiveInt(100_000),
+  PARSE_WORKER: envVar.boolean(true),
+  RESTART_LOOKBACK_MS: envVar.nonNegativeInt(60_000),
+  STALL_TIMEOUT_MS: envVar.positiveInt(30_000),
+  RECONNECT_MIN_MS: envVar.positiveInt(500),
+  RECONNECT_MAX_MS: envVar.positiveInt(30_000),
+};
+
+type Settings = z.output<z.ZodObject<typeof settings>>;
+
+function checkSettings(env: Settings, ctx: z.RefinementCtx): void {
+  if (env.OUTPUT === 'jsonl' && env.OUTPUT_FILE === '') {
+    ctx.addIssue({ code: 'custom', path: ['OUTPUT_FILE'], message: 'required when OUTPUT=jsonl' });
+  }
+  if (env.SINCE !== '' && normaliseSince(env.SINCE) === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SINCE'],
+      message: 'must be epoch milliseconds or an ISO-8601 date',
+    });
+  }
+}
+
+const configSchema = z.object(settings).superRefine(checkSettings);
+
+/** The ingestor's settings, as `createApp` takes them. */
+export type IngestorConfig = z.output<typeof configSchema>;
+
+/** The ingestor's settings alone, for a process that gives it its bus. */
+export function loadIngestorConfig(env: Env = process.env): IngestorConfig {
+  return parseEnv(configSchema, env);
+}
+
 /**
- * The ingestor's whole configuration. Every variable is documented in docs/ingestor.md with its
- * default; `--since <time>` on the command line overrides `SINCE`.
+ * The ingestor process's whole configuration: its settings, how it reaches Kafka and the
+ * leader election. Every variable is documented in docs/ingestor.md with its default;
+ * `--since <time>` on the command line overrides `SINCE`.
  */
 export const envSchema = z
   .object({
-    STREAM_URL: z.url().default('https://stream.wikimedia.org/v2/stream/recentchange'),
-    // Wikimedia refuses requests without a descriptive agent (403): name, version, contact.
-    USER_AGENT: z
-      .string()
-      .min(1)
-      .default(
-        'Wikipulse-ingestor/0.1.0 (https://github.com/wikipulse/wikipulse; wikipulse@example.org) eventsource/4',
-      ),
-    OUTPUT: z.enum(['kafka', 'stdout', 'jsonl']).default('kafka'),
-    OUTPUT_FILE: z.string().default(''),
+    ...settings,
     ...kafkaEnv,
     KAFKA_CLIENT_ID: z.string().min(1).default('wikipulse-ingestor'),
-    TOPIC: z.string().min(1).default('wikipulse.recentchange'),
-    DEAD_LETTER_TOPIC: z.string().min(1).default('wikipulse.recentchange.dead-letter'),
-    CHECKPOINT_TOPIC: z.string().min(1).default('wikipulse.ingestor.positions'),
-    TOPIC_PARTITIONS: envVar.positiveInt(6),
-    TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(-1).default(-1),
-    COMPRESSION: z.enum(['none', 'gzip']).default('none'),
-    BATCH_MAX_EVENTS: envVar.positiveInt(200),
-    BATCH_MAX_BYTES: envVar.positiveInt(1_000_000),
-    // Below Kafka's default max.message.bytes (1 MiB) with room for the key and headers.
-    MAX_EVENT_BYTES: envVar.positiveInt(1_000_000),
-    LINGER_MS: envVar.nonNegativeInt(1),
-    // The idempotent producer sends one request at a time per broker: more writes waiting add
-    // latency, not throughput.
-    MAX_IN_FLIGHT: envVar.positiveInt(2),
-    CHECKPOINT_FILE: z.string().default(''),
-    CHECKPOINT_INTERVAL_MS: envVar.positiveInt(1000),
-    SINCE: z.string().default(''),
-    WIKIS: envVar.list(),
-    LANGS: envVar.list(),
-    DEDUP_WINDOW: envVar.positiveInt(100_000),
-    PARSE_WORKER: envVar.boolean(true),
-    RESTART_LOOKBACK_MS: envVar.nonNegativeInt(60_000),
-    STALL_TIMEOUT_MS: envVar.positiveInt(30_000),
-    RECONNECT_MIN_MS: envVar.positiveInt(500),
-    RECONNECT_MAX_MS: envVar.positiveInt(30_000),
-    METRICS_PORT: envVar.port(9464),
-    METRICS_HOST: z.string().default('0.0.0.0'),
-    SHUTDOWN_DEADLINE_MS: envVar.positiveInt(20_000),
-    LOG_LEVEL: envVar.logLevel(),
+    ...opsEnv,
+    ...processEnv,
     // Leader election (docs/leader-election.md): set, only the holder of this Lease ingests.
     LEASE_NAME: envVar.optional(objectName),
     POD_NAME: z.string().min(1).default(hostname()),
@@ -91,13 +132,7 @@ export const envSchema = z
   })
   .check(...kafkaEnvRules)
   .superRefine((env, ctx) => {
-    if (env.OUTPUT === 'jsonl' && env.OUTPUT_FILE === '') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['OUTPUT_FILE'],
-        message: 'required when OUTPUT=jsonl',
-      });
-    }
+    checkSettings(env, ctx);
     if (env.OUTPUT === 'kafka' && env.KAFKA_BROKERS.length === 0) {
       ctx.addIssue({
         code: 'custom',
@@ -121,13 +156,6 @@ export const envSchema = z
         code: 'custom',
         path: ['KUBECONFIG'],
         message: 'required with LEASE_NAME outside a pod (no in-cluster configuration)',
-      });
-    }
-    if (env.SINCE !== '' && normaliseSince(env.SINCE) === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['SINCE'],
-        message: 'must be epoch milliseconds or an ISO-8601 date',
       });
     }
   });

@@ -1,5 +1,11 @@
-export { createIngestorApp, type IngestorApp } from './app.js';
-export { envSchema, loadEnv, type IngestorEnv } from './env.js';
+export { createApp, type IngestorApp, type IngestorDeps, type Leadership } from './app.js';
+export {
+  envSchema,
+  loadEnv,
+  loadIngestorConfig,
+  type IngestorConfig,
+  type IngestorEnv,
+} from './env.js';
 export { Ingestor, type IngestorParts, type IngestorSettings } from './ingestor.js';
 export { FileCheckpointStore, type CheckpointStore } from './checkpoint.js';
 export { registerMetrics, type IngestorMetrics } from './metrics.js';

@@ -111,7 +111,7 @@ describe('desiredDeployments', () => {
     expect(ingestor?.spec?.strategy?.type).toBe('Recreate');
   });
 
-  it('gives the sink its group, database and the defaulted retention', () => {
+  it("gives the sink its group and database, and no retention (the sink reads its table's)", () => {
     expect(envOf(sink!)).toEqual({
       KAFKA_BROKERS: 'kafka-0:9092,kafka-1:9092',
       TOPIC: 'changes.de',
@@ -120,7 +120,6 @@ describe('desiredDeployments', () => {
       LOG_LEVEL: 'info',
       GROUP_ID: 'wikipulse-sink.wiki.de',
       CLICKHOUSE_DATABASE: 'wikipulse_de',
-      RETENTION_DAYS: '30',
       PARTITIONS_CONSUMED_CONCURRENTLY: '4',
       CLICKHOUSE_URL: 'http://clickhouse:8123',
     });

@@ -331,7 +331,6 @@ function roleEnv(role: Role, stream: WikiStream, spec: ResolvedSpec, settings: C
       ...common,
       GROUP_ID: sinkGroupId(stream),
       CLICKHOUSE_DATABASE: spec.database,
-      RETENTION_DAYS: String(spec.retentionDays),
       PARTITIONS_CONSUMED_CONCURRENTLY: String(spec.partitions),
     }),
     clickHouseUrlEnv(settings),

@@ -6,7 +6,9 @@ import {
   envVar,
   kafkaEnv,
   kafkaEnvRules,
+  opsEnv,
   parseEnv,
+  processEnv,
   z,
   type Env,
 } from '@wikipulse/config';
@@ -217,9 +219,8 @@ const schema = z
       .default('30s'),
     APP_SERVICE_MONITOR_LABELS: envVar.optional(json(strings)),
     ...appConnection,
-    METRICS_PORT: envVar.port(9464),
-    METRICS_HOST: z.string().min(1).default('0.0.0.0'),
-    LOG_LEVEL: envVar.logLevel(),
+    ...opsEnv,
+    ...processEnv,
   })
   .check(
     ...kafkaEnvRules,

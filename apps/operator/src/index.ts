@@ -27,6 +27,7 @@ export {
 export { setCondition, findCondition } from './conditions.js';
 export { childConnection, childSettings, loadEnv, type OperatorEnv } from './env.js';
 export { KubeCluster, FIELD_MANAGER } from './cluster.js';
+export { createApp, type OperatorApp, type OperatorDeps } from './app.js';
 export { startOperator, type Operator, type OperatorOptions } from './operator.js';
 export { WorkQueue } from './queue.js';
 export {

@@ -166,7 +166,8 @@ describe('sink killed with SIGKILL at random moments', () => {
     expect(landed).toBeGreaterThan(0);
 
     const last = startApp([mainJs], { env });
-    const port = (JSON.parse(await last.line(/"ops server listening"/)) as { port: number }).port;
+    const port = (JSON.parse(await last.line(/"ops server listening"/)) as { metricsPort: number })
+      .metricsPort;
     await waitForCommit(bus, groupId, topic);
     const ops = `http://127.0.0.1:${port}`;
     const ready = await fetch(`${ops}/readyz`);

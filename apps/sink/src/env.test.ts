@@ -11,13 +11,14 @@ describe('loadEnv', () => {
       GROUP_ID: 'wikipulse-sink',
       DEAD_LETTER_TOPIC: 'wikipulse.recentchange.dead-letter',
       CLICKHOUSE_DATABASE: 'wikipulse',
-      RETENTION_DAYS: 30,
       BATCH_MAX_ROWS: 5_000,
       BATCH_MAX_WAIT_MS: 200,
       METRICS_PORT: 9464,
       METRICS_HOST: '0.0.0.0',
     });
     expect(env.clickhousePath).toMatch(/\/\.data\/clickhouse$/);
+    // The sink reads its table's retention and sets none: the database's owner does.
+    expect(env).not.toHaveProperty('RETENTION_DAYS');
   });
 
   it('reads the Kafka and ClickHouse connections through the shared variables', () => {

@@ -28,7 +28,7 @@ export function startWhenSchemaReady(
 /** The sink's `/readyz` checks. */
 export function sinkReadiness(
   sink: Pick<Sink, 'readiness'>,
-  gate: SchemaGate,
+  gate: Pick<SchemaGate, 'state'>,
 ): Record<string, ReadinessCheck> {
   return {
     schema: () => gate.state(),

@@ -21,12 +21,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEFAULT_RETENTION_DAYS } from '@wikipulse/config';
 import type { RecentChange } from '@wikipulse/events';
-import { createIngestorApp, loadEnv as loadIngestorEnv } from '@wikipulse/ingestor';
+import { createApp as createIngestorApp, loadIngestorConfig } from '@wikipulse/ingestor';
 import { KafkaBus } from '@wikipulse/kafka';
 import { createLogger } from '@wikipulse/logger';
 import { Registry } from '@wikipulse/metrics';
-import { Sink, createSinkMetrics, loadEnv as loadSinkEnv, type SinkEnv } from '@wikipulse/sink';
+import { Sink, createSinkMetrics, loadSinkConfig, type SinkConfig } from '@wikipulse/sink';
 import {
   RECENT_MAX_LIMIT,
   RECENT_MAX_OFFSET,
@@ -222,7 +223,7 @@ async function runRate(
   client: ClickHouseClient,
   database: string,
   lines: readonly string[],
-  sinkBase: SinkEnv,
+  sinkBase: SinkConfig,
 ): Promise<RateResult> {
   const run = unique(`bench_e2e_${rate}`);
   const topics = {
@@ -271,20 +272,19 @@ async function runRate(
     startMs: Date.now(),
     stepMs: 1000 / rate,
   });
-  const ingestorEnv = loadIngestorEnv([], {
+  const ingestorConfig = loadIngestorConfig({
     STREAM_URL: server.url,
-    KAFKA_BROKERS: brokers,
     TOPIC: topics.events,
     DEAD_LETTER_TOPIC: topics.dead,
     CHECKPOINT_TOPIC: topics.positions,
     LINGER_MS: String(lingerMs),
   });
-  const ingestor = await createIngestorApp(
-    ingestorEnv,
-    log.child({ component: 'ingestor' }),
-    new Registry(),
-    (error) => onFatal(error),
-  );
+  const ingestor = createIngestorApp(ingestorConfig, {
+    bus,
+    log: log.child({ component: 'ingestor' }),
+    registry: new Registry(),
+    onFatal: (error) => onFatal(error),
+  });
   let ingestorClosed = false;
   const closeIngestor = async () => {
     if (ingestorClosed) return;
@@ -301,7 +301,7 @@ async function runRate(
   })();
 
   try {
-    ingestor.ingestor.start();
+    await ingestor.start();
     await Promise.race([failure, sleep(warmupSeconds * 1000)]);
     const from = Date.now();
     poller.measureFrom(from);
@@ -419,16 +419,13 @@ const lines = readdirSync(recordingsDir)
   .filter((f) => f.endsWith('.jsonl'))
   .sort()
   .flatMap((f) => readRecording(join(recordingsDir, f)));
-const sinkBase = loadSinkEnv({
-  KAFKA_BROKERS: brokers,
-  BATCH_MAX_WAIT_MS: String(batchWaitMs),
-});
+const sinkBase = loadSinkConfig({ BATCH_MAX_WAIT_MS: String(batchWaitMs) });
 const root = await mkdtemp(join(tmpdir(), 'wikipulse-bench-e2e-'));
 const client = openClickHouse({ kind: 'embedded', path: join(root, 'clickhouse') });
 const database = sinkBase.CLICKHOUSE_DATABASE;
 const loadBefore = loadavg().map((l) => round(l, 2));
 try {
-  await migrate(client, { database, retentionDays: sinkBase.RETENTION_DAYS, owner: 'local' });
+  await migrate(client, { database, retentionDays: DEFAULT_RETENTION_DAYS, owner: 'local' });
   const results: RateResult[] = [];
   for (const rate of rates) results.push(await runRate(rate, client, database, lines, sinkBase));
   reportBench(

@@ -14,10 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
+import { DEFAULT_RETENTION_DAYS } from '@wikipulse/config';
 import type { RecentChange } from '@wikipulse/events';
 import { KafkaBus } from '@wikipulse/kafka';
 import { sleep } from '@wikipulse/lifecycle';
-import { decodeMessage, loadEnv } from '@wikipulse/sink';
+import { decodeMessage } from '@wikipulse/sink';
 import { migrate, openClickHouse, toChangeRow } from '@wikipulse/store';
 import {
   benchKafka,
@@ -51,7 +52,7 @@ const unique = (prefix: string) =>
   `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 // Events must lie inside the sink's retention, or ClickHouse drops them at insert and the run
 // stores nothing: they end a minute before the run and span at most a day (at most 50 ms apart).
-const retentionDays = loadEnv({ ...process.env, KAFKA_BROKERS: brokers.join(',') }).RETENTION_DAYS;
+const retentionDays = DEFAULT_RETENTION_DAYS;
 const STEP_MS = Math.min(50, Math.floor(86_400_000 / Math.max(1, events)));
 const START_MS = Date.now() - 60_000 - events * STEP_MS;
 
@@ -120,7 +121,6 @@ async function runSink(
       GROUP_ID: groupId,
       DEAD_LETTER_TOPIC: deadLetterTopic,
       CLICKHOUSE_PATH: dataPath,
-      RETENTION_DAYS: String(retentionDays),
       BATCH_MAX_ROWS: String(batchRows),
       METRICS_PORT: '0',
       METRICS_HOST: '127.0.0.1',
@@ -139,11 +139,11 @@ async function runSink(
       const entry = JSON.parse(line) as {
         msg?: string;
         ms?: number;
-        port?: number;
+        metricsPort?: number;
         level?: string;
       };
       if (entry.msg === 'batch inserted' && entry.ms !== undefined) insertMs.push(entry.ms);
-      else if (entry.msg === 'ops server listening') metricsPort = entry.port;
+      else if (entry.msg === 'ops server listening') metricsPort = entry.metricsPort;
       else if (entry.msg === 'consuming') {
         consumingAt = performance.now();
         resolve();

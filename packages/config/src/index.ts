@@ -14,6 +14,19 @@ export {
   type SaslMechanism,
 } from './kafka.js';
 export {
+  DEFAULT_RETENTION_DAYS,
+  DEFAULT_SHUTDOWN_DEADLINE_MS,
+  TOPICS,
+  databaseEnv,
+  embeddedPathEnv,
+  opsEnv,
+  processEnv,
+  retentionEnv,
+  topicVar,
+  type OpsEnv,
+  type ProcessEnv,
+} from './process.js';
+export {
   clickHouseEnv,
   clickHouseEnvRules,
   clickHouseServer,
@@ -62,17 +75,4 @@ function shown(name: string, value: string | undefined): string {
   if (SECRET_NAME.test(name)) return 'set';
   const redacted = redactSecrets(value);
   return `got ${JSON.stringify(redacted.length > 60 ? `${redacted.slice(0, 57)}...` : redacted)}`;
-}
-
-/**
- * Loads an app's configuration, or ends the process the way every app does on bad settings or
- * arguments: the problems on stderr, one a line (no logger exists yet), and exit code 2.
- */
-export function loadOrExit<T>(load: () => T): T {
-  try {
-    return load();
-  } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
-  }
 }

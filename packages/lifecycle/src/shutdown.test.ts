@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@wikipulse/logger';
-import { Shutdown } from './index.js';
+import { Shutdown } from './shutdown.js';
 
 const log = createLogger({ name: 'unit', level: 'silent' });
 
