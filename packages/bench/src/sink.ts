@@ -34,6 +34,7 @@ import {
   takeFreshEvents,
   waitForCommit,
 } from '@wikipulse/testing';
+import { cpuSeconds } from './proc.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -88,6 +89,8 @@ async function prefill(bus: KafkaBus, topic: string): Promise<number> {
 
 interface SinkRun {
   seconds: number;
+  /** CPU the sink process used (all its threads, the engine's included) while draining. */
+  cpuSeconds: number;
   /** The sink's own count of rows ClickHouse dropped for being past retention. */
   rowsPastRetention: number;
   insertMs: number[];
@@ -168,8 +171,10 @@ async function runSink(
       .catch(() => undefined);
   }, 100);
   await consuming;
+  const cpuAtStart = cpuSeconds(child.pid!);
   await waitForCommit(bus, groupId, topic, 30 * 60_000);
   const seconds = (performance.now() - consumingAt!) / 1000;
+  const cpu = cpuSeconds(child.pid!) - cpuAtStart;
   clearInterval(poll);
   const rowsPastRetention = (await metrics())('wikipulse_sink_rows_past_retention_total');
   // The kernel's high-water mark of the child's resident memory, read before it exits.
@@ -180,6 +185,7 @@ async function runSink(
   if (code !== 0) throw new Error(`sink exited with ${code}`);
   return {
     seconds,
+    cpuSeconds: cpu,
     rowsPastRetention,
     insertMs,
     peakRssBytes,
@@ -189,20 +195,24 @@ async function runSink(
 }
 
 /** The same rows inserted straight into a fresh engine in batches of the same size. */
-async function engineRate(
-  dataPath: string,
-): Promise<{ seconds: number; stored: { total: number; distinct: number } }> {
+async function engineRate(dataPath: string): Promise<{
+  seconds: number;
+  cpuSeconds: number;
+  stored: { total: number; distinct: number };
+}> {
   const client = openClickHouse({ kind: 'embedded', path: dataPath });
   try {
     await migrate(client, { database: 'wikipulse', retentionDays, owner: 'local' });
     const source = freshEvents({ startMs: START_MS, stepMs: STEP_MS });
     let seconds = 0;
+    let cpuMicros = 0;
     for (let done = 0; done < events;) {
       const size = Math.min(batchRows, events - done);
       const rows = Array.from({ length: size }, () =>
         toChangeRow(source.next().value as RecentChange),
       );
       const started = performance.now();
+      const cpuBefore = process.cpuUsage();
       await client.insert({
         table: 'wikipulse.changes',
         values: rows,
@@ -210,9 +220,15 @@ async function engineRate(
         clickhouse_settings: { input_format_json_read_objects_as_strings: 1 },
       });
       seconds += (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpuBefore);
+      cpuMicros += cpu.user + cpu.system;
       done += size;
     }
-    return { seconds, stored: await storedDistinctIds(client, 'wikipulse') };
+    return {
+      seconds,
+      cpuSeconds: cpuMicros / 1e6,
+      stored: await storedDistinctIds(client, 'wikipulse'),
+    };
   } finally {
     await client.close();
   }
@@ -268,6 +284,8 @@ try {
       sink: {
         rowsPerSecond: sinkRate,
         seconds: round(sink.seconds, 2),
+        // Comparable across runs on a busy machine, where rows/s depend on what else runs.
+        cpuMsPer1000Rows: round((sink.cpuSeconds * 1e6) / events, 1),
         expectedRows: expected,
         storedRows: stored.total,
         storedDistinct: stored.distinct,
@@ -286,6 +304,7 @@ try {
       engine: {
         rowsPerSecond: engineRowsPerSecond,
         seconds: round(engine.seconds, 2),
+        cpuMsPer1000Rows: round((engine.cpuSeconds * 1e6) / events, 1),
         storedRows: engine.stored.total,
         storedDistinct: engine.stored.distinct,
       },
