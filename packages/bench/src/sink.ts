@@ -58,7 +58,9 @@ const STEP_MS = Math.min(50, Math.floor(86_400_000 / Math.max(1, events)));
 const START_MS = Date.now() - 60_000 - events * STEP_MS;
 
 // The Node flags `npm run sink` and the container use (see docs/sink.md), or BENCH_NODE_FLAGS.
-const nodeArgs = (process.env['BENCH_NODE_FLAGS'] ?? '--max-old-space-size=192')
+const nodeArgs = (
+  process.env['BENCH_NODE_FLAGS'] ?? '--max-old-space-size=192 --max-semi-space-size=32'
+)
   .split(' ')
   .filter((flag) => flag !== '');
 const mb = (bytes: number) => round(bytes / 2 ** 20);
@@ -169,7 +171,7 @@ async function runSink(
         peakHeapTotalBytes = Math.max(peakHeapTotalBytes, read('nodejs_heap_size_total_bytes'));
       })
       .catch(() => undefined);
-  }, 100);
+  }, 500);
   await consuming;
   const cpuAtStart = cpuSeconds(child.pid!);
   await waitForCommit(bus, groupId, topic, 30 * 60_000);
