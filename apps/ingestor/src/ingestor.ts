@@ -1,13 +1,12 @@
 import type { Logger } from '@wikipulse/logger';
 import { Batcher, type AckedMark } from './batcher.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
-import { builtWorker, Classifier } from './classify/index.js';
+import { builtWorker, Reader } from './classify/index.js';
 import { DedupWindow } from './dedup.js';
 import { Intake } from './intake.js';
 import type { IngestorMetrics } from './metrics.js';
 import type { Output } from './output.js';
 import { positionTime } from './position.js';
-import { StreamClient } from './stream.js';
 
 export interface IngestorSettings {
   streamUrl: string;
@@ -47,6 +46,11 @@ export interface IngestorParts {
   onFatal(error: unknown): void;
 }
 
+/** Events the reading thread judges per batch (or whatever arrived by the end of its turn). */
+const READ_BATCH_EVENTS = 128;
+/** Events read but not yet applied above which reading waits. */
+const READ_MAX_PENDING = 1024;
+
 /**
  * The ingest loop: stream → classify → batch → output, and checkpoints of the acknowledged
  * position. Everything here runs on the stream's callbacks; nothing blocks.
@@ -55,8 +59,7 @@ export class Ingestor {
   readonly #parts: IngestorParts;
   readonly #dedup: DedupWindow;
   readonly #batcher: Batcher;
-  readonly #classifier: Classifier;
-  readonly #stream: StreamClient;
+  readonly #reader: Reader;
   #checkpointTimer: NodeJS.Timeout | undefined;
   #saving: Promise<void> | undefined;
   #savedPosition: string | undefined;
@@ -83,52 +86,48 @@ export class Ingestor {
     });
     const batcher = this.#batcher;
     // Verdicts arrive in stream order; deduplication and the position stay on this thread.
-    this.#classifier = new Classifier({
-      rules: {
-        wikis: settings.wikis,
-        langs: settings.langs,
-        maxEventBytes: settings.maxEventBytes,
+    this.#reader = new Reader({
+      settings: {
+        stream: {
+          url: settings.streamUrl,
+          userAgent: settings.userAgent,
+          position: settings.since === undefined ? parts.resumeFrom?.position : undefined,
+          since: settings.since,
+          stallTimeoutMs: settings.stallTimeoutMs,
+          reconnectMinMs: settings.reconnectMinMs,
+          reconnectMaxMs: settings.reconnectMaxMs,
+        },
+        rules: {
+          wikis: [...settings.wikis],
+          langs: [...settings.langs],
+          maxEventBytes: settings.maxEventBytes,
+        },
+        batchEvents: READ_BATCH_EVENTS,
+        maxPending: READ_MAX_PENDING,
       },
       worker: settings.parseWorker ? builtWorker() : undefined,
-      onError: (error) => parts.onFatal(error),
       handler: new Intake(this.#dedup, batcher, stats),
-    });
-    const resume = settings.since === undefined ? parts.resumeFrom?.position : undefined;
-    this.#stream = new StreamClient({
-      url: settings.streamUrl,
-      userAgent: settings.userAgent,
-      position: resume,
-      since: settings.since,
-      stallTimeoutMs: settings.stallTimeoutMs,
-      reconnectMinMs: settings.reconnectMinMs,
-      reconnectMaxMs: settings.reconnectMaxMs,
       log: log.child({ component: 'stream' }),
-      onBytes: (count) => {
-        stats.bytes += count;
+      // Reading waits for the batcher's room: memory stays bounded whatever Kafka's speed.
+      writable: () => batcher.writable(),
+      onReceived: (events, bytes) => {
+        stats.received += events;
+        stats.bytes += bytes;
       },
       onReconnect: (reason) => {
         stats.reconnects.set(reason, (stats.reconnects.get(reason) ?? 0) + 1);
       },
-      // Reading waits for the batcher's room and for the worker to catch up: memory stays
-      // bounded either way.
-      writable: () => {
-        const classifying = this.#classifier.writable();
-        return classifying ? classifying.then(() => batcher.writable()) : batcher.writable();
-      },
-      onMessage: (data, id) => {
-        stats.received += 1;
-        this.#classifier.submit(data, id);
-      },
+      onError: (error) => parts.onFatal(error),
     });
   }
 
   /** Ready: connected to the stream and the output takes writes. */
   get ready(): boolean {
-    return this.#stream.connected && this.#parts.output.writable;
+    return this.#reader.connected && this.#parts.output.writable;
   }
 
   get connected(): boolean {
-    return this.#stream.connected;
+    return this.#reader.connected;
   }
 
   /** The acknowledged position, as a checkpoint would save it. */
@@ -147,8 +146,8 @@ export class Ingestor {
       },
       'ingestor starting',
     );
-    this.#parts.metrics.stats.connected = () => this.#stream.connected;
-    this.#stream.start();
+    this.#parts.metrics.stats.connected = () => this.#reader.connected;
+    this.#reader.start();
     this.#checkpointTimer = setInterval(() => {
       void this.#checkpoint().catch((error: unknown) => {
         log.error({ err: error }, 'saving the checkpoint failed');
@@ -161,15 +160,14 @@ export class Ingestor {
    * acknowledged, saves the final checkpoint.
    */
   async stop(): Promise<void> {
-    this.#stream.stop();
     if (this.#checkpointTimer) clearInterval(this.#checkpointTimer);
     try {
-      await this.#classifier.idle();
+      await this.#reader.stop();
       await this.#batcher.drain();
       await this.#saving;
       await this.#checkpoint();
     } finally {
-      await this.#classifier.close();
+      await this.#reader.close();
     }
   }
 

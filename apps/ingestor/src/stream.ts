@@ -5,12 +5,17 @@ import {
   type FetchLikeResponse,
 } from 'eventsource';
 import { Backoff } from '@wikipulse/lifecycle';
-import type { Logger } from '@wikipulse/logger';
 import { retryAfterMs } from './retry-after.js';
 import { withSince } from './position.js';
 
 /** Largest piece of the body handed to the SSE parser at once (see `pieces`). */
 const PIECE_BYTES = 16 * 1024;
+
+/** The log lines the stream writes: a Logger, or what forwards them to one on another thread. */
+export interface StreamLog {
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
 
 export type ReconnectReason = 'closed' | 'error' | 'stall' | 'http_429' | 'http_error';
 
@@ -24,7 +29,9 @@ export interface StreamClientOptions {
   stallTimeoutMs: number;
   reconnectMinMs: number;
   reconnectMaxMs: number;
-  log: Logger;
+  log: StreamLog;
+  /** The stream connected (true) or lost its connection (false). */
+  onConnected?(connected: boolean): void;
   /** One SSE message: its data and the stream position after it. */
   onMessage(data: string, id: string): void;
   onBytes?(count: number): void;
@@ -90,7 +97,7 @@ export class StreamClient {
 
   stop(): void {
     this.#stopped = true;
-    this.#connected = false;
+    this.#setConnected(false);
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#stallTimer) clearInterval(this.#stallTimer);
     this.#closeAttempt();
@@ -119,7 +126,7 @@ export class StreamClient {
     this.#attempt = attempt;
     source.onopen = () => {
       if (this.#attempt !== attempt) return;
-      this.#connected = true;
+      this.#setConnected(true);
       this.#options.log.info({ position: this.#position ?? null }, 'stream connected');
     };
     source.onmessage = (event) => {
@@ -261,13 +268,19 @@ export class StreamClient {
 
   #reconnect(reason: ReconnectReason, delay: number): void {
     this.#closeAttempt();
-    this.#connected = false;
+    this.#setConnected(false);
     if (this.#stopped) return;
     this.#options.onReconnect?.(reason, delay);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#connect();
     }, delay);
+  }
+
+  #setConnected(connected: boolean): void {
+    if (this.#connected === connected) return;
+    this.#connected = connected;
+    this.#options.onConnected?.(connected);
   }
 
   #closeAttempt(): void {

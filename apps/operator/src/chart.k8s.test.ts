@@ -183,6 +183,7 @@ describe('helm install of charts/wikipulse into a real API server', () => {
     expect(container?.command).toEqual([
       'node',
       '--max-old-space-size=192',
+      '--max-semi-space-size=32',
       'apps/sink/dist/main.js',
     ]);
     expect(container?.startupProbe?.httpGet?.path).toBe('/healthz');

@@ -14,7 +14,7 @@
  * variables (COMPRESSION, BATCH_MAX_EVENTS, …) pass through.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { kafkaConnection } from '@wikipulse/config';
@@ -31,6 +31,7 @@ import {
   storedMismatch,
   type EventStreamsServer,
 } from '@wikipulse/testing';
+import { cpuSeconds, hwmKb, rssKb } from './proc.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
 const warmup = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 5);
@@ -41,7 +42,7 @@ const profileDir = process.env['BENCH_CPU_PROF'];
 /** The heap limits `npm run ingest` uses (see docs/ingestor.md, Memory and heap settings). */
 const nodeFlags = (
   process.env['BENCH_NODE_FLAGS'] ??
-  '--max-old-space-size=96 --max-semi-space-size=4 --heap-growing-percent=100'
+  '--max-old-space-size=96 --max-semi-space-size=16 --heap-growing-percent=100'
 )
   .split(' ')
   .filter((flag) => flag !== '');
@@ -287,30 +288,6 @@ function quantile(buckets: [number, number][], q: number): number {
     previousCount = count;
   }
   return previousLe;
-}
-
-/** User plus system CPU seconds of a process, from /proc (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function rssKb(pid: number): number {
-  return statusField(pid, 'VmRSS');
-}
-
-function hwmKb(pid: number): number {
-  return statusField(pid, 'VmHWM');
-}
-
-function statusField(pid: number, field: string): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
-    return match ? Number(match[1]) : 0;
-  } catch {
-    return 0;
-  }
 }
 
 function freePort(): Promise<number> {

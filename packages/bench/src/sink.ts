@@ -8,7 +8,6 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +33,7 @@ import {
   takeFreshEvents,
   waitForCommit,
 } from '@wikipulse/testing';
+import { cpuSeconds, hwmKb } from './proc.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -56,6 +56,12 @@ const retentionDays = DEFAULT_RETENTION_DAYS;
 const STEP_MS = Math.min(50, Math.floor(86_400_000 / Math.max(1, events)));
 const START_MS = Date.now() - 60_000 - events * STEP_MS;
 
+// The Node flags `npm run sink` and the container use (see docs/sink.md), or BENCH_NODE_FLAGS.
+const nodeArgs = (
+  process.env['BENCH_NODE_FLAGS'] ?? '--max-old-space-size=192 --max-semi-space-size=32'
+)
+  .split(' ')
+  .filter((flag) => flag !== '');
 const mb = (bytes: number) => round(bytes / 2 ** 20);
 
 async function prefill(bus: KafkaBus, topic: string): Promise<number> {
@@ -84,6 +90,8 @@ async function prefill(bus: KafkaBus, topic: string): Promise<number> {
 
 interface SinkRun {
   seconds: number;
+  /** CPU the sink process used (all its threads, the engine's included) while draining. */
+  cpuSeconds: number;
   /** The sink's own count of rows ClickHouse dropped for being past retention. */
   rowsPastRetention: number;
   insertMs: number[];
@@ -108,8 +116,6 @@ async function runSink(
       env: { ...process.env, CLICKHOUSE_PATH: dataPath, RETENTION_DAYS: String(retentionDays) },
     },
   );
-  // The heap cap `npm run sink` and the container use (see docs/sink.md).
-  const nodeArgs = ['--max-old-space-size=192'];
   const mainJs = join(repoRoot, 'apps', 'sink', 'dist', 'main.js');
   const child = spawn(process.execPath, [...nodeArgs, mainJs], {
     env: {
@@ -164,20 +170,22 @@ async function runSink(
         peakHeapTotalBytes = Math.max(peakHeapTotalBytes, read('nodejs_heap_size_total_bytes'));
       })
       .catch(() => undefined);
-  }, 100);
+  }, 500);
   await consuming;
+  const cpuAtStart = cpuSeconds(child.pid!);
   await waitForCommit(bus, groupId, topic, 30 * 60_000);
   const seconds = (performance.now() - consumingAt!) / 1000;
+  const cpu = cpuSeconds(child.pid!) - cpuAtStart;
   clearInterval(poll);
   const rowsPastRetention = (await metrics())('wikipulse_sink_rows_past_retention_total');
   // The kernel's high-water mark of the child's resident memory, read before it exits.
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  peakRssBytes = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  peakRssBytes = hwmKb(child.pid!) * 1024;
   child.kill('SIGTERM');
   const code = await exited;
   if (code !== 0) throw new Error(`sink exited with ${code}`);
   return {
     seconds,
+    cpuSeconds: cpu,
     rowsPastRetention,
     insertMs,
     peakRssBytes,
@@ -187,20 +195,24 @@ async function runSink(
 }
 
 /** The same rows inserted straight into a fresh engine in batches of the same size. */
-async function engineRate(
-  dataPath: string,
-): Promise<{ seconds: number; stored: { total: number; distinct: number } }> {
+async function engineRate(dataPath: string): Promise<{
+  seconds: number;
+  cpuSeconds: number;
+  stored: { total: number; distinct: number };
+}> {
   const client = openClickHouse({ kind: 'embedded', path: dataPath });
   try {
     await migrate(client, { database: 'wikipulse', retentionDays, owner: 'local' });
     const source = freshEvents({ startMs: START_MS, stepMs: STEP_MS });
     let seconds = 0;
+    let cpuMicros = 0;
     for (let done = 0; done < events;) {
       const size = Math.min(batchRows, events - done);
       const rows = Array.from({ length: size }, () =>
         toChangeRow(source.next().value as RecentChange),
       );
       const started = performance.now();
+      const cpuBefore = process.cpuUsage();
       await client.insert({
         table: 'wikipulse.changes',
         values: rows,
@@ -208,9 +220,15 @@ async function engineRate(
         clickhouse_settings: { input_format_json_read_objects_as_strings: 1 },
       });
       seconds += (performance.now() - started) / 1000;
+      const cpu = process.cpuUsage(cpuBefore);
+      cpuMicros += cpu.user + cpu.system;
       done += size;
     }
-    return { seconds, stored: await storedDistinctIds(client, 'wikipulse') };
+    return {
+      seconds,
+      cpuSeconds: cpuMicros / 1e6,
+      stored: await storedDistinctIds(client, 'wikipulse'),
+    };
   } finally {
     await client.close();
   }
@@ -260,11 +278,14 @@ try {
       events,
       partitions,
       batchMaxRows: batchRows,
+      nodeFlags: nodeArgs.join(' '),
       eventTimes: { from: new Date(START_MS).toISOString(), stepMs: STEP_MS },
       retentionDays,
       sink: {
         rowsPerSecond: sinkRate,
         seconds: round(sink.seconds, 2),
+        // Comparable across runs on a busy machine, where rows/s depend on what else runs.
+        cpuMsPer1000Rows: round((sink.cpuSeconds * 1e6) / events, 1),
         expectedRows: expected,
         storedRows: stored.total,
         storedDistinct: stored.distinct,
@@ -283,6 +304,7 @@ try {
       engine: {
         rowsPerSecond: engineRowsPerSecond,
         seconds: round(engine.seconds, 2),
+        cpuMsPer1000Rows: round((engine.cpuSeconds * 1e6) / events, 1),
         storedRows: engine.stored.total,
         storedDistinct: engine.stored.distinct,
       },

@@ -1,14 +1,12 @@
 /**
- * The classify stage: parses, validates and filters each SSE message on a worker thread
- * (`worker.ts` running `judge.ts`) and hands the verdicts back in stream order through one
- * codec (`verdicts.ts`) to a `VerdictHandler` on the reading thread.
+ * The classify stage: reads the SSE stream and parses, validates and filters each event on a
+ * worker thread (`worker.ts` running `reading.ts` and `judge.ts`), and hands the verdicts back
+ * in stream order through one codec (`verdicts.ts`) to a `VerdictHandler` on the main thread
+ * (`reader.ts`).
  */
-export {
-  builtWorker,
-  Classifier,
-  type ClassifierOptions,
-  type ClassifierRules,
-} from './classifier.js';
+export { builtWorker, Reader, type ReaderOptions } from './reader.js';
+export type { ReadingSettings, StreamSettings } from './reading.js';
+export type { ClassifierRules } from './rules.js';
 export { judge, type JudgeRules, type Outcome, type Refusal } from './judge.js';
 export {
   VerdictWriter,

@@ -39,7 +39,8 @@ export const TRENDING_MIN_EDITORS = 2;
  * The pages of a language with an unusual burst of edits: the last `windowMinutes` against the
  * page's own rate over the `baselineMinutes` before, and against the language's rate. Reads
  * the per-minute rollup (`page_minutes`): first the few pages edited in the window, then the
- * baseline of those pages only, so the cost follows the window, not the table.
+ * baseline of those pages only, so the cost follows the window and the baseline, not the
+ * table.
  */
 export async function trendingPages(store: Store, query: TrendingQuery): Promise<TrendingRow[]> {
   const windowMinutes = query.windowMinutes ?? 15;
@@ -64,47 +65,49 @@ export async function trendingPages(store: Store, query: TrendingQuery): Promise
   };
   const d = db(store);
   const scope = `language = {language:String} AND ({wiki:String} = '' OR wiki = {wiki:String})`;
-  const pages = await select<{
-    wiki: string;
-    title: string;
-    edits: number;
-    editors: number;
-    baseline: number;
-  }>(
-    store,
-    `WITH recent AS (
-         SELECT wiki, title, uniqExactMerge(edits) AS edits, uniqExactMerge(editors) AS editors
+  // One pass over the window finds the few pages with enough edits by enough people; one pass
+  // over the baseline and the window, narrowed to those pages, counts both at once. The
+  // language's own pace comes from the raw table's key range at the same time: only a ratio,
+  // so copies of an event not yet merged away do not matter.
+  const [pages, languageRates] = await Promise.all([
+    // The counts' names differ from the columns': an alias would shadow the column it reads.
+    select<{
+      wiki: string;
+      title: string;
+      recent: number;
+      recent_editors: number;
+      baseline: number;
+    }>(
+      store,
+      `SELECT wiki, title,
+              uniqExactMergeIf(edits, minute >= {recentFrom:DateTime64(3)}) AS recent,
+              uniqExactMergeIf(editors, minute >= {recentFrom:DateTime64(3)}) AS recent_editors,
+              uniqExactMergeIf(edits, minute < {recentFrom:DateTime64(3)}) AS baseline
          FROM ${d}.page_minutes
          WHERE ${scope}
-           AND minute >= {recentFrom:DateTime64(3)} AND minute < {to:DateTime64(3)}
-         GROUP BY wiki, title
-         HAVING edits >= {minEdits:UInt32} AND editors >= {minEditors:UInt32}
-       )
-       SELECT recent.wiki AS wiki, recent.title AS title, recent.edits AS edits,
-              recent.editors AS editors, baseline.edits AS baseline
-       FROM recent
-       LEFT JOIN (
-         SELECT wiki, title, uniqExactMerge(edits) AS edits
-         FROM ${d}.page_minutes
-         WHERE ${scope}
-           AND minute >= {baselineFrom:DateTime64(3)} AND minute < {recentFrom:DateTime64(3)}
-           AND (wiki, title) IN (SELECT wiki, title FROM recent)
-         GROUP BY wiki, title
-       ) AS baseline ON baseline.wiki = recent.wiki AND baseline.title = recent.title
-       SETTINGS join_use_nulls = 0`,
-    params,
-  );
-  // The language's own pace, from the raw table's key range: only a ratio, so copies of an
-  // event not yet merged away do not matter.
-  const languageRates = await select<{ recent: number; before: number }>(
-    store,
-    `SELECT countIf(event_time >= {recentFrom:DateTime64(3)}) AS recent,
+           AND minute >= {baselineFrom:DateTime64(3)} AND minute < {to:DateTime64(3)}
+           AND (wiki, title) IN (
+             SELECT wiki, title
+             FROM ${d}.page_minutes
+             WHERE ${scope}
+               AND minute >= {recentFrom:DateTime64(3)} AND minute < {to:DateTime64(3)}
+             GROUP BY wiki, title
+             HAVING uniqExactMerge(edits) >= {minEdits:UInt32}
+                AND uniqExactMerge(editors) >= {minEditors:UInt32}
+           )
+         GROUP BY wiki, title`,
+      params,
+    ),
+    select<{ recent: number; before: number }>(
+      store,
+      `SELECT countIf(event_time >= {recentFrom:DateTime64(3)}) AS recent,
               countIf(event_time < {recentFrom:DateTime64(3)}) AS before
-       FROM ${d}.changes
-       WHERE ${scope} AND type IN ('edit', 'new')
-         AND event_time >= {baselineFrom:DateTime64(3)} AND event_time < {to:DateTime64(3)}`,
-    params,
-  );
+         FROM ${d}.changes
+         WHERE ${scope} AND type IN ('edit', 'new')
+           AND event_time >= {baselineFrom:DateTime64(3)} AND event_time < {to:DateTime64(3)}`,
+      params,
+    ),
+  ]);
   const baselineOnly = baselineMinutes - windowMinutes;
   const rate = (count: number, minutes: number) => count / minutes;
   const language = languageRates[0] ?? { recent: 0, before: 0 };
@@ -112,7 +115,7 @@ export async function trendingPages(store: Store, query: TrendingQuery): Promise
   const languageBefore = language.before;
   return pages
     .map((page) => {
-      const edits = page.edits;
+      const edits = page.recent;
       const baselineEdits = page.baseline;
       // One edit added to the baseline: a page never edited before is a burst, not a division
       // by zero.
@@ -127,7 +130,7 @@ export async function trendingPages(store: Store, query: TrendingQuery): Promise
         wiki: page.wiki,
         title: page.title,
         edits,
-        editors: page.editors,
+        editors: page.recent_editors,
         baselineEdits,
         surge,
       };
