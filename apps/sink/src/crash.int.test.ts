@@ -14,6 +14,7 @@ import {
   storedDistinctIds,
   takeFreshEvents,
   waitForCommit,
+  prng,
 } from '@wikipulse/testing';
 import { kafkaBrokers, testBus, uniqueName } from '@wikipulse/testing/vitest';
 
@@ -38,18 +39,6 @@ const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step();
 });
-
-/** A small seeded generator, so a failing run can be repeated with its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('sink killed with SIGKILL at random moments', () => {
   it('ends with every event stored once and exact per-day counts', async () => {
@@ -138,7 +127,7 @@ describe('sink killed with SIGKILL at random moments', () => {
     };
 
     const seed = Date.now();
-    const next = random(seed);
+    const next = prng(seed);
     let kills = 0;
     let landed = 0;
     let before = { stored: 0, committed: 0 };

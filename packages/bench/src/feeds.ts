@@ -30,6 +30,7 @@ import {
   recordedEvents,
   reportBench,
   round,
+  prng,
 } from '@wikipulse/testing';
 import { DiscordDouble, type SentRecord } from '@wikipulse/testing/discord';
 
@@ -73,17 +74,6 @@ const prefixes = [
   ),
 ].filter((p) => p.trim() !== '' && !p.includes('*'));
 
-/** A seeded generator, so every run stores the same feeds. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = prng(17);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 

@@ -1,20 +1,24 @@
 import { createFilter } from '../filters.js';
-import { StreamClient, type ReconnectReason, type StreamLog } from '../stream.js';
+import {
+  StreamClient,
+  type ReconnectReason,
+  type StreamClientOptions,
+  type StreamLog,
+} from '../stream.js';
 import { judgeBatch, type Judgement, type JudgeRules } from './judge.js';
 import type { ClassifierRules } from './rules.js';
 
-/** The stream to read, as the judging thread receives it. */
-export interface StreamSettings {
-  url: string;
-  userAgent: string;
-  /** Where to resume: an SSE id from a checkpoint. */
-  position?: string | undefined;
-  /** Start time for a backfill (`?since=`), used until the first event gives a position. */
-  since?: string | undefined;
-  stallTimeoutMs: number;
-  reconnectMinMs: number;
-  reconnectMaxMs: number;
-}
+/** The stream to read, as the reading thread receives it: the stream client's plain settings. */
+export type StreamSettings = Pick<
+  StreamClientOptions,
+  | 'url'
+  | 'userAgent'
+  | 'position'
+  | 'since'
+  | 'stallTimeoutMs'
+  | 'reconnectMinMs'
+  | 'reconnectMaxMs'
+>;
 
 export interface ReadingSettings {
   stream: StreamSettings;
