@@ -109,6 +109,24 @@ describe('Batcher', () => {
     expect(batcher.acked).toBeUndefined();
   });
 
+  it('after a failed write takes no more writes and keeps nobody waiting', async () => {
+    const { batcher, writes, errors } = harness({ maxEvents: 1, maxInFlight: 1 });
+    batcher.add(message(1), 1);
+    const room = batcher.writable();
+    expect(room).toBeInstanceOf(Promise);
+    writes[0]!.reject(new Error('broker gone'));
+    await room;
+    expect(errors).toHaveLength(1);
+    expect(batcher.writable()).toBeUndefined();
+    batcher.add(message(2), 1);
+    batcher.mark(mark(2));
+    batcher.flush();
+    await tick();
+    expect(writes).toHaveLength(1);
+    await batcher.drain();
+    expect(batcher.acked).toBeUndefined();
+  });
+
   it('drains: resolves once everything added is acknowledged', async () => {
     const { batcher, writes } = harness({ maxEvents: 10 });
     batcher.add(message(1), 1);

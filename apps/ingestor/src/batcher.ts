@@ -69,12 +69,14 @@ export class Batcher {
   }
 
   add(message: OutgoingMessage, bytes: number): void {
+    if (this.#failed) return;
     this.#current.events.push(message);
     this.#current.bytes += bytes;
     this.#afterAdd();
   }
 
   addDeadLetter(message: OutgoingMessage, bytes: number): void {
+    if (this.#failed) return;
     this.#current.dead.push(message);
     this.#current.bytes += bytes;
     this.#afterAdd();
@@ -82,13 +84,18 @@ export class Batcher {
 
   /** Every message before this point has been added: the batch may carry the position. */
   mark(mark: AckedMark): void {
+    if (this.#failed) return;
     this.#current.mark = mark;
     this.#armLinger();
   }
 
-  /** Undefined while there is room for another batch; otherwise resolves when there is. */
+  /**
+   * Undefined while there is room for another batch; otherwise resolves when there is. After a
+   * failed write nothing waits: what is added then is dropped, as the process restarts from the
+   * last acknowledged position.
+   */
   writable(): Promise<void> | undefined {
-    if (this.#inFlight.length < this.#options.maxInFlight) return undefined;
+    if (this.#failed || this.#inFlight.length < this.#options.maxInFlight) return undefined;
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
@@ -98,6 +105,7 @@ export class Batcher {
       this.#linger = undefined;
     }
     const batch = this.#current;
+    if (this.#failed) return;
     if (batch.events.length === 0 && batch.dead.length === 0 && batch.mark === undefined) return;
     this.#current = emptyBatch();
     this.#inFlight.push(batch);
@@ -121,6 +129,8 @@ export class Batcher {
       (error: unknown) => {
         if (this.#failed) return;
         this.#failed = true;
+        this.#current = emptyBatch();
+        this.#wake();
         this.#options.onError(error);
       },
     );
@@ -159,6 +169,10 @@ export class Batcher {
       dead: batch.deadCount,
       latencyMs,
     });
+    this.#wake();
+  }
+
+  #wake(): void {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const wake of waiters) wake();
