@@ -63,6 +63,8 @@ export default tseslint.config(
         Intl: 'readonly',
         Option: 'readonly',
         setInterval: 'readonly',
+        URLSearchParams: 'readonly',
+        window: 'readonly',
       },
     },
   },

@@ -40,5 +40,4 @@ export {
 } from './worker/watches.js';
 export { startFeeds, type Feeds, type FeedsOptions } from './feeds/index.js';
 export { feedsOptions } from './feeds/options.js';
-export { parseFilterWords, type FeedFilter } from './feeds/filter.js';
-export { FeedIndex, matches } from './feeds/match.js';
+export { FeedIndex } from './feeds/match.js';

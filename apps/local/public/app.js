@@ -29,13 +29,42 @@ function showProgress(p) {
   $('stored').textContent = number.format(p.storedRows);
 }
 
+/** The API's answer; a refusal carries its status and the API's own words. */
 async function api(path) {
   const res = await fetch(path, { headers: { accept: 'application/json' } });
-  if (!res.ok) throw new Error(`${path}: ${res.status}`);
+  if (!res.ok) {
+    const body = await res.json().catch(() => ({}));
+    const error = new Error(body.error ?? `${path}: ${res.status}`);
+    error.status = res.status;
+    throw error;
+  }
   return res.json();
 }
 
 let selected = 'en';
+
+// A feed's "+N more" link opens the page with the feed's filters as query parameters
+// (docs/bot.md). The API reads and checks them with the parser `!feed add` uses, so the page
+// passes them on untouched and shows what the API understood, or why it refused them.
+const linkFilters = new URLSearchParams(window.location.search);
+const filtered = linkFilters.toString() !== '';
+
+function recentPath() {
+  if (!filtered) return `/api/recent?lang=${encodeURIComponent(selected)}&limit=15`;
+  const query = new URLSearchParams(linkFilters);
+  query.set('limit', '15');
+  return `/api/changes?${query}`;
+}
+
+function showFilter(state, message) {
+  const banner = $('filter-banner');
+  // The filtered list is what the link was opened for: bring it into view once.
+  if (banner.hidden) $('recent-title').scrollIntoView({ block: 'start' });
+  banner.hidden = false;
+  banner.dataset.state = state;
+  banner.setAttribute('role', state === 'error' ? 'alert' : 'status');
+  $('filter-text').textContent = message;
+}
 
 async function refreshLanguages() {
   const { date, items } = await api('/api/languages?limit=15');
@@ -62,11 +91,25 @@ async function refreshLanguages() {
   }
 }
 
+async function recentItems() {
+  if (!filtered) return (await api(recentPath())).items;
+  try {
+    const { feed, filter, items } = await api(recentPath());
+    showFilter('ok', `Only changes matching ${filter}${feed ? ` (feed ${feed})` : ''}.`);
+    return items;
+  } catch (error) {
+    if (error.status !== 400) throw error;
+    // Backticks are Discord's code marks in the shared error text; the page shows plain text.
+    showFilter('error', `This link's filters cannot be used: ${error.message.replace(/`/g, '')}`);
+    return undefined;
+  }
+}
+
 async function refreshRecent() {
-  const { items } = await api(`/api/recent?lang=${encodeURIComponent(selected)}&limit=15`);
+  const items = await recentItems();
   const body = $('recent');
   body.replaceChildren();
-  for (const c of items) {
+  for (const c of items ?? []) {
     const tr = document.createElement('tr');
     tr.dataset.id = c.id;
     const page = document.createElement('td');
@@ -92,7 +135,8 @@ async function refreshRecent() {
     );
     body.append(tr);
   }
-  $('recent-empty').hidden = items.length > 0;
+  // Refused filters are explained in the banner, not as an empty result.
+  $('recent-empty').hidden = items === undefined || items.length > 0;
 }
 
 async function refreshTrending() {
@@ -137,6 +181,11 @@ async function refresh() {
   } catch (error) {
     console.error(error);
   }
+}
+
+if (filtered) {
+  $('lang-choice').hidden = true;
+  $('recent-empty').textContent = 'No stored change matches these filters yet.';
 }
 
 $('lang').addEventListener('change', (event) => {

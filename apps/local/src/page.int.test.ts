@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { filterQuery, parseFilterWords } from '@wikipulse/events';
 import { cacheDir, repoRoot } from '@wikipulse/testing';
 
 /**
@@ -168,5 +169,65 @@ describe('the local web page', () => {
     await mkdir(shots, { recursive: true });
     await page.screenshot({ path: join(shots, 'local-page.png'), fullPage: true });
     expect(errors).toEqual([]);
+  });
+
+  it('opened from a feed’s "+N more" link, shows only the changes its filters pass, and says so', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // The link as the bot writes it: the feed's filters as query parameters, then its id.
+    const parsed = parseFilterWords(['lang:en', 'ns:14', 'bots:hide']);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const query = filterQuery(parsed.filter);
+    query.set('feed', 'k3m9x2ab');
+    await page.goto(`${base}/?${query.toString()}`);
+
+    const banner = page.getByTestId('filter-banner');
+    await expect
+      .poll(() => page.getByTestId('filter-text').textContent(), { timeout: 20_000 })
+      .toBe('Only changes matching lang:en ns:14 bots:hide (feed k3m9x2ab).');
+    expect(await banner.getAttribute('data-state')).toBe('ok');
+    expect(await page.getByTestId('lang').isVisible()).toBe(false);
+    const rows = page.locator('[data-testid="recent"] tr');
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    // Category pages of the English wikis, changed by people: read twice, across a live update.
+    for (let pass = 0; pass < 2; pass += 1) {
+      const cells = await rows.evaluateAll((trs) =>
+        trs.map((tr) =>
+          [...(tr as unknown as { cells: { textContent: string }[] }).cells].map(
+            (td) => td.textContent,
+          ),
+        ),
+      );
+      expect(cells.length).toBeGreaterThan(0);
+      for (const [, wiki, title, user] of cells) {
+        expect(wiki).toMatch(/^enwik/);
+        expect(title).toMatch(/^Category:/);
+        expect(user).not.toMatch(/\(bot\)$/);
+      }
+      await page.waitForTimeout(2500);
+    }
+
+    // Clearing the filters shows every change of the chosen language again.
+    await page.getByTestId('filter-clear').click();
+    await expect.poll(() => page.url()).toBe(`${base}/`);
+    await expect.poll(() => banner.isVisible()).toBe(false);
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBeGreaterThan(0);
+    expect(await page.getByTestId('lang').isVisible()).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('says which parameter of a bad link is wrong, and lists nothing', async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${base}/?lang=xx-nope&ns=0&feed=k3m9x2ab`);
+    const banner = page.getByTestId('filter-banner');
+    await expect
+      .poll(() => page.getByTestId('filter-text').textContent(), { timeout: 20_000 })
+      .toMatch(/^This link's filters cannot be used: lang=xx-nope: unknown language code/);
+    expect(await banner.getAttribute('data-state')).toBe('error');
+    expect(await banner.getAttribute('role')).toBe('alert');
+    expect(await page.locator('[data-testid="recent"] tr').count()).toBe(0);
+    expect(await page.getByTestId('recent-empty').isVisible()).toBe(false);
+    expect(await page.getByTestId('filter-clear').getAttribute('href')).toBe('/');
   });
 });

@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SlashCommandBuilder } from 'discord.js';
 import {
-  channelFeeds,
-  guildFeedCount,
-  writeFeed,
-  type Feed,
-  type FeedState,
-} from '@wikipulse/store';
-import { effectiveLanguage } from '../core/language.js';
-import {
   CHANGE_TYPES,
   describeFilter,
   filterFromOptions,
@@ -21,7 +13,15 @@ import {
   spikeFilter,
   SPIKE_THRESHOLD,
   type FilterResult,
-} from '../feeds/filter.js';
+} from '@wikipulse/events';
+import {
+  channelFeeds,
+  guildFeedCount,
+  writeFeed,
+  type Feed,
+  type FeedState,
+} from '@wikipulse/store';
+import { effectiveLanguage } from '../core/language.js';
 import { code, info, problem, say, type Reply, type Span } from '../reply/model.js';
 import type { CommandArgs, CommandContext } from '../core/types.js';
 

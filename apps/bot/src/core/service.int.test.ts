@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KNOWN_LANGUAGES } from '@wikipulse/events';
 import { openTestClickHouse, type TestClickHouse } from '@wikipulse/testing/vitest';
 import { DISCORD_LIMITS, renderDiscord } from '../reply/discord.js';
 import { renderText } from '../reply/text.js';
 import { commandService, eventsFor, insertEvents, migrated } from '../test/helpers.js';
 import { prng, randomCommand } from '../test/fuzz.js';
 import type { CommandService } from './service.js';
-import { KNOWN_LANGUAGES } from './languages.js';
 
 let ch: TestClickHouse;
 let service: CommandService;

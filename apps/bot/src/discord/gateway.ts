@@ -11,7 +11,7 @@ import {
   type Message,
 } from 'discord.js';
 import type { Logger } from '@wikipulse/logger';
-import { suggest } from '../feeds/filter.js';
+import { suggest } from '../feeds/suggest.js';
 import type { BotMetrics } from '../metrics.js';
 import type { CommandRequest } from './request.js';
 

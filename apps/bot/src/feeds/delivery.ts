@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DiscordAPIError } from 'discord.js';
+import { SPIKE_THRESHOLD } from '@wikipulse/events';
 import type { Bus, Consumer } from '@wikipulse/kafka';
 import type { Logger } from '@wikipulse/logger';
 import {
@@ -12,7 +13,6 @@ import {
 import type { DiscordResponder } from '../discord/responder.js';
 import type { DiscordMessage } from '../reply/discord.js';
 import type { BotMetrics } from '../metrics.js';
-import { SPIKE_THRESHOLD } from './filter.js';
 import type { FeedRegistry, LiveFeed } from './registry.js';
 import { feedMessage, spikeMessage } from './render.js';
 import { PartitionWindows, decodeRecord, type DeliveryWindow } from './window.js';

@@ -1,6 +1,6 @@
+import { readStoredFilter, type FeedFilter } from '@wikipulse/events';
 import type { Logger } from '@wikipulse/logger';
 import { activeFeeds, type Feed, type Store } from '@wikipulse/store';
-import { readStoredFilter, type FeedFilter } from './filter.js';
 import { FeedIndex } from './match.js';
 
 export interface LiveFeed {

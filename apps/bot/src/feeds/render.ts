@@ -1,9 +1,9 @@
+import { describeFilter, filterQuery, type FeedFilter } from '@wikipulse/events';
 import type { TrendingRow } from '@wikipulse/store';
 import { changeLine, truncate } from '../commands/recent.js';
 import { pageUrl, serverUrlOf } from '../core/wiki.js';
 import { renderDiscord, type DiscordMessage } from '../reply/discord.js';
 import { info, link, type Line } from '../reply/model.js';
-import { describeFilter, filterQuery, type FeedFilter } from './filter.js';
 import type { FeedBatch } from './window.js';
 
 /** Changes listed in one delivery; the rest are counted and linked. */

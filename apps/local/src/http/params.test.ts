@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequest, day, integer, language } from './params.js';
+import { BadRequest, changeFilter, day, feedId, integer, language } from './params.js';
 
 const q = (s: string) => new URLSearchParams(s);
 const now = new Date('2026-11-22T12:00:00Z');
@@ -28,5 +28,18 @@ describe('HTTP parameters', () => {
     expect(() => day(q('date=2026-02-30'), now)).toThrow(/real day/);
     expect(() => day(q('date=22/11/2026'), now)).toThrow(/real day/);
     expect(() => day(q('date=2026-11-23'), now)).toThrow(/future/);
+  });
+
+  it('reads a feed link’s filters and id, refusing what !feed add refuses', () => {
+    expect(changeFilter(q('lang=de&ns=0&feed=k3m9x2ab&limit=5'), ['feed', 'limit'])).toEqual({
+      kind: 'changes',
+      language: 'de',
+      namespaces: [0],
+    });
+    expect(() => changeFilter(q('lang=de&page=2'), ['feed'])).toThrow(BadRequest);
+    expect(() => changeFilter(q('bots=maybe'), [])).toThrow(/bots takes hide or only/);
+    expect(feedId(q('lang=de'))).toBeNull();
+    expect(feedId(q('feed=k3m9x2ab'))).toBe('k3m9x2ab');
+    expect(() => feedId(q('feed=../../etc'))).toThrow(/feed must be/);
   });
 });

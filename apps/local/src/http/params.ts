@@ -2,6 +2,7 @@
  * Query-string parsing for the HTTP API: every parameter checked, every problem named, so a
  * caller gets a 400 that says what to fix.
  */
+import { parseFilterQuery, type FeedFilter } from '@wikipulse/events';
 
 export class BadRequest extends Error {}
 
@@ -50,5 +51,26 @@ export function day(params: URLSearchParams, now: Date = new Date()): string {
   }
   if (value > today)
     throw new BadRequest(`date ${value} is in the future (today is ${today}, UTC)`);
+  return value;
+}
+
+/**
+ * The filters of a feed's "+N more" link (docs/bot.md), read by the parser `!feed` uses, so the
+ * page and the bot accept the same filters with the same errors. `others` are the route's own
+ * parameters; any other name is refused rather than ignored.
+ */
+export function changeFilter(params: URLSearchParams, others: readonly string[]): FeedFilter {
+  const result = parseFilterQuery(params, others);
+  if (!result.ok) throw new BadRequest(result.error);
+  return result.filter;
+}
+
+/** The feed a link came from (`feed=`), as `!feed` names feeds; null when absent. */
+export function feedId(params: URLSearchParams): string | null {
+  const value = params.get('feed');
+  if (value === null || value === '') return null;
+  if (!/^[a-z0-9]{1,16}$/.test(value)) {
+    throw new BadRequest('feed must be a feed id as !feed list shows it, such as k3m9x2ab');
+  }
   return value;
 }

@@ -8,8 +8,9 @@ import { openTestClickHouse, type TestClickHouse } from '@wikipulse/testing/vite
 import { startHttpServer, type HttpServer, type Progress } from './server.js';
 
 /**
- * The HTTP API over the embedded ClickHouse engine: the chart, trending and live-series routes,
- * the Host check against DNS rebinding, and the bound on live (SSE) connections.
+ * The HTTP API over the embedded ClickHouse engine: the chart, trending, live-series and
+ * filtered-changes routes, the Host check against DNS rebinding, and the bound on live (SSE)
+ * connections.
  */
 // Now, not a fixed day: the trending rollup drops rows older than its 48 hours at insert.
 const NOW = new Date();
@@ -174,6 +175,78 @@ describe('the page’s data', () => {
       expect(item.minute.slice(0, 16) <= minute(NOW.getTime())).toBe(true);
     }
     expect((await get('/api/activity?minutes=9999')).status).toBe(400);
+  });
+});
+
+describe('GET /api/changes (the filtered view of a feed link)', () => {
+  interface Changes {
+    feed: string | null;
+    filter: string;
+    query: string;
+    items: {
+      id: string;
+      title: string;
+      user: string;
+      language: string;
+      bot: boolean;
+      type: string;
+    }[];
+  }
+  const changes = async (query: string) => {
+    const { status, body } = await get(`/api/changes?${query}`);
+    return { status, body: JSON.parse(body.toString()) as Changes & { error?: string } };
+  };
+
+  it('answers the changes that pass a feed link’s filters, newest first', async () => {
+    const burst = await changes('lang=en&type=edit&title=Solar*&feed=k3m9x2ab');
+    expect(burst.status).toBe(200);
+    expect(burst.body).toMatchObject({
+      feed: 'k3m9x2ab',
+      filter: 'lang:en type:edit title:Solar*',
+      query: 'lang=en&type=edit&title=Solar*',
+    });
+    expect(burst.body.items).toHaveLength(6);
+    expect(new Set(burst.body.items.map((c) => c.title))).toEqual(new Set(['Solar eclipse']));
+
+    // Underscores read as spaces, as in `!feed add user:…`; the parameter as the bot writes it.
+    const one = await changes('user=editor1&type=edit&title=Solar_eclipse');
+    expect(one.body.items.map((c) => c.user)).toEqual(['editor1', 'editor1']);
+    expect(one.body.feed).toBeNull();
+
+    // The newest people's changes in English are the newest English changes less the bots'.
+    const humans = await changes('lang=en&bots=hide&limit=20');
+    expect(humans.body.items).toHaveLength(20);
+    for (const c of humans.body.items) expect([c.language, c.bot]).toEqual(['en', false]);
+    const recent = JSON.parse((await get('/api/recent?lang=en&limit=100')).body.toString()) as {
+      items: { id: string; bot: boolean }[];
+    };
+    expect(humans.body.items.map((c) => c.id)).toEqual(
+      recent.items
+        .filter((c) => !c.bot)
+        .map((c) => c.id)
+        .slice(0, 20),
+    );
+  });
+
+  it('says what is wrong with a bad filter, as !feed add would', async () => {
+    const cases: [string, string][] = [
+      ['lang=xx-nope', '`lang=xx-nope`: unknown language code'],
+      ['colour=red', '`colour` is not a filter. Filters are lang, wiki, ns, type'],
+      ['ns=0&ns=1', '`ns=` is given twice'],
+      ['ns=main', '`ns=main`: ns takes namespace numbers'],
+      ['type=edits', '`edits` is not a change type'],
+      ['title=**', 'would match every title'],
+      ['lang=de&wiki=dewiki', 'Give either lang= or wiki=, not both'],
+      ['size=-5', '`size=-5`: size takes the smallest absolute size change'],
+      ['bots=', '`bots=` has no value'],
+      ['feed=%3Cscript%3E', 'feed must be a feed id'],
+      ['lang=en&limit=1000', 'limit must be a whole number from 1 to 100'],
+    ];
+    for (const [query, error] of cases) {
+      const { status, body } = await changes(query);
+      expect(status, query).toBe(400);
+      expect(body.error, query).toContain(error);
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { dailyChartPng } from '@wikipulse/charts';
 import { isLoopback, isLoopbackHost } from '@wikipulse/config';
+import { describeFilter, filterQuery } from '@wikipulse/events';
 import type { Logger } from '@wikipulse/logger';
 import type { Registry } from '@wikipulse/metrics';
 import {
@@ -13,6 +14,7 @@ import {
   TRENDING_MAX_LIMIT,
   changesPerMinute,
   dailyStats,
+  filteredChanges,
   hourlyChanges,
   languageTotals,
   recentChanges,
@@ -21,7 +23,7 @@ import {
   type RecentChangeRow,
   type Store,
 } from '@wikipulse/store';
-import { BadRequest, day, integer, language } from './params.js';
+import { BadRequest, changeFilter, day, feedId, integer, language } from './params.js';
 
 /** What the local run reports about itself, live. */
 export interface Progress {
@@ -103,11 +105,13 @@ export function pageUrl(serverUrl: string, title: string): string | null {
 
 /**
  * The local run's HTTP API and web page:
- * `GET /api/recent?lang=&limit=&offset=`, `GET /api/stats?date=&lang=`, `GET /api/top?lang=&date=`,
- * `GET /api/languages?date=`, `GET /api/trending?lang=&limit=`, `GET /api/activity?minutes=`,
- * `GET /api/charts/daily.png?date=&lang=`, `GET /api/progress`, and `GET /api/live` (progress as
- * server-sent events, at most `maxLiveClients` at once). Listening on the loopback, it answers
- * only requests whose `Host` is the loopback (DNS rebinding).
+ * `GET /api/recent?lang=&limit=&offset=`, `GET /api/changes?<feed filters>&feed=&limit=&offset=`
+ * (the filtered view a feed's "+N more" links to), `GET /api/stats?date=&lang=`,
+ * `GET /api/top?lang=&date=`, `GET /api/languages?date=`, `GET /api/trending?lang=&limit=`,
+ * `GET /api/activity?minutes=`, `GET /api/charts/daily.png?date=&lang=`, `GET /api/progress`,
+ * and `GET /api/live` (progress as server-sent events, at most `maxLiveClients` at once).
+ * Listening on the loopback, it answers only requests whose `Host` is the loopback (DNS
+ * rebinding).
  */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { store, progress, log } = options;
@@ -123,6 +127,21 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         offset: integer(params, 'offset', 0, 0, RECENT_MAX_OFFSET),
       });
       return { items: rows.map(toApiChange) };
+    },
+    '/api/changes': async (params) => {
+      const filter = changeFilter(params, ['feed', 'limit', 'offset']);
+      const feed = feedId(params);
+      const rows = await filteredChanges(store, {
+        filter,
+        limit: integer(params, 'limit', 10, 1, RECENT_MAX_LIMIT),
+        offset: integer(params, 'offset', 0, 0, RECENT_MAX_OFFSET),
+      });
+      return {
+        feed,
+        filter: describeFilter(filter),
+        query: filterQuery(filter).toString(),
+        items: rows.map(toApiChange),
+      };
     },
     '/api/stats': async (params) => {
       const stats = await dailyStats(store, { day: day(params), language: language(params, 'en') });

@@ -2,10 +2,13 @@ export { chTime, type Scope, type Store } from './context.js';
 export {
   RECENT_MAX_LIMIT,
   RECENT_MAX_OFFSET,
+  filteredChanges,
   recentChanges,
+  type FilteredQuery,
   type RecentChangeRow,
   type RecentQuery,
 } from './recent.js';
+export { filterCondition, likePattern, type FilterCondition } from './change-filter.js';
 export { dailyStats, type DailyStats, type DailyStatsQuery } from './stats.js';
 export { TOP_MAX_LIMIT, topPages, type TopPageRow, type TopPagesQuery } from './top.js';
 export {

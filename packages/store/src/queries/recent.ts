@@ -1,4 +1,6 @@
+import type { FeedFilter } from '@wikipulse/events';
 import type { ChangeRow } from '../rows.js';
+import { filterCondition, type FilterCondition } from './change-filter.js';
 import { db, select, type Store } from './context.js';
 
 export interface RecentQuery {
@@ -22,6 +24,13 @@ export type RecentChangeRow = Omit<
 export const RECENT_MAX_LIMIT = 100;
 export const RECENT_MAX_OFFSET = 10_000;
 
+/** A filter's changes (`!feed`'s filters, read back from the web page's filtered view). */
+export interface FilteredQuery {
+  filter: FeedFilter;
+  limit: number;
+  offset: number;
+}
+
 /**
  * The newest changes of a language, newest first, each event once. The inner query reads only
  * the end of the language's range of the sorting key (language, event_time, event_id) and
@@ -30,14 +39,41 @@ export const RECENT_MAX_OFFSET = 10_000;
  * widened, so the common case costs a handful of granules instead of a whole language (FINAL
  * or LIMIT BY over the full range cost 3-5 times more, measured on the embedded engine).
  */
-export async function recentChanges(store: Store, query: RecentQuery): Promise<RecentChangeRow[]> {
-  if (!Number.isInteger(query.limit) || query.limit < 1 || query.limit > RECENT_MAX_LIMIT) {
+export function recentChanges(store: Store, query: RecentQuery): Promise<RecentChangeRow[]> {
+  return newest(
+    store,
+    {
+      where: `language = {language:String} AND ({wiki:String} = '' OR wiki = {wiki:String})`,
+      params: { language: query.language, wiki: query.wiki ?? '' },
+    },
+    query,
+  );
+}
+
+/**
+ * The newest changes that pass a change filter, newest first, each event once: the same
+ * changes a feed with that filter delivers (see change-filter.ts), read the way
+ * `recentChanges` reads, so a filter with a language reads only that language's range.
+ */
+export async function filteredChanges(
+  store: Store,
+  query: FilteredQuery,
+): Promise<RecentChangeRow[]> {
+  return await newest(store, filterCondition(query.filter), query);
+}
+
+async function newest(
+  store: Store,
+  condition: FilterCondition,
+  { limit, offset }: { limit: number; offset: number },
+): Promise<RecentChangeRow[]> {
+  if (!Number.isInteger(limit) || limit < 1 || limit > RECENT_MAX_LIMIT) {
     throw new RangeError(`limit must be 1..${RECENT_MAX_LIMIT}`);
   }
-  if (!Number.isInteger(query.offset) || query.offset < 0 || query.offset > RECENT_MAX_OFFSET) {
+  if (!Number.isInteger(offset) || offset < 0 || offset > RECENT_MAX_OFFSET) {
     throw new RangeError(`offset must be 0..${RECENT_MAX_OFFSET}`);
   }
-  const wanted = query.limit + query.offset;
+  const wanted = limit + offset;
   for (let window = wanted * 2 + 20; ; window *= 4) {
     const rows = await select<RecentChangeRow & { copies_read: number }>(
       store,
@@ -45,23 +81,17 @@ export async function recentChanges(store: Store, query: RecentQuery): Promise<R
          SELECT toString(event_id) AS event_id, event_time, wiki, language, type, namespace, title,
                 user, bot, minor, length_old, length_new, comment, server_url, log_type, log_action
          FROM ${db(store)}.changes
-         WHERE language = {language:String} AND ({wiki:String} = '' OR wiki = {wiki:String})
+         WHERE ${condition.where}
          ORDER BY event_time DESC, event_id DESC
          LIMIT {window:UInt32}
        )
        ORDER BY event_time DESC, event_id DESC
        LIMIT 1 BY event_id
        LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
-      {
-        language: query.language,
-        wiki: query.wiki ?? '',
-        window,
-        limit: query.limit,
-        offset: query.offset,
-      },
+      { ...condition.params, window, limit, offset },
     );
     const exhausted = rows.length === 0 || (rows[0]?.copies_read ?? 0) < window;
-    if (rows.length === query.limit || exhausted || window > 1_000_000) {
+    if (rows.length === limit || exhausted || window > 1_000_000) {
       for (const row of rows) delete (row as Partial<typeof row>).copies_read;
       return rows;
     }

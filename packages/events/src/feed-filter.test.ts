@@ -4,11 +4,11 @@ import {
   feedFilterSchema,
   filterFromOptions,
   filterQuery,
+  parseFilterQuery,
   parseFilterWords,
   parseSpikeWords,
   readStoredFilter,
-  suggest,
-} from './filter.js';
+} from './feed-filter.js';
 
 const ok = (words: string) => {
   const result = parseFilterWords(words === '' ? [] : words.split(' '));
@@ -64,6 +64,7 @@ describe('feed filters, prefix form', () => {
     expect(error('log:Drop;Table')).toMatch(/a log type is a word/);
     expect(error('type:edit log:delete')).toMatch(/leaves log out/);
     expect(error('lang:de lang:fr')).toMatch(/given twice/);
+    expect(error('constructor:x')).toMatch(/is not a filter/);
     expect(error('user:')).toMatch(/has no value/);
   });
 
@@ -84,6 +85,46 @@ describe('feed filters, prefix form', () => {
     expect(readStoredFilter('{"kind":"changes","regex":".*"}')).toBeUndefined();
     expect(readStoredFilter('nope')).toBeUndefined();
     expect(feedFilterSchema.safeParse({ kind: 'spikes', threshold: 1 }).success).toBe(false);
+  });
+});
+
+describe('feed filters, web view query', () => {
+  const query = (text: string, others: string[] = []) =>
+    parseFilterQuery(new URLSearchParams(text), others);
+
+  it('reads back every filter the bot links to', () => {
+    for (const words of [
+      'lang:de ns:0 bots:hide title:Berlin*',
+      'lang:multi type:new,log log:delete',
+      'lang:commons minor:only',
+      'wiki:enwiktionary anon:only size:500 user:Jimbo_Wales title:*Mauer',
+      '',
+    ]) {
+      const filter = ok(words);
+      expect(query(filterQuery(filter).toString()), words).toEqual({ ok: true, filter });
+    }
+    expect(query('lang=en&feed=k3m9x2ab&limit=5', ['feed', 'limit'])).toEqual({
+      ok: true,
+      filter: { kind: 'changes', language: 'en' },
+    });
+    expect(query('title=Berliner_Mauer')).toEqual({
+      ok: true,
+      filter: { kind: 'changes', title: 'Berliner Mauer' },
+    });
+  });
+
+  it('names the parameter at fault, written as in the link', () => {
+    const error = (text: string) => {
+      const result = query(text);
+      return result.ok ? '' : result.error;
+    };
+    expect(error('lang=xx-nope')).toMatch(/^`lang=xx-nope`: unknown language code/);
+    expect(error('feed=k3m9x2ab')).toMatch(/^`feed` is not a filter. Filters are lang, wiki/);
+    expect(error('constructor=x')).toMatch(/^`constructor` is not a filter/);
+    expect(error('ns=0&ns=1')).toBe('`ns=` is given twice.');
+    expect(error('lang=de&wiki=dewiki')).toMatch(/^Give either lang= or wiki=/);
+    expect(error('type=edit&log=delete')).toMatch(/`log=` selects log entries/);
+    expect(error('title=' + 'x'.repeat(101))).toMatch(/^`title=` is longer than 100/);
   });
 });
 
@@ -114,14 +155,5 @@ describe('feed filters, slash form and spikes', () => {
     expect(low.ok ? '' : low.error).toMatch(/from 2 to 100/);
     const two = parseSpikeWords(['de', 'fr']);
     expect(two.ok ? '' : two.error).toMatch(/one too many/);
-  });
-
-  it('suggests languages and wikis for autocomplete', () => {
-    expect(suggest('lang', 'de')[0]).toBe('de');
-    expect(suggest('lang', 'zh-')).toContain('zh-yue');
-    expect(suggest('wiki', 'dewik')).toEqual(expect.arrayContaining(['dewiki', 'dewiktionary']));
-    expect(suggest('wiki', 'comm')).toContain('commonswiki');
-    expect(suggest('lang', '')).toHaveLength(25);
-    expect(suggest('other', 'x')).toEqual([]);
   });
 });

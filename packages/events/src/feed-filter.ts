@@ -1,6 +1,5 @@
-import { z } from '@wikipulse/config';
-import { KNOWN_LANGUAGES, MULTILINGUAL_WIKIS } from '../core/languages.js';
-import type { SlashValue } from '../core/types.js';
+import { z } from 'zod';
+import { KNOWN_LANGUAGES, MULTILINGUAL_WIKIS } from './language-codes.js';
 
 /**
  * A feed's filter: every field optional, all of them combined with AND. Pure data, stored as
@@ -68,6 +67,8 @@ export const FILTER_KEYS = {
   log: 'a log type (delete, block, move, …)',
 } as const;
 type FilterKey = keyof typeof FILTER_KEYS;
+/** Own keys only: `constructor` or `toString` are no filters, though `in` would say so. */
+const isFilterKey = (key: string): key is FilterKey => Object.hasOwn(FILTER_KEYS, key);
 
 const fail = (error: string): FilterResult => ({ ok: false, error });
 
@@ -80,35 +81,62 @@ export function parseFilterWords(words: readonly string[]): FilterResult {
   for (const word of words) {
     const colon = word.indexOf(':');
     const key = word.slice(0, Math.max(0, colon)).toLowerCase();
-    if (colon <= 0 || !(key in FILTER_KEYS)) {
+    if (colon <= 0 || !isFilterKey(key)) {
       return fail(
         `\`${word.slice(0, 40)}\` is not a filter. Filters are key:value, with the keys ${Object.keys(FILTER_KEYS).join(', ')}.`,
       );
     }
-    if (values[key as FilterKey] !== undefined) return fail(`\`${key}:\` is given twice.`);
-    values[key as FilterKey] = word.slice(colon + 1);
+    if (values[key] !== undefined) return fail(`\`${key}:\` is given twice.`);
+    values[key] = word.slice(colon + 1);
   }
-  return buildFilter(values, { underscores: true });
+  return buildFilter(values, { underscores: true, separator: ':' });
 }
 
 /** Reads the slash command's typed options, named as the prefix keys. */
-export function filterFromOptions(options: Readonly<Record<string, SlashValue>>): FilterResult {
+export function filterFromOptions(
+  options: Readonly<Record<string, string | number | boolean>>,
+): FilterResult {
   const values: Partial<Record<FilterKey, string>> = {};
   for (const key of Object.keys(FILTER_KEYS) as FilterKey[]) {
     const value = options[key];
     if (value !== undefined) values[key] = String(value).trim();
   }
-  return buildFilter(values, { underscores: false });
+  return buildFilter(values, { underscores: false, separator: ':' });
+}
+
+/**
+ * Reads the query string of the web page's filtered view (`?lang=de&ns=0&title=Berlin*`, as
+ * `filterQuery` writes it). Parameters named in `others` belong to the caller (paging, the feed's
+ * id) and are left alone; any other name is refused, so a mistyped filter is never silently
+ * ignored. Underscores stand for spaces, as in the prefix form.
+ */
+export function parseFilterQuery(
+  params: URLSearchParams,
+  others: readonly string[] = [],
+): FilterResult {
+  const values: Partial<Record<FilterKey, string>> = {};
+  for (const name of new Set(params.keys())) {
+    if (others.includes(name)) continue;
+    if (!isFilterKey(name)) {
+      return fail(
+        `\`${name.slice(0, 40)}\` is not a filter. Filters are ${Object.keys(FILTER_KEYS).join(', ')}.`,
+      );
+    }
+    const given = params.getAll(name);
+    if (given.length > 1) return fail(`\`${name}=\` is given twice.`);
+    values[name] = given[0]!.trim();
+  }
+  return buildFilter(values, { underscores: true, separator: '=' });
 }
 
 function buildFilter(
   values: Partial<Record<FilterKey, string>>,
-  { underscores }: { underscores: boolean },
+  { underscores, separator }: { underscores: boolean; separator: ':' | '=' },
 ): FilterResult {
   const filter: FeedFilter = { kind: 'changes' };
   const spaced = (text: string) => (underscores ? text.replace(/_/g, ' ') : text).trim();
   for (const [key, raw] of Object.entries(values) as [FilterKey, string][]) {
-    const shown = `\`${key}:${raw.slice(0, 40)}\``;
+    const shown = `\`${key}${separator}${raw.slice(0, 40)}\``;
     if (raw === '') return fail(`${shown} has no value: ${key} takes ${FILTER_KEYS[key]}.`);
     switch (key) {
       case 'lang': {
@@ -181,10 +209,10 @@ function buildFilter(
       case 'title': {
         const title = spaced(raw);
         if (title.length > MAX_PATTERN_LENGTH) {
-          return fail(`\`title:\` is longer than ${MAX_PATTERN_LENGTH} characters.`);
+          return fail(`\`title${separator}\` is longer than ${MAX_PATTERN_LENGTH} characters.`);
         }
         if (title.split('*').length - 1 > MAX_PATTERN_STARS) {
-          return fail(`\`title:\` has more than ${MAX_PATTERN_STARS} \`*\`.`);
+          return fail(`\`title${separator}\` has more than ${MAX_PATTERN_STARS} \`*\`.`);
         }
         if (title.replace(/\*/g, '') === '')
           return fail(`${shown} would match every title; leave title out instead.`);
@@ -202,11 +230,13 @@ function buildFilter(
     }
   }
   if (values.lang !== undefined && values.wiki !== undefined) {
-    return fail('Give either lang: or wiki:, not both (a wiki has one language).');
+    return fail(
+      `Give either lang${separator} or wiki${separator}, not both (a wiki has one language).`,
+    );
   }
   if (filter.logType !== undefined && filter.types !== undefined && !filter.types.includes('log')) {
     return fail(
-      '`log:` selects log entries, but `type:` leaves log out; add log to type or drop log:.',
+      `\`log${separator}\` selects log entries, but \`type${separator}\` leaves log out; add log to type or drop log${separator}.`,
     );
   }
   return { ok: true, filter };
@@ -283,6 +313,7 @@ export function describeFilter(filter: FeedFilter): string {
 /**
  * The query string of the web page's filtered view (docs/bot.md names the parameters):
  * the same keys as the prefix form, so a link reads like the command that made the feed.
+ * `parseFilterQuery` reads it back.
  */
 export function filterQuery(filter: FeedFilter): URLSearchParams {
   const query = new URLSearchParams();
@@ -309,49 +340,4 @@ export function readStoredFilter(json: string): FeedFilter | undefined {
   } catch {
     return undefined;
   }
-}
-
-const WIKI_PROJECTS = [
-  'wiki',
-  'wiktionary',
-  'wikibooks',
-  'wikinews',
-  'wikiquote',
-  'wikisource',
-  'wikiversity',
-  'wikivoyage',
-];
-
-/**
- * Autocomplete suggestions (at most 25, Discord's limit) for the `lang` and `wiki` options,
- * from the codes the bot knows: answered by the gateway without a round trip to a worker.
- */
-export function suggest(option: string, typed: string): string[] {
-  const text = typed.toLowerCase().trim().slice(0, 40);
-  if (option === 'lang') {
-    const codes = [...KNOWN_LANGUAGES, ...MULTILINGUAL_WIKIS.keys()];
-    return [
-      ...codes.filter((c) => c === text),
-      ...codes.filter((c) => c !== text && c.startsWith(text)),
-    ].slice(0, 25);
-  }
-  if (option === 'wiki') {
-    const multi = [...MULTILINGUAL_WIKIS.values()].filter((w) => w.startsWith(text));
-    const match = /^([a-z-]+?)(wik.*)?$/.exec(text);
-    const language = match?.[1]?.replace(/-/g, '_') ?? '';
-    const sites =
-      language !== '' && KNOWN_LANGUAGES.has(language.replace(/_/g, '-'))
-        ? WIKI_PROJECTS.map((p) => `${language}${p}`).filter((w) =>
-            w.startsWith(text.replace(/-/g, '_')),
-          )
-        : [];
-    const languages =
-      text.length >= 1 && sites.length === 0
-        ? [...KNOWN_LANGUAGES]
-            .filter((c) => c.startsWith(text) && c !== 'multi')
-            .map((c) => `${c.replace(/-/g, '_')}wiki`)
-        : [];
-    return [...new Set([...sites, ...multi, ...languages])].slice(0, 25);
-  }
-  return [];
 }
