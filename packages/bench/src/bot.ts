@@ -105,6 +105,7 @@ for (let done = 0; done < eventCount;) {
 await client.command({ query: `OPTIMIZE TABLE ${database}.changes FINAL` });
 await client.command({ query: `OPTIMIZE TABLE ${database}.daily_counts FINAL` });
 await client.command({ query: `OPTIMIZE TABLE ${database}.page_minutes FINAL` });
+await client.command({ query: `OPTIMIZE TABLE ${database}.page_minutes_by_page FINAL` });
 const seedSeconds = (performance.now() - seedStart) / 1000;
 const stored = await storedDistinctIds(client, database);
 global.gc?.();

@@ -41,6 +41,7 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       { privileges: ['SELECT'], table: 'changes' },
       { privileges: ['SELECT'], table: 'daily_counts' },
       { privileges: ['SELECT'], table: 'page_minutes' },
+      { privileges: ['SELECT'], table: 'page_minutes_by_page' },
       { privileges: ['SELECT', 'INSERT'], table: 'language_preferences' },
       { privileges: ['SELECT', 'INSERT'], table: 'watches' },
       { privileges: ['SELECT', 'INSERT'], table: 'feeds' },

@@ -23,6 +23,7 @@ sink bot grafana operator
 - GRANT SELECT ON {{ $db }}.changes
 - GRANT SELECT ON {{ $db }}.daily_counts
 - GRANT SELECT ON {{ $db }}.page_minutes
+- GRANT SELECT ON {{ $db }}.page_minutes_by_page
 - GRANT SELECT, INSERT ON {{ $db }}.language_preferences
 - GRANT SELECT, INSERT ON {{ $db }}.watches
 - GRANT SELECT, INSERT ON {{ $db }}.feeds

@@ -5,6 +5,7 @@ import { attributionByWiki } from './004-attribution-by-wiki.js';
 import { pageMinutes } from './005-page-minutes.js';
 import { feeds } from './006-feeds.js';
 import { digests } from './007-digests.js';
+import { pageMinutesByPage } from './008-page-minutes-by-page.js';
 import type { Migration } from './types.js';
 
 export type { Migration, SchemaOptions } from './types.js';
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   pageMinutes,
   feeds,
   digests,
+  pageMinutesByPage,
 ];

@@ -86,6 +86,34 @@ describe('trendingPages', () => {
     expect(await trendingPages(store, { language: 'de', now: later, limit: 10 })).toEqual([]);
   });
 
+  it('keeps the rollup ordered by page equal to the rollup it mirrors', async () => {
+    const count = async (table: string) => {
+      const result = await ch.client.query({
+        query: `SELECT count() AS n, sum(finalizeAggregation(edits)) AS edits
+                  FROM (SELECT minute, language, wiki, title, uniqExactMergeState(edits) AS edits
+                          FROM ${ch.database}.${table}
+                          GROUP BY minute, language, wiki, title)`,
+        format: 'JSONEachRow',
+      });
+      return (await result.json<{ n: number; edits: number }>())[0];
+    };
+    const byMinute = await count('page_minutes');
+    expect(byMinute?.n).toBeGreaterThan(0);
+    expect(await count('page_minutes_by_page')).toEqual(byMinute);
+  });
+
+  it('copies the rows already rolled up when the rollup ordered by page is made', async () => {
+    await ch.client.command({ query: `TRUNCATE TABLE ${ch.database}.page_minutes_by_page` });
+    await ch.client.command({
+      query: `DELETE FROM ${ch.database}.schema_migrations WHERE version = 8`,
+    });
+    await migrate(ch.client, { database: ch.database, retentionDays: 3650, owner: 'local' });
+    const rows = await trendingPages(store, { language: 'de', now, limit: 10 });
+    expect(rows.map((r) => [r.title, r.edits, r.editors, r.baselineEdits])).toEqual([
+      ['Sturmtief', 8, 4, 1],
+    ]);
+  });
+
   it('rolls up what was stored before the rollup existed', async () => {
     await ch.client.command({ query: `TRUNCATE TABLE ${ch.database}.page_minutes` });
     await ch.client.command({

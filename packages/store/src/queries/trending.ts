@@ -65,8 +65,9 @@ export async function trendingPages(store: Store, query: TrendingQuery): Promise
   };
   const d = db(store);
   const scope = `language = {language:String} AND ({wiki:String} = '' OR wiki = {wiki:String})`;
-  // One pass over the window finds the few pages with enough edits by enough people; one pass
-  // over the baseline and the window, narrowed to those pages, counts both at once. The
+  // One pass over the window (`page_minutes`, ordered by language and minute) finds the few
+  // pages with enough edits by enough people; the same rollup ordered by page then reads those
+  // pages' baseline and window through its primary key and counts both at once. The
   // language's own pace comes from the raw table's key range at the same time: only a ratio,
   // so copies of an event not yet merged away do not matter.
   const [pages, languageRates] = await Promise.all([
@@ -83,7 +84,7 @@ export async function trendingPages(store: Store, query: TrendingQuery): Promise
               uniqExactMergeIf(edits, minute >= {recentFrom:DateTime64(3)}) AS recent,
               uniqExactMergeIf(editors, minute >= {recentFrom:DateTime64(3)}) AS recent_editors,
               uniqExactMergeIf(edits, minute < {recentFrom:DateTime64(3)}) AS baseline
-         FROM ${d}.page_minutes
+         FROM ${d}.page_minutes_by_page
          WHERE ${scope}
            AND minute >= {baselineFrom:DateTime64(3)} AND minute < {to:DateTime64(3)}
            AND (wiki, title) IN (
