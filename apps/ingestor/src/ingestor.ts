@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import { Batcher, type AckedMark } from './batcher.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
@@ -45,6 +46,8 @@ export interface IngestorParts {
   metrics: IngestorMetrics;
   /** The output failed for good: the process must restart from its checkpoint. */
   onFatal(error: unknown): void;
+  /** When events are received and checkpoints saved; the system clock by default. */
+  clock?: Clock;
 }
 
 /**
@@ -53,6 +56,7 @@ export interface IngestorParts {
  */
 export class Ingestor {
   readonly #parts: IngestorParts;
+  readonly #clock: Clock;
   readonly #dedup: DedupWindow;
   readonly #batcher: Batcher;
   readonly #classifier: Classifier;
@@ -63,6 +67,7 @@ export class Ingestor {
 
   constructor(parts: IngestorParts) {
     this.#parts = parts;
+    this.#clock = parts.clock ?? systemClock;
     const { settings, log, metrics, output } = parts;
     const { stats } = metrics;
     this.#dedup = new DedupWindow(settings.dedupWindow);
@@ -92,6 +97,7 @@ export class Ingestor {
       worker: settings.parseWorker ? builtWorker() : undefined,
       onError: (error) => parts.onFatal(error),
       handler: new Intake(this.#dedup, batcher, stats),
+      clock: this.#clock,
     });
     const resume = settings.since === undefined ? parts.resumeFrom?.position : undefined;
     this.#stream = new StreamClient({
@@ -119,6 +125,7 @@ export class Ingestor {
         stats.received += 1;
         this.#classifier.submit(data, id);
       },
+      clock: this.#clock,
     });
   }
 
@@ -189,7 +196,7 @@ export class Ingestor {
         await store.save({
           position: mark.position,
           receivedAt: mark.receivedAt,
-          savedAt: Date.now(),
+          savedAt: this.#clock().getTime(),
           ...(recentIds ? { recentIds } : {}),
         });
         this.#savedPosition = mark.position;

@@ -4,7 +4,7 @@ import {
   type EventSourceFetchInit,
   type FetchLikeResponse,
 } from 'eventsource';
-import { Backoff } from '@wikipulse/lifecycle';
+import { Backoff, systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import { retryAfterMs } from './retry-after.js';
 import { withSince } from './position.js';
@@ -35,6 +35,8 @@ export interface StreamClientOptions {
    */
   writable?(): Promise<void> | undefined;
   random?: () => number;
+  /** What a `Retry-After` date is counted down from; the system clock by default. */
+  clock?: Clock;
 }
 
 interface Attempt {
@@ -222,7 +224,8 @@ export class StreamClient {
     let delay: number;
     if (event.code === 429) {
       reason = 'http_429';
-      delay = retryAfterMs(attempt.retryAfter) ?? this.#backoff.next();
+      const now = (this.#options.clock ?? systemClock)().getTime();
+      delay = retryAfterMs(attempt.retryAfter, now) ?? this.#backoff.next();
     } else if (event.code !== undefined) {
       reason = 'http_error';
       delay = this.#backoff.next();

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { FilterOptions } from '../filters.js';
 import type { Judgement, Submission } from './judge.js';
 import { readVerdicts, type VerdictHandler } from './verdicts.js';
@@ -24,6 +25,12 @@ export interface ClassifierOptions {
   execArgv?: string[];
   /** Judging failed (the worker died): the verdicts of what it held will never come. */
   onError(error: unknown): void;
+  /**
+   * Stamps each batch's `receivedAt` (the checkpoint's time, the Kafka timestamp of its dead
+   * letters); the system clock by default. Read here, on the submitting thread: the worker
+   * thread reads no time.
+   */
+  clock?: Clock;
 }
 
 interface Batch {
@@ -69,6 +76,7 @@ export class Classifier {
   readonly #options: ClassifierOptions;
   readonly #batchEvents: number;
   readonly #maxPending: number;
+  readonly #clock: Clock;
   readonly #worker: Worker | undefined;
   readonly #inline: Promise<(batch: Submission) => Judgement> | undefined;
   readonly #sent: Sent[] = [];
@@ -84,6 +92,7 @@ export class Classifier {
     this.#options = options;
     this.#batchEvents = options.batchEvents ?? 128;
     this.#maxPending = options.maxPending ?? 2048;
+    this.#clock = options.clock ?? systemClock;
     if (options.worker === undefined) {
       this.#inline = loadInline(options.rules);
       // A judge that cannot load fails the first batch; this keeps the rejection handled.
@@ -123,7 +132,7 @@ export class Classifier {
   submit(data: string, id: string): void {
     if (this.#failed) return;
     const current = this.#current;
-    if (current.data.length === 0) current.receivedAt = Date.now();
+    if (current.data.length === 0) current.receivedAt = this.#clock().getTime();
     current.data.push(data);
     current.ids.push(id);
     if (current.data.length >= this.#batchEvents) this.#send();
