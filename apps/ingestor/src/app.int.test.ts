@@ -17,7 +17,7 @@ const bus = testBus();
 describe('the ingestor on the clock it is given', () => {
   it("stamps its checkpoint and its dead letters' Kafka timestamps with the app's time", async () => {
     // An hour behind the machine, to the second: the test broker deletes records older than a
-    // day, and refuses timestamps far ahead of its own clock.
+    // day, and a broker may refuse timestamps far ahead of its own clock.
     const now = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000);
     const dir = await mkdtemp(join(tmpdir(), 'wikipulse-ingest-clock-'));
     const server = await startEventStreamsServer({
