@@ -1,6 +1,6 @@
 import { REST } from 'discord.js';
 import type { Bus } from '@wikipulse/kafka';
-import type { App } from '@wikipulse/lifecycle';
+import { systemClock, type App, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import type { ReadinessCheck, Registry } from '@wikipulse/metrics';
 import { gateOnSchema, type SchemaGate, type Store } from '@wikipulse/store';
@@ -28,7 +28,7 @@ export function createCommandService(
   env: BotEnv,
   store: Store,
   log: Logger,
-  { rateLimited = true }: { rateLimited?: boolean } = {},
+  { rateLimited = true, clock }: { rateLimited?: boolean; clock?: Clock } = {},
 ): CommandService {
   return new CommandService({
     store,
@@ -43,6 +43,7 @@ export function createCommandService(
     ...(rateLimited
       ? { rateLimit: { burst: env.BOT_RATE_BURST, refillMs: env.BOT_RATE_REFILL_MS } }
       : {}),
+    ...(clock ? { clock } : {}),
   });
 }
 
@@ -59,14 +60,20 @@ export function createCommandProcessor(
   store: Store,
   token: string,
   log: Logger,
-  metrics?: BotMetrics,
+  { metrics, clock }: { metrics?: BotMetrics; clock?: Clock } = {},
 ) {
   const responder = new DiscordResponder(createRest(env, token));
-  const service = createCommandService(env, store, log);
+  const service = createCommandService(env, store, log, clock ? { clock } : {});
   return {
     responder,
     service,
-    process: createProcessor({ service, responder, log, ...(metrics ? { metrics } : {}) }),
+    process: createProcessor({
+      service,
+      responder,
+      log,
+      ...(metrics ? { metrics } : {}),
+      ...(clock ? { clock } : {}),
+    }),
   };
 }
 
@@ -80,6 +87,8 @@ export interface BotDeps {
   store?: Store;
   log: Logger;
   registry: Registry;
+  /** The time of day the bot lives in; the system clock by default. */
+  clock?: Clock;
 }
 
 export interface BotApp extends App {
@@ -94,6 +103,7 @@ export interface BotApp extends App {
  */
 export function createApp(env: BotEnv, deps: BotDeps): BotApp {
   const { bus, log } = deps;
+  const clock = deps.clock ?? systemClock;
   const metrics = createBotMetrics(deps.registry);
   const token = env.DISCORD_TOKEN ?? '';
   // The environment's rules made the key present for the gateway and worker roles.
@@ -122,6 +132,7 @@ export function createApp(env: BotEnv, deps: BotDeps): BotApp {
       ...(env.DISCORD_SHARD_IDS.length > 0 ? { shardIds: env.DISCORD_SHARD_IDS.map(Number) } : {}),
       ...(env.DISCORD_SHARD_COUNT !== undefined ? { shardCount: env.DISCORD_SHARD_COUNT } : {}),
       submit,
+      clock,
     });
 
   /** The store once its schema is there; undefined when the app closed first. */
@@ -140,7 +151,7 @@ export function createApp(env: BotEnv, deps: BotDeps): BotApp {
   async function serveConsole(store: Store): Promise<void> {
     if (env.CONSOLE_PORT === undefined) return;
     const server = await startConsoleServer({
-      service: createCommandService(env, store, log, { rateLimited: false }),
+      service: createCommandService(env, store, log, { rateLimited: false, clock }),
       port: env.CONSOLE_PORT,
       host: env.CONSOLE_HOST,
       log,
@@ -176,7 +187,10 @@ export function createApp(env: BotEnv, deps: BotDeps): BotApp {
     }
     const store = await readyStore();
     if (store === undefined) return false;
-    const { process: run, responder } = createCommandProcessor(env, store, token, log, metrics);
+    const { process: run, responder } = createCommandProcessor(env, store, token, log, {
+      metrics,
+      clock,
+    });
     await serveConsole(store);
     if (env.BOT_ROLE === 'worker') {
       const worker = await startCommandWorker({
@@ -188,6 +202,7 @@ export function createApp(env: BotEnv, deps: BotDeps): BotApp {
         log,
         metrics,
         concurrency: env.BOT_WORKER_CONCURRENCY,
+        clock,
       });
       kafkaChecks.push(() => worker.isRunning());
       started('command worker', () => worker.close());
@@ -208,6 +223,7 @@ export function createApp(env: BotEnv, deps: BotDeps): BotApp {
         metrics,
         refreshMs: env.BOT_WATCH_REFRESH_MS,
         concurrency: env.BOT_WATCH_CONCURRENCY,
+        clock,
       });
       kafkaChecks.push(() => watches.isRunning());
       started('watch notifier', () => watches.close());
@@ -217,7 +233,10 @@ export function createApp(env: BotEnv, deps: BotDeps): BotApp {
       );
     }
     if (bus !== undefined && env.BOT_FEEDS_ENABLED) {
-      const feeds = await startFeeds(feedsOptions(env, { bus, store, responder, log, metrics }));
+      const feeds = await startFeeds({
+        ...feedsOptions(env, { bus, store, responder, log, metrics }),
+        clock,
+      });
       kafkaChecks.push(() => feeds.isRunning());
       started('feeds', () => feeds.close());
     }
@@ -228,6 +247,7 @@ export function createApp(env: BotEnv, deps: BotDeps): BotApp {
         log,
         metrics,
         tickMs: env.BOT_DIGEST_TICK_MS,
+        clock,
       });
       started('digest scheduler', () => digests.close());
     }

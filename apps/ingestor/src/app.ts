@@ -1,5 +1,5 @@
 import { KafkaBus, readTail, type Bus } from '@wikipulse/kafka';
-import type { App } from '@wikipulse/lifecycle';
+import type { App, Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import type { ReadinessCheck, Registry } from '@wikipulse/metrics';
 import {
@@ -35,6 +35,8 @@ export interface IngestorDeps {
   leadership?: Leadership;
   /** The output failed (the app logged it): stop, to resume from the last checkpoint. */
   onFatal: (error: unknown) => void;
+  /** When events are received and checkpoints saved; the system clock by default. */
+  clock?: Clock;
 }
 
 export interface IngestorApp extends App {
@@ -205,6 +207,7 @@ async function build(
     log,
     metrics,
     onFatal,
+    ...(deps.clock ? { clock: deps.clock } : {}),
   });
   return { ingestor, output };
 }

@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import { Batcher, type AckedMark } from './batcher.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint.js';
@@ -44,6 +45,8 @@ export interface IngestorParts {
   metrics: IngestorMetrics;
   /** The output failed for good: the process must restart from its checkpoint. */
   onFatal(error: unknown): void;
+  /** When events are received and checkpoints saved; the system clock by default. */
+  clock?: Clock;
 }
 
 /** Events the reading thread judges per batch (or whatever arrived by the end of its turn). */
@@ -57,6 +60,7 @@ const READ_MAX_PENDING = 1024;
  */
 export class Ingestor {
   readonly #parts: IngestorParts;
+  readonly #clock: Clock;
   readonly #dedup: DedupWindow;
   readonly #batcher: Batcher;
   readonly #reader: Reader;
@@ -66,6 +70,7 @@ export class Ingestor {
 
   constructor(parts: IngestorParts) {
     this.#parts = parts;
+    this.#clock = parts.clock ?? systemClock;
     const { settings, log, metrics, output } = parts;
     const { stats } = metrics;
     this.#dedup = new DedupWindow(settings.dedupWindow);
@@ -118,6 +123,7 @@ export class Ingestor {
         stats.reconnects.set(reason, (stats.reconnects.get(reason) ?? 0) + 1);
       },
       onError: (error) => parts.onFatal(error),
+      clock: this.#clock,
     });
   }
 
@@ -187,7 +193,7 @@ export class Ingestor {
         await store.save({
           position: mark.position,
           receivedAt: mark.receivedAt,
-          savedAt: Date.now(),
+          savedAt: this.#clock().getTime(),
           ...(recentIds ? { recentIds } : {}),
         });
         this.#savedPosition = mark.position;

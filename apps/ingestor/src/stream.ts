@@ -4,7 +4,7 @@ import {
   type EventSourceFetchInit,
   type FetchLikeResponse,
 } from 'eventsource';
-import { Backoff } from '@wikipulse/lifecycle';
+import { Backoff, systemClock, type Clock } from '@wikipulse/lifecycle';
 import { retryAfterMs } from './retry-after.js';
 import { withSince } from './position.js';
 
@@ -42,6 +42,8 @@ export interface StreamClientOptions {
    */
   writable?(): Promise<void> | undefined;
   random?: () => number;
+  /** What a `Retry-After` date is counted down from; the system clock by default. */
+  clock?: Clock;
 }
 
 interface Attempt {
@@ -229,7 +231,8 @@ export class StreamClient {
     let delay: number;
     if (event.code === 429) {
       reason = 'http_429';
-      delay = retryAfterMs(attempt.retryAfter) ?? this.#backoff.next();
+      const now = (this.#options.clock ?? systemClock)().getTime();
+      delay = retryAfterMs(attempt.retryAfter, now) ?? this.#backoff.next();
     } else if (event.code !== undefined) {
       reason = 'http_error';
       delay = this.#backoff.next();

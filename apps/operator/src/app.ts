@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { App } from '@wikipulse/lifecycle';
+import type { App, Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import { Counter, Histogram, type ReadinessCheck, type Registry } from '@wikipulse/metrics';
 import type { ClickHouseClient } from '@wikipulse/store';
@@ -17,6 +17,8 @@ export interface OperatorDeps {
   clickhouse: ClickHouseClient;
   log: Logger;
   registry: Registry;
+  /** The time of day the operator lives in (conditions, Events); the system clock by default. */
+  clock?: Clock;
 }
 
 export interface OperatorApp extends App {
@@ -52,6 +54,7 @@ export function createApp(env: OperatorEnv, deps: OperatorDeps): OperatorApp {
           schema: clickHouseSchema(deps.clickhouse),
           settings: childSettings(env),
           log: deps.log,
+          ...(deps.clock ? { clock: deps.clock } : {}),
           onReconciled: (outcome, seconds) => {
             reconciles.inc({ outcome });
             duration.observe(seconds);

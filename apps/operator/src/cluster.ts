@@ -12,6 +12,7 @@ import {
   type KubernetesObject,
   type V1Deployment,
 } from '@kubernetes/client-node';
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { OptionalChild } from './children.js';
 import type { Cluster, StreamEvent } from './reconciler.js';
 import { GROUP, PLURAL, VERSION, type WikiStream, type WikiStreamStatus } from './wikistream.js';
@@ -45,14 +46,17 @@ export class KubeCluster implements Cluster {
   readonly #custom: CustomObjectsApi;
   readonly #objects: KubernetesObjectApi;
   readonly #instance: string;
+  readonly #clock: Clock;
 
-  constructor(kubeConfig: KubeConfig, instance: string) {
+  /** `clock` stamps the Events it records. */
+  constructor(kubeConfig: KubeConfig, instance: string, clock: Clock = systemClock) {
     this.#apis = kubeConfig.makeApiClient(ApisApi);
     this.#apps = kubeConfig.makeApiClient(AppsV1Api);
     this.#core = kubeConfig.makeApiClient(CoreV1Api);
     this.#custom = kubeConfig.makeApiClient(CustomObjectsApi);
     this.#objects = KubernetesObjectApi.makeApiClient(kubeConfig);
     this.#instance = instance;
+    this.#clock = clock;
   }
 
   readWikiStream(namespace: string, name: string): Promise<WikiStream | undefined> {
@@ -165,7 +169,7 @@ export class KubeCluster implements Cluster {
   }
 
   async recordEvent(stream: WikiStream, event: StreamEvent): Promise<void> {
-    const now = new Date();
+    const now = this.#clock();
     await this.#core.createNamespacedEvent({
       namespace: stream.metadata.namespace,
       body: {

@@ -10,6 +10,7 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import type { Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import { MANAGED_BY, type ChildSettings } from './children.js';
 import { KubeCluster } from './cluster.js';
@@ -29,6 +30,8 @@ export interface OperatorOptions {
   instance: string;
   /** Told after every reconcile; for metrics. */
   onReconciled?: (outcome: Outcome | 'failed', seconds: number) => void;
+  /** Stamps conditions and Events; the system clock by default. */
+  clock?: Clock;
 }
 
 export interface Operator {
@@ -48,11 +51,12 @@ function key(namespace: string, name: string): string {
 export async function startOperator(options: OperatorOptions): Promise<Operator> {
   const { kubeConfig, namespace, log } = options;
   const reconciler = new Reconciler({
-    cluster: new KubeCluster(kubeConfig, options.instance),
+    cluster: new KubeCluster(kubeConfig, options.instance, options.clock),
     topics: options.topics,
     schema: options.schema,
     settings: options.settings,
     log,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const queue = new WorkQueue(
     async (k) => {

@@ -305,7 +305,7 @@ function setup(...streams: WikiStream[]) {
     schema: outside.schemaApi,
     settings,
     log: createLogger({ name: 'operator', level: 'silent' }),
-    now: () => new Date('2026-01-01T00:00:00Z'),
+    clock: () => new Date('2026-01-01T00:00:00Z'),
   });
   return { cluster, reconciler, outside };
 }

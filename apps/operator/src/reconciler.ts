@@ -1,5 +1,6 @@
 import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import type { TopicSpec } from '@wikipulse/kafka';
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import { OwnershipError, type MigrateOptions, type Ownership } from '@wikipulse/store';
 import {
@@ -116,7 +117,8 @@ export interface ReconcilerOptions {
   schema: Schema;
   settings: ChildSettings;
   log: Logger;
-  now?: () => Date;
+  /** The time conditions change at; the system clock by default. */
+  clock?: Clock;
 }
 
 /**
@@ -169,11 +171,11 @@ function refusal(error: unknown): string | undefined {
  */
 export class Reconciler {
   readonly #o: ReconcilerOptions;
-  readonly #now: () => Date;
+  readonly #clock: Clock;
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
-    this.#now = options.now ?? (() => new Date());
+    this.#clock = options.clock ?? systemClock;
   }
 
   async reconcile(namespace: string, name: string): Promise<Outcome> {
@@ -460,7 +462,7 @@ export class Reconciler {
   async #reportCleanup(stream: WikiStream, cleanup: ConditionChange): Promise<void> {
     const generation = stream.metadata.generation ?? 0;
     const before: Condition[] = stream.status?.conditions ?? [];
-    const now = this.#now();
+    const now = this.#clock();
     let conditions = setCondition(
       before,
       {
@@ -494,7 +496,7 @@ export class Reconciler {
     const generation = stream.metadata.generation ?? 0;
     const before: Condition[] = stream.status?.conditions ?? [];
     let conditions = before;
-    const now = this.#now();
+    const now = this.#clock();
     if (ready) {
       conditions = setCondition(
         conditions,

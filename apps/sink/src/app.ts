@@ -1,5 +1,5 @@
 import type { Bus } from '@wikipulse/kafka';
-import type { App } from '@wikipulse/lifecycle';
+import type { App, Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import type { ReadinessCheck, Registry } from '@wikipulse/metrics';
 import type { ClickHouseClient } from '@wikipulse/store';
@@ -16,6 +16,8 @@ export interface SinkDeps {
   registry: Registry;
   /** The sink can no longer keep its promises and has logged why: stop the process. */
   onFatal: (error: Error) => void;
+  /** The time of day the sink lives in; the system clock by default. */
+  clock?: Clock;
 }
 
 export interface SinkApp extends App {
@@ -48,6 +50,7 @@ export function createApp(config: SinkConfig, deps: SinkDeps): SinkApp {
     log: log.child({ component: 'sink' }),
     metrics: createSinkMetrics(deps.registry),
     onFatal: deps.onFatal,
+    ...(deps.clock ? { clock: deps.clock } : {}),
   });
   let gate: StartedGate | undefined;
   const notStarted = { ready: false, reason: 'not started' } as const;

@@ -6,7 +6,7 @@ import {
   type MessageBatch,
   type Producer,
 } from '@wikipulse/kafka';
-import { Backoff, sleep } from '@wikipulse/lifecycle';
+import { Backoff, sleep, systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import {
   changesRetentionDays,
@@ -41,6 +41,8 @@ export interface SinkOptions {
   metrics: SinkMetrics;
   /** Called when the sink can no longer guarantee its invariants; the process should exit. */
   onFatal: (error: Error) => void;
+  /** What the retention cutoff is counted back from; the system clock by default. */
+  clock?: Clock;
 }
 
 /** How often a handler waiting for a busy writer keeps its group membership alive. */
@@ -59,6 +61,7 @@ const HEARTBEAT_WHILE_WAITING_MS = 1_000;
  */
 export class Sink {
   readonly #o: SinkOptions;
+  readonly #clock: Clock;
   readonly #writer: ChangeWriter;
   readonly #abort = new AbortController();
   #consumer: Consumer | undefined;
@@ -74,6 +77,7 @@ export class Sink {
 
   constructor(options: SinkOptions) {
     this.#o = options;
+    this.#clock = options.clock ?? systemClock;
     this.#writer = new ChangeWriter({
       client: options.client,
       database: options.database,
@@ -201,12 +205,13 @@ export class Sink {
     const o = this.#o;
     const dead = [...batch.dead];
     if (batch.rows.length > 0) {
-      // Taken just before the insert: ClickHouse applies the TTL with its clock at insert time.
-      // Exact to the second, unless retries carry the insert across the cutoff.
+      // Taken just before the insert: ClickHouse applies the TTL with its clock at insert time,
+      // which the sink's clock stands for. Exact to the second, unless retries carry the insert
+      // across the cutoff.
       const cutoff =
         this.#retentionDays === undefined
           ? undefined
-          : retentionCutoff(this.#retentionDays, Date.now());
+          : retentionCutoff(this.#retentionDays, this.#clock().getTime());
       const started = performance.now();
       const refused = await this.#writer.write(
         batch.rows,

@@ -1,4 +1,5 @@
 export { Backoff, sleep, type SleepOptions } from './backoff.js';
+export { systemClock, type Clock } from './clock.js';
 export {
   runMain,
   taskApp,

@@ -5,7 +5,7 @@ describe('Memo', () => {
   it('serves fresh entries, refreshes stale ones in the background, and shares concurrent misses', async () => {
     let now = 0;
     let loads = 0;
-    const memo = new Memo({ clock: () => now });
+    const memo = new Memo({ clock: () => new Date(now) });
     const load = async () => {
       loads += 1;
       await Promise.resolve();

@@ -1,3 +1,5 @@
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
+
 /**
  * A small per-worker cache for answers that are expensive and may be a few seconds old: a
  * day's counts (whose exact, duplicate-proof count means merging the day's set of event ids)
@@ -16,16 +18,16 @@ export class Memo {
   readonly #entries = new Map<string, Entry>();
   readonly #loading = new Map<string, Promise<unknown>>();
   readonly #maxEntries: number;
-  readonly #clock: () => number;
+  readonly #clock: Clock;
 
-  constructor(options: { maxEntries?: number; clock?: () => number } = {}) {
+  constructor(options: { maxEntries?: number; clock?: Clock } = {}) {
     this.#maxEntries = options.maxEntries ?? 5000;
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
   }
 
   async get<T>(key: string, ttlMs: number, load: () => Promise<T>): Promise<T> {
     const entry = this.#entries.get(key);
-    const now = this.#clock();
+    const now = this.#clock().getTime();
     if (entry !== undefined && now < entry.freshUntil + ttlMs) {
       if (entry.freshUntil <= now && !entry.refreshing) {
         entry.refreshing = true;
@@ -49,7 +51,11 @@ export class Memo {
     const promise = load()
       .then((value) => {
         this.#entries.delete(key);
-        this.#entries.set(key, { value, freshUntil: this.#clock() + ttlMs, refreshing: false });
+        this.#entries.set(key, {
+          value,
+          freshUntil: this.#clock().getTime() + ttlMs,
+          refreshing: false,
+        });
         if (this.#entries.size > this.#maxEntries) {
           const oldest = this.#entries.keys().next().value;
           if (oldest !== undefined) this.#entries.delete(oldest);

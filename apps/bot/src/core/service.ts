@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import type { Store } from '@wikipulse/store';
 import { editDistance } from './languages.js';
@@ -39,7 +40,8 @@ export interface CommandServiceOptions {
   feedLimits?: FeedLimits;
   /** Absent: no rate limiting (the console). */
   rateLimit?: RateLimitOptions;
-  clock?: () => Date;
+  /** "Today", the rate limits and the cache run on it. */
+  clock?: Clock;
 }
 
 export const DEFAULT_FEED_LIMITS: FeedLimits = { perChannel: 20, perServer: 500 };
@@ -62,12 +64,15 @@ export class CommandService {
   readonly #byName = new Map<string, Command>();
   readonly #bySlash = new Map<string, Command>();
   readonly #limiter: RateLimiter | undefined;
-  readonly #memo = new Memo();
+  readonly #clock: Clock;
+  readonly #memo: Memo;
   readonly prefix: string;
 
   constructor(options: CommandServiceOptions) {
     this.#options = options;
     this.prefix = options.prefix ?? '!';
+    this.#clock = options.clock ?? systemClock;
+    this.#memo = new Memo({ clock: this.#clock });
     const clashes = clashingNames(options.commands);
     if (clashes.length > 0) throw new Error(`command names used twice: ${clashes.join(', ')}`);
     for (const command of options.commands) {
@@ -78,7 +83,7 @@ export class CommandService {
   }
 
   async handle(input: CommandInput): Promise<Handled | null> {
-    const now = (this.#options.clock ?? (() => new Date()))();
+    const now = this.#clock();
     const parsed = input.slash
       ? ({ kind: 'slash', name: input.slash.command, slash: input.slash } as const)
       : parseCommandLine(input.text ?? '', this.prefix);

@@ -10,6 +10,7 @@ import {
   type ChatInputCommandInteraction,
   type Message,
 } from 'discord.js';
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import { suggest } from '../feeds/suggest.js';
 import type { BotMetrics } from '../metrics.js';
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   metrics?: BotMetrics;
   shardIds?: number[];
   shardCount?: number;
+  /** Stamps each request's `receivedAt`, which the workers measure its age from. */
+  clock?: Clock;
 }
 
 /**
@@ -41,6 +44,7 @@ export interface GatewayOptions {
  */
 export async function startGateway(options: GatewayOptions): Promise<Client> {
   const { log, prefix, metrics, submit } = options;
+  const clock = options.clock ?? systemClock;
   const client: Client = new Client({
     intents: [
       GatewayIntentBits.Guilds,
@@ -82,7 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
       canManageGuild: hasPermission(message, PermissionFlagsBits.ManageGuild),
       canManageChannels: hasPermission(message, PermissionFlagsBits.ManageChannels),
       sentAt: message.createdTimestamp,
-      receivedAt: Date.now(),
+      receivedAt: clock().getTime(),
       ...ping(),
     };
     metrics?.forwarded.inc({ source: 'message' });
@@ -105,7 +109,7 @@ export async function startGateway(options: GatewayOptions): Promise<Client> {
   });
 
   async function forwardInteraction(interaction: ChatInputCommandInteraction): Promise<void> {
-    const receivedAt = Date.now();
+    const receivedAt = clock().getTime();
     await interaction.deferReply();
     const options: Record<string, string | number | boolean> = {};
     // A subcommand (`/digest at`) carries the options typed under it.

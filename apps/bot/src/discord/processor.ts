@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import type { CommandService } from '../core/service.js';
 import type { BotMetrics } from '../metrics.js';
@@ -23,10 +24,11 @@ export function createProcessor(options: {
   responder: DiscordResponder;
   log: Logger;
   metrics?: BotMetrics;
-  clock?: () => number;
+  /** The clock the gateway stamped `receivedAt` with, in this process or another. */
+  clock?: Clock;
 }): (request: CommandRequest) => Promise<ProcessedCommand | null> {
   const { service, responder, log, metrics } = options;
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? systemClock;
   return async (request) => {
     const handled =
       (await service.handle(commandInput(request))) ??
@@ -47,10 +49,10 @@ export function createProcessor(options: {
       return {
         command: handled.command,
         outcome: 'reply_failed',
-        latencyMs: clock() - request.receivedAt,
+        latencyMs: clock().getTime() - request.receivedAt,
       };
     }
-    const latencyMs = clock() - request.receivedAt;
+    const latencyMs = clock().getTime() - request.receivedAt;
     metrics?.commands.inc({ command: handled.command, outcome: handled.outcome });
     metrics?.latency.observe({ command: handled.command }, latencyMs / 1000);
     return { command: handled.command, outcome: handled.outcome, latencyMs };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DiscordAPIError } from 'discord.js';
 import { SPIKE_THRESHOLD } from '@wikipulse/events';
 import type { Bus, Consumer } from '@wikipulse/kafka';
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import {
   channelFeeds,
@@ -33,7 +34,7 @@ export interface FeedDeliveryOptions {
   spikeCheckMs: number;
   /** Messages sent at the same time; discord.js queues each channel's route and the global limit. */
   concurrency?: number;
-  clock?: () => number;
+  clock?: Clock;
 }
 
 export interface FeedDelivery {
@@ -66,7 +67,7 @@ const SPIKE_QUIET_MS = 60 * 60_000;
  */
 export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<FeedDelivery> {
   const { store, registry, responder, log, metrics } = options;
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const concurrency = options.concurrency ?? 32;
   const partitionCount = (await options.bus.endOffsets(options.deliveriesTopic)).size;
   const states = new Map<number, PartitionState>();
@@ -96,7 +97,7 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
         };
         states.set(batch.partition, state);
       }
-      state.lastSeen = clock();
+      state.lastSeen = clock().getTime();
       const windows = state.windows.add(
         batch.messages.map((m) => ({
           offset: m.offset,
@@ -189,7 +190,7 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
           : 'the channel was not found (Discord answered 404)';
       for (const feed of await channelFeeds(store, channelId)) {
         if (feed.state !== 'active') continue;
-        await writeFeed(store, { ...feed, state: 'unreachable', reason }, new Date(clock()));
+        await writeFeed(store, { ...feed, state: 'unreachable', reason }, clock());
       }
       log.warn({ channelId, status }, 'paused the feeds of a channel Discord refused');
     } finally {
@@ -200,7 +201,7 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
   // Spike feeds: checked by the worker holding the feed's partition, as its changes would be.
   const alerted = new Map<string, Map<string, { at: number; edits: number }>>();
   async function checkSpikes(): Promise<void> {
-    const now = clock();
+    const now = clock().getTime();
     const owned = new Set(
       [...states].filter(([, s]) => now - s.lastSeen < OWNED_FOR_MS).map(([p]) => p),
     );

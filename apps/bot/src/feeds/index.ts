@@ -1,4 +1,5 @@
 import type { Bus } from '@wikipulse/kafka';
+import type { Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import type { Store } from '@wikipulse/store';
 import type { DiscordResponder } from '../discord/responder.js';
@@ -26,6 +27,8 @@ export interface FeedsOptions {
   maxAgeMs?: number;
   tickMs?: number;
   concurrency?: number;
+  /** What the ages of changes, the ticks and the spike checks are measured on. */
+  clock?: Clock;
 }
 
 export interface Feeds {
@@ -71,6 +74,7 @@ export async function startFeeds(options: FeedsOptions): Promise<Feeds> {
     webUrl: options.webUrl,
     spikeCheckMs: options.spikeCheckMs,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const matcher = await startFeedMatcher({
     bus: options.bus,
@@ -83,6 +87,7 @@ export async function startFeeds(options: FeedsOptions): Promise<Feeds> {
     ...(options.metrics ? { metrics: options.metrics } : {}),
     tickMs: options.tickMs ?? 250,
     maxAgeMs: options.maxAgeMs ?? 10 * 60_000,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   return {
     refresh: () => registry.refresh(),

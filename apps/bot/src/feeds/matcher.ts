@@ -1,5 +1,6 @@
 import { isCanary, parseEvent } from '@wikipulse/events';
 import type { Bus, Consumer, OutgoingMessage, Producer } from '@wikipulse/kafka';
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import { toChangeRow } from '@wikipulse/store';
 import type { BotMetrics } from '../metrics.js';
@@ -20,7 +21,7 @@ export interface FeedMatcherOptions {
   tickMs: number;
   /** Changes older than this are not delivered (a new group starts at the topic's beginning). */
   maxAgeMs: number;
-  clock?: () => number;
+  clock?: Clock;
 }
 
 /**
@@ -32,11 +33,11 @@ export interface FeedMatcherOptions {
  */
 export async function startFeedMatcher(options: FeedMatcherOptions): Promise<Consumer> {
   const { bus, producer, registry, log, metrics } = options;
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const partitions = (await bus.endOffsets(options.deliveriesTopic)).size;
   const tickKeys = keysForEveryPartition(bus, partitions);
   const tick = () => {
-    const ts = clock();
+    const ts = clock().getTime();
     const messages = tickKeys.map((key) => ({ key, value: encodeRecord({ ts, tick: true }) }));
     producer.send(options.deliveriesTopic, messages).catch((error: unknown) => {
       log.warn({ err: error }, 'could not write feed ticks');
@@ -54,7 +55,7 @@ export async function startFeedMatcher(options: FeedMatcherOptions): Promise<Con
   await consumer.run(async (batch) => {
     if (registry.index.size === 0) return;
     const out: OutgoingMessage[] = [];
-    const ts = clock();
+    const ts = clock().getTime();
     for (const message of batch.messages) {
       if (message.value === null) continue;
       const parsed = parseEvent(message.value.toString('utf8'));

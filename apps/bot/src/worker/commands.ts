@@ -1,4 +1,5 @@
 import type { Bus, Consumer, IncomingMessage } from '@wikipulse/kafka';
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import type { ProcessedCommand } from '../discord/processor.js';
 import { decodeRequest, type CommandRequest } from '../discord/request.js';
@@ -19,6 +20,8 @@ export interface CommandWorkerOptions {
   concurrency: number;
   /** Commands older than this are dropped: their interaction tokens have expired, and a reply minutes late helps nobody. */
   maxAgeMs?: number;
+  /** The age of a command is measured on it, from the gateway's `receivedAt`. */
+  clock?: Clock;
   /** Called with each command handled, for tests and the benchmark. */
   onProcessed?: (request: CommandRequest, result: ProcessedCommand | null) => void;
 }
@@ -34,6 +37,7 @@ export interface CommandWorkerOptions {
 export async function startCommandWorker(options: CommandWorkerOptions): Promise<Consumer> {
   const { log, metrics } = options;
   const maxAgeMs = options.maxAgeMs ?? 5 * 60_000;
+  const clock = options.clock ?? systemClock;
   const recent = new RecentIds(10_000);
   const consumer = await options.bus.consumer({
     groupId: options.groupId,
@@ -43,14 +47,13 @@ export async function startCommandWorker(options: CommandWorkerOptions): Promise
   });
   await consumer.run(async (batch, context) => {
     const requests: CommandRequest[] = [];
+    const now = clock().getTime();
     for (const message of batch.messages) {
       const request = decode(message);
       if (request === undefined) continue;
-      if (Date.now() - request.receivedAt > maxAgeMs) {
-        log.warn(
-          { requestId: request.id, ageMs: Date.now() - request.receivedAt },
-          'dropping a stale command',
-        );
+      const ageMs = now - request.receivedAt;
+      if (ageMs > maxAgeMs) {
+        log.warn({ requestId: request.id, ageMs }, 'dropping a stale command');
         continue;
       }
       if (!recent.add(request.id)) continue;

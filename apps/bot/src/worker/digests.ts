@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import {
   activeDigests,
@@ -28,8 +29,8 @@ export interface DigestSchedulerOptions {
   worker?: string;
   /** A claim older than this, never followed by a post, is taken over by another worker. */
   claimTimeoutMs?: number;
-  /** The time; tests move it. */
-  clock?: () => Date;
+  /** What time of day it is: when a digest is due, and which day it reports. */
+  clock?: Clock;
 }
 
 export interface DigestScheduler {
@@ -52,7 +53,7 @@ export interface DigestScheduler {
  */
 export function startDigestScheduler(options: DigestSchedulerOptions): DigestScheduler {
   const { store, log, metrics } = options;
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const worker = options.worker ?? `${hostname()}-${process.pid}`;
   const claimTimeoutMs = options.claimTimeoutMs ?? 10 * 60_000;
   let running: Promise<void> | undefined;

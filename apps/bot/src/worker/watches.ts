@@ -1,5 +1,6 @@
 import { isCanary, parseEvent, type RecentChange } from '@wikipulse/events';
 import type { Bus, Consumer } from '@wikipulse/kafka';
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import {
   activeWatches,
@@ -30,6 +31,8 @@ export interface WatchNotifierOptions {
   concurrency: number;
   /** Changes older than this are not announced (a new group starts at the topic's beginning). */
   maxAgeMs?: number;
+  /** The age of a change is measured on it, from its `meta.dt`. */
+  clock?: Clock;
 }
 
 export interface WatchNotifier {
@@ -52,6 +55,7 @@ export interface WatchNotifier {
 export async function startWatchNotifier(options: WatchNotifierOptions): Promise<WatchNotifier> {
   const { log, metrics } = options;
   const maxAgeMs = options.maxAgeMs ?? 10 * 60_000;
+  const clock = options.clock ?? systemClock;
   let index = new Map<string, string[]>();
   let paused = new Set<string>();
   const refresh = async () => {
@@ -75,6 +79,7 @@ export async function startWatchNotifier(options: WatchNotifierOptions): Promise
   });
   await consumer.run(async (batch) => {
     const announcements: Announcement[] = [];
+    const now = clock().getTime();
     for (const message of batch.messages) {
       if (index.size === 0 || message.value === null) continue;
       const parsed = parseEvent(message.value.toString('utf8'));
@@ -82,7 +87,7 @@ export async function startWatchNotifier(options: WatchNotifierOptions): Promise
       const event = parsed.event;
       const channels = index.get(watchKey(event.wiki ?? '', event.title ?? ''));
       if (channels === undefined) continue;
-      if (Date.now() - Date.parse(event.meta.dt) > maxAgeMs) continue;
+      if (now - Date.parse(event.meta.dt) > maxAgeMs) continue;
       for (const channelId of channels) announcements.push({ channelId, event });
     }
     await runGroups(

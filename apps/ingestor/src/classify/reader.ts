@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import type { ReconnectReason } from '../stream.js';
 import type { FromReading, ReadingSettings, ToReading } from './reading.js';
@@ -24,9 +25,16 @@ export interface ReaderOptions {
   onReconnect(reason: ReconnectReason): void;
   /** Reading or judging failed (the worker died): the process must restart. */
   onError(error: unknown): void;
+  /**
+   * Stamps each batch's `receivedAt` as it reaches this thread (the checkpoint's time, the
+   * Kafka timestamp of its dead letters, the lag); the system clock by default. The reading
+   * thread cannot be handed a function, so the time is read here.
+   */
+  clock?: Clock;
 }
 
-type Batch = Extract<FromReading, { kind: 'batch' }>;
+/** A judged batch, stamped with when it reached this thread. */
+type Batch = Extract<FromReading, { kind: 'batch' }> & { receivedAt: number };
 
 const WORKER_FILE = new URL('./worker.js', import.meta.url);
 
@@ -138,7 +146,7 @@ export class Reader {
     const options = this.#options;
     switch (message.kind) {
       case 'batch':
-        this.#queue.push(message);
+        this.#queue.push({ ...message, receivedAt: (options.clock ?? systemClock)().getTime() });
         this.#drain();
         return;
       case 'log':

@@ -36,8 +36,6 @@ export type FromReading =
       judgement: Judgement;
       /** The position after the batch's last event. */
       position: string;
-      /** When the batch's first event arrived. */
-      receivedAt: number;
       /** Bytes read from the network since the previous batch. */
       bytes: number;
     }
@@ -71,7 +69,6 @@ export class Reading {
   readonly #stream: StreamClient;
   #data: string[] = [];
   #ids: string[] = [];
-  #receivedAt = 0;
   #bytes = 0;
   #scheduled = false;
   #pending = 0;
@@ -115,7 +112,6 @@ export class Reading {
   }
 
   #submit(data: string, id: string): void {
-    if (this.#data.length === 0) this.#receivedAt = Date.now();
     this.#data.push(data);
     this.#ids.push(id);
     if (this.#data.length >= this.#settings.batchEvents) this.#send();
@@ -144,7 +140,6 @@ export class Reading {
         kind: 'batch',
         judgement,
         position: ownCopy(ids[count - 1]!),
-        receivedAt: this.#receivedAt,
         bytes,
       },
       [judgement.bytes, judgement.ends.buffer as ArrayBuffer],
