@@ -10,7 +10,7 @@
 #  3. Every target (build, deps, dev, runtime) built with BuildKit on host networking, so npm ci
 #     reaches the registry as npm on this machine does (its registry and certificate
 #     authorities go in as build secrets, and only where they differ from npm's defaults);
-#     the runtime image's layers and total size (budget 250 MB); what it must not contain.
+#     the runtime image's layers and total size (budget 260 MB); what it must not contain.
 #  4. Each app from the runtime image as the chart runs its pod (tools/image/apps.sh).
 #  5. The dev target as `tilt up` runs it, with a source change live-updated (tools/image/dev.sh).
 #
@@ -25,7 +25,8 @@ started=$SECONDS
 run_id="$(date +%s)-$$"
 image=wikipulse-check:runtime
 dev_image=wikipulse-check:dev
-budget_mb=250
+# 250 MB until the runtime drew the digest's chart: a PNG rasteriser (resvg, 4 MB) and its font.
+budget_mb=260
 status=0
 
 log() { printf '[check:image %3ss] %s\n' "$((SECONDS - started))" "$*" >&2; }
