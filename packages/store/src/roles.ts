@@ -65,6 +65,9 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
           'CREATE TABLE',
           'CREATE VIEW',
           'ALTER TTL',
+          // A migration adding a column to a rollup and writing it into the stored rows.
+          'ALTER ADD COLUMN',
+          'ALTER MATERIALIZE COLUMN',
           // The owner written on each database, changed when a deleted stream hands it on.
           'ALTER MODIFY DATABASE COMMENT',
           // Data steps of migrations (re-attribution rewrites rows) and the migration record.

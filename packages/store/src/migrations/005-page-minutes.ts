@@ -51,7 +51,7 @@ export const pageMinutes: Migration = {
     pageMinutesTable(db, 'page_minutes', 'language, minute, wiki, title'),
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.page_minutes_mv TO ${db}.page_minutes AS
         ${pageMinutesRollup(db)}`,
-    `INSERT INTO ${db}.page_minutes
+    `INSERT INTO ${db}.page_minutes (minute, language, wiki, title, edits, editors)
         ${pageMinutesRollup(db, `AND event_time >= now() - toIntervalHour(${PAGE_MINUTES_TTL_HOURS})`)}`,
   ],
 };

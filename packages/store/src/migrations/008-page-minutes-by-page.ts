@@ -20,7 +20,7 @@ export const pageMinutesByPage: Migration = {
     `CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.page_minutes_by_page_mv
         TO ${db}.page_minutes_by_page AS
         ${pageMinutesRollup(db)}`,
-    `INSERT INTO ${db}.page_minutes_by_page
+    `INSERT INTO ${db}.page_minutes_by_page (minute, language, wiki, title, edits, editors)
         SELECT minute, language, wiki, title, edits, editors FROM ${db}.page_minutes
         WHERE minute >= now() - toIntervalHour(${PAGE_MINUTES_TTL_HOURS})`,
   ],

@@ -6,6 +6,7 @@ import { pageMinutes } from './005-page-minutes.js';
 import { feeds } from './006-feeds.js';
 import { digests } from './007-digests.js';
 import { pageMinutesByPage } from './008-page-minutes-by-page.js';
+import { pageMinutesEditCounts } from './009-page-minutes-edit-counts.js';
 import type { Migration } from './types.js';
 
 export type { Migration, SchemaOptions } from './types.js';
@@ -20,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   feeds,
   digests,
   pageMinutesByPage,
+  pageMinutesEditCounts,
 ];

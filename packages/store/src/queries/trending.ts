@@ -19,7 +19,10 @@ export interface TrendingRow {
   edits: number;
   /** Distinct editors in the recent window. */
   editors: number;
-  /** Edits in the baseline before the window. */
+  /**
+   * Edits in the baseline before the window, as inserted: a rate's input, not a number shown
+   * (a copy of an event inserted again counts again).
+   */
   baselineEdits: number;
   /**
    * How many times its usual rate the page is edited now, divided by how many times its usual
@@ -38,9 +41,9 @@ export const TRENDING_MIN_EDITORS = 2;
 /**
  * The pages of a language with an unusual burst of edits: the last `windowMinutes` against the
  * page's own rate over the `baselineMinutes` before, and against the language's rate. Reads
- * the per-minute rollup (`page_minutes`): first the few pages edited in the window, then the
- * baseline of those pages only, so the cost follows the window and the baseline, not the
- * table.
+ * the per-minute rollups (`page_minutes`, `page_minutes_by_page`): first the few pages edited
+ * in the window, then the baseline of those pages only, so the cost follows the window and the
+ * baseline, not the table.
  */
 export async function trendingPages(store: Store, query: TrendingQuery): Promise<TrendingRow[]> {
   const windowMinutes = query.windowMinutes ?? 15;
@@ -65,11 +68,11 @@ export async function trendingPages(store: Store, query: TrendingQuery): Promise
   };
   const d = db(store);
   const scope = `language = {language:String} AND ({wiki:String} = '' OR wiki = {wiki:String})`;
-  // One pass over the window (`page_minutes`, ordered by language and minute) finds the few
-  // pages with enough edits by enough people; the same rollup ordered by page then reads those
-  // pages' baseline and window through its primary key and counts both at once. The
-  // language's own pace comes from the raw table's key range at the same time: only a ratio,
-  // so copies of an event not yet merged away do not matter.
+  // The window's pass over `page_minutes` (ordered by language and minute) keeps the pages
+  // with enough edits by enough people, reading edit counts and editor sets but no event ids;
+  // the rollup ordered by page then reads just those pages through its primary key: their
+  // window's sets (the edits and editors shown, exact under copies) and their baseline's counts.
+  // The language's pace is the sum of the same counts over the baseline and the window.
   const [pages, languageRates] = await Promise.all([
     // The counts' names differ from the columns': an alias would shadow the column it reads.
     select<{
@@ -83,7 +86,7 @@ export async function trendingPages(store: Store, query: TrendingQuery): Promise
       `SELECT wiki, title,
               uniqExactMergeIf(edits, minute >= {recentFrom:DateTime64(3)}) AS recent,
               uniqExactMergeIf(editors, minute >= {recentFrom:DateTime64(3)}) AS recent_editors,
-              uniqExactMergeIf(edits, minute < {recentFrom:DateTime64(3)}) AS baseline
+              sumIf(edit_count, minute < {recentFrom:DateTime64(3)}) AS baseline
          FROM ${d}.page_minutes_by_page
          WHERE ${scope}
            AND minute >= {baselineFrom:DateTime64(3)} AND minute < {to:DateTime64(3)}
@@ -93,7 +96,7 @@ export async function trendingPages(store: Store, query: TrendingQuery): Promise
              WHERE ${scope}
                AND minute >= {recentFrom:DateTime64(3)} AND minute < {to:DateTime64(3)}
              GROUP BY wiki, title
-             HAVING uniqExactMerge(edits) >= {minEdits:UInt32}
+             HAVING sum(edit_count) >= {minEdits:UInt32}
                 AND uniqExactMerge(editors) >= {minEditors:UInt32}
            )
          GROUP BY wiki, title`,
@@ -101,11 +104,11 @@ export async function trendingPages(store: Store, query: TrendingQuery): Promise
     ),
     select<{ recent: number; before: number }>(
       store,
-      `SELECT countIf(event_time >= {recentFrom:DateTime64(3)}) AS recent,
-              countIf(event_time < {recentFrom:DateTime64(3)}) AS before
-         FROM ${d}.changes
-         WHERE ${scope} AND type IN ('edit', 'new')
-           AND event_time >= {baselineFrom:DateTime64(3)} AND event_time < {to:DateTime64(3)}`,
+      `SELECT sumIf(edit_count, minute >= {recentFrom:DateTime64(3)}) AS recent,
+              sumIf(edit_count, minute < {recentFrom:DateTime64(3)}) AS before
+         FROM ${d}.page_minutes
+         WHERE ${scope}
+           AND minute >= {baselineFrom:DateTime64(3)} AND minute < {to:DateTime64(3)}`,
       params,
     ),
   ]);
@@ -114,29 +117,33 @@ export async function trendingPages(store: Store, query: TrendingQuery): Promise
   const language = languageRates[0] ?? { recent: 0, before: 0 };
   const languageRecent = language.recent;
   const languageBefore = language.before;
-  return pages
-    .map((page) => {
-      const edits = page.recent;
-      const baselineEdits = page.baseline;
-      // One edit added to the baseline: a page never edited before is a burst, not a division
-      // by zero.
-      const usual = rate(baselineEdits + 1, baselineOnly);
-      // The rest of the language, without the page itself: a busy hour lifts every page, and a
-      // burst alone in a quiet language still shows.
-      const othersNow = rate(Math.max(0, languageRecent - edits), windowMinutes);
-      const othersUsual = rate(Math.max(1, languageBefore - baselineEdits), baselineOnly);
-      const languageSurge = Math.max(1, othersNow / othersUsual);
-      const surge = rate(edits, windowMinutes) / usual / languageSurge;
-      return {
-        wiki: page.wiki,
-        title: page.title,
-        edits,
-        editors: page.recent_editors,
-        baselineEdits,
-        surge,
-      };
-    })
-    .filter((page) => page.surge > 1)
-    .sort((a, b) => b.surge - a.surge || b.edits - a.edits || a.title.localeCompare(b.title))
-    .slice(0, query.limit);
+  return (
+    pages
+      // A count counts a copy inserted twice; the set does not.
+      .filter((page) => page.recent >= TRENDING_MIN_EDITS)
+      .map((page) => {
+        const edits = page.recent;
+        const baselineEdits = page.baseline;
+        // One edit added to the baseline: a page never edited before is a burst, not a division
+        // by zero.
+        const usual = rate(baselineEdits + 1, baselineOnly);
+        // The rest of the language, without the page itself: a busy hour lifts every page, and a
+        // burst alone in a quiet language still shows.
+        const othersNow = rate(Math.max(0, languageRecent - edits), windowMinutes);
+        const othersUsual = rate(Math.max(1, languageBefore - baselineEdits), baselineOnly);
+        const languageSurge = Math.max(1, othersNow / othersUsual);
+        const surge = rate(edits, windowMinutes) / usual / languageSurge;
+        return {
+          wiki: page.wiki,
+          title: page.title,
+          edits,
+          editors: page.recent_editors,
+          baselineEdits,
+          surge,
+        };
+      })
+      .filter((page) => page.surge > 1)
+      .sort((a, b) => b.surge - a.surge || b.edits - a.edits || a.title.localeCompare(b.title))
+      .slice(0, query.limit)
+  );
 }
