@@ -48,6 +48,7 @@ export const ROLES: Readonly<Record<RoleName, Role>> = {
       { privileges: ['SELECT', 'INSERT'], table: 'digests' },
       { privileges: ['SELECT', 'INSERT'], table: 'digest_posts' },
       { privileges: ['SELECT', 'INSERT'], table: 'paused_channels' },
+      { privileges: ['SELECT', 'INSERT'], table: 'spike_alerts' },
       // The schema it needs is there (it runs no DDL; the database's owner migrates).
       { privileges: ['SELECT'], table: 'schema_migrations' },
     ],

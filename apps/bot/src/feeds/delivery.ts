@@ -6,8 +6,11 @@ import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import {
   channelFeeds,
+  recordSpikeAlerts,
+  spikeAlertsSince,
   trendingPages,
   writeFeed,
+  type SpikeAlert,
   type Store,
   type TrendingRow,
 } from '@wikipulse/store';
@@ -130,13 +133,14 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
       const live = registry.get(batch.feedId);
       if (live === undefined) return [];
       return [
-        () =>
-          send(
+        async () => {
+          await send(
             live,
             feedMessage(batch, live.filter, options.webUrl),
             batchNonce(batch.feedId, `${window.partition}/${window.start}`),
             batch.lines.length,
-          ),
+          );
+        },
       ];
     });
     await runPooled(sends, concurrency);
@@ -150,20 +154,20 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
     message: DiscordMessage,
     nonce: string,
     changes: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const channelId = live.feed.channel_id;
     for (let attempt = 0; ; attempt += 1) {
-      if (closed || pausing.has(channelId)) return;
+      if (closed || pausing.has(channelId)) return false;
       try {
         await responder.send(channelId, message, nonce);
         metrics?.feedMessages.inc({ outcome: 'sent' });
         metrics?.feedChanges.inc(changes);
-        return;
+        return true;
       } catch (error) {
         if (error instanceof DiscordAPIError && (error.status === 403 || error.status === 404)) {
           metrics?.feedMessages.inc({ outcome: 'unreachable' });
           await pauseChannel(live, error.status);
-          return;
+          return false;
         }
         if (attempt >= 4) {
           metrics?.feedMessages.inc({ outcome: 'failed' });
@@ -171,7 +175,7 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
             { err: error, feedId: live.feed.feed_id, channelId },
             'could not deliver a feed message',
           );
-          return;
+          return false;
         }
         await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
       }
@@ -199,7 +203,8 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
   }
 
   // Spike feeds: checked by the worker holding the feed's partition, as its changes would be.
-  const alerted = new Map<string, Map<string, { at: number; edits: number }>>();
+  // Which pages a feed alerted lives in the store, not in this worker: a feed that moves to
+  // another worker does not alert the same page again within the hour.
   async function checkSpikes(): Promise<void> {
     const now = clock().getTime();
     const owned = new Set(
@@ -209,7 +214,7 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
       .spikeFeeds()
       .filter((f) => owned.has(options.bus.partitionOf(f.feed.feed_id, partitionCount)));
     const byScope = new Map<string, Promise<TrendingRow[]>>();
-    const sends: (() => Promise<void>)[] = [];
+    const candidates: { live: LiveFeed; rows: TrendingRow[] }[] = [];
     for (const live of mine) {
       const language = live.filter.language ?? '';
       const wiki = live.filter.wiki;
@@ -225,29 +230,52 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
         byScope.set(scope, rows);
       }
       const threshold = live.filter.threshold ?? SPIKE_THRESHOLD.fallback;
-      const seen =
-        alerted.get(live.feed.feed_id) ?? new Map<string, { at: number; edits: number }>();
-      alerted.set(live.feed.feed_id, seen);
-      const fresh = (await rows).filter((row) => {
-        if (row.surge < threshold) return false;
-        const before = seen.get(`${row.wiki}\u0000${row.title}`);
-        return (
-          before === undefined || now - before.at >= SPIKE_QUIET_MS || row.edits >= 2 * before.edits
-        );
-      });
-      if (fresh.length === 0) continue;
-      for (const row of fresh)
-        seen.set(`${row.wiki}\u0000${row.title}`, { at: now, edits: row.edits });
-      const minute = Math.floor(now / 60_000);
-      sends.push(() =>
-        send(
-          live,
-          spikeMessage(live.feed.feed_id, live.filter, fresh),
-          batchNonce(live.feed.feed_id, `spikes/${minute}`),
-          fresh.length,
-        ),
-      );
+      const above = (await rows).filter((row) => row.surge >= threshold);
+      if (above.length > 0) candidates.push({ live, rows: above });
     }
+    if (candidates.length === 0) return;
+    const earlier = new Map<string, SpikeAlert>();
+    const pageOf = (feedId: string, wiki: string, title: string) =>
+      `${feedId}\u0000${wiki}\u0000${title}`;
+    for (const alert of await spikeAlertsSince(
+      store,
+      candidates.map((c) => c.live.feed.feed_id),
+      new Date(now - SPIKE_QUIET_MS),
+    )) {
+      earlier.set(pageOf(alert.feedId, alert.wiki, alert.title), alert);
+    }
+    const minute = Math.floor(now / 60_000);
+    const sends = candidates.flatMap(({ live, rows }) => {
+      const feedId = live.feed.feed_id;
+      const fresh = rows.filter((row) => {
+        const before = earlier.get(pageOf(feedId, row.wiki, row.title));
+        return before === undefined || row.edits >= 2 * before.edits;
+      });
+      if (fresh.length === 0) return [];
+      return [
+        async () => {
+          const sent = await send(
+            live,
+            spikeMessage(feedId, live.filter, fresh),
+            batchNonce(feedId, `spikes/${minute}`),
+            fresh.length,
+          );
+          if (!sent) return;
+          // Recorded once Discord took it: a crash in between may alert these pages once
+          // more, a minute later; recording first could lose the alert instead.
+          await recordSpikeAlerts(
+            store,
+            fresh.map((row) => ({
+              feedId,
+              wiki: row.wiki,
+              title: row.title,
+              edits: row.edits,
+              at: new Date(now),
+            })),
+          );
+        },
+      ];
+    });
     await runPooled(sends, concurrency);
   }
   let spikeTimer: NodeJS.Timeout | undefined;

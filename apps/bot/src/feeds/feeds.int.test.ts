@@ -1,7 +1,7 @@
 import { REST, type Client } from 'discord.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Producer } from '@wikipulse/kafka';
-import { writeFeed } from '@wikipulse/store';
+import { spikeAlertsSince, trendingPages, writeFeed } from '@wikipulse/store';
 import { takeFreshEvents } from '@wikipulse/testing';
 import {
   DiscordDouble,
@@ -458,6 +458,20 @@ describe('feed delivery', () => {
     expect(textOf(alert)).toContain('Plötzlich berühmt');
     expect(textOf(alert)).toContain('5 edits by 3 editors');
     await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(deliveries(channel)).toHaveLength(1);
+
+    // The alert is kept in the store, not in the memory of the worker that posted it.
+    const store = { client: ch.client, database: ch.database };
+    const recorded = await spikeAlertsSince(store, [id], new Date(now - 60 * 60_000));
+    expect(recorded.map((a) => [a.title, a.edits])).toEqual([['Plötzlich berühmt', 5]]);
+    // A worker that never posted it takes the feed over while the page still trends: it does
+    // not post it again.
+    for (const stopped of workers.splice(0, workers.length)) await stopped.feeds.close();
+    await startWorker();
+    await stableGroups(1);
+    const trending = await trendingPages(store, { language: 'de', now: new Date(), limit: 25 });
+    expect(trending.find((r) => r.title === 'Plötzlich berühmt')?.surge).toBeGreaterThan(2);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
     expect(deliveries(channel)).toHaveLength(1);
     expect(await say(moderator, `!feed remove ${id}`, channel)).toMatch(/Removed/);
   });

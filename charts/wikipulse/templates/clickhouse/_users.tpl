@@ -30,6 +30,7 @@ sink bot grafana operator
 - GRANT SELECT, INSERT ON {{ $db }}.digests
 - GRANT SELECT, INSERT ON {{ $db }}.digest_posts
 - GRANT SELECT, INSERT ON {{ $db }}.paused_channels
+- GRANT SELECT, INSERT ON {{ $db }}.spike_alerts
 - GRANT SELECT ON {{ $db }}.schema_migrations
 {{- else if eq .role "grafana" }}
 - GRANT SELECT ON {{ $db }}.*

@@ -7,6 +7,7 @@ import { feeds } from './006-feeds.js';
 import { digests } from './007-digests.js';
 import { pageMinutesByPage } from './008-page-minutes-by-page.js';
 import { pageMinutesEditCounts } from './009-page-minutes-edit-counts.js';
+import { spikeAlerts } from './010-spike-alerts.js';
 import type { Migration } from './types.js';
 
 export type { Migration, SchemaOptions } from './types.js';
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly Migration[] = [
   digests,
   pageMinutesByPage,
   pageMinutesEditCounts,
+  spikeAlerts,
 ];

@@ -70,3 +70,64 @@ export function activeFeeds(store: Store): Promise<Feed[]> {
     {},
   );
 }
+
+/** A spike feed's alert of one page: when, and with how many edits in the window then. */
+export interface SpikeAlert {
+  feedId: string;
+  wiki: string;
+  title: string;
+  edits: number;
+  at: Date;
+}
+
+/** Records alerts just posted, so that any worker holding the feeds next knows of them. */
+export async function recordSpikeAlerts(
+  store: Store,
+  alerts: readonly SpikeAlert[],
+): Promise<void> {
+  if (alerts.length === 0) return;
+  await store.client.insert({
+    table: `${db(store)}.spike_alerts`,
+    values: alerts.map((a) => ({
+      feed_id: a.feedId,
+      wiki: a.wiki,
+      title: a.title,
+      edits: a.edits,
+      alerted_at: chTime(a.at),
+    })),
+    format: 'JSONEachRow',
+  });
+}
+
+/** The newest alert of each page the given feeds posted since `since`. */
+export async function spikeAlertsSince(
+  store: Store,
+  feedIds: readonly string[],
+  since: Date,
+): Promise<SpikeAlert[]> {
+  if (feedIds.length === 0) return [];
+  const rows = await select<{
+    feed_id: string;
+    wiki: string;
+    title: string;
+    last_edits: number;
+    last_at: string;
+  }>(
+    store,
+    // The aggregates' names differ from the columns': an alias would shadow the column it reads.
+    `SELECT feed_id, wiki, title,
+            argMax(edits, alerted_at) AS last_edits, max(alerted_at) AS last_at
+       FROM ${db(store)}.spike_alerts
+       WHERE feed_id IN {feeds:Array(String)} AND alerted_at >= {since:DateTime64(3)}
+       GROUP BY feed_id, wiki, title`,
+    { feeds: feedIds, since: chTime(since) },
+  );
+  return rows.map((r) => ({
+    feedId: r.feed_id,
+    wiki: r.wiki,
+    title: r.title,
+    edits: r.last_edits,
+    // ISO text: the client asks for it (`date_time_output_format`).
+    at: new Date(r.last_at),
+  }));
+}

@@ -38,9 +38,12 @@ export {
   activeFeeds,
   channelFeeds,
   guildFeedCount,
+  recordSpikeAlerts,
+  spikeAlertsSince,
   writeFeed,
   type Feed,
   type FeedState,
+  type SpikeAlert,
 } from './feeds.js';
 export { languageTotals, type LanguageTotal } from './languages.js';
 export {
