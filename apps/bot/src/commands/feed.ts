@@ -16,7 +16,9 @@ import {
 } from '@wikipulse/events';
 import {
   channelFeeds,
+  channelPause,
   guildFeedCount,
+  resumeChannel,
   writeFeed,
   type Feed,
   type FeedState,
@@ -231,9 +233,22 @@ export async function execute(context: CommandContext, args: CommandArgs): Promi
       ' starts it again.',
     );
   }
-  if (feed.state === 'active') return say('Feed ', code(id), ' is already running.');
-  await update(context, feed, 'active');
+  // A channel Discord refused is resumed by resuming any of its feeds: someone says the bot may
+  // post here again.
+  const refused = await channelPause(context.store, context.channelId);
+  if (feed.state === 'active' && !refused) {
+    return say('Feed ', code(id), ' is already running.');
+  }
+  if (feed.state !== 'active') await update(context, feed, 'active');
+  if (refused) await resumeChannel(context.store, context.channelId, context.now);
   return say('Resumed feed ', code(id), ': its changes will be posted here again.');
+}
+
+/** Why the feeds of a channel Discord refused are not delivered. */
+function refusal(status: number): string {
+  return status === 403
+    ? 'the bot may not post in this channel (Discord answered 403)'
+    : 'the channel was not found (Discord answered 404)';
 }
 
 /** The filter parser marks what the user typed with backticks: shown as code, escaped. */
@@ -297,6 +312,10 @@ async function add(
       now,
     );
   }
+  // Someone set a feed up here, so the bot may well post here again.
+  if (await channelPause(context.store, context.channelId)) {
+    await resumeChannel(context.store, context.channelId, context.now);
+  }
   return say(
     'Feed ',
     code(id),
@@ -320,15 +339,16 @@ async function list(context: CommandContext): Promise<Reply> {
       ' adds one.',
     );
   }
+  const refused = await channelPause(context.store, context.channelId);
   return info(
     feeds.map((feed) => {
       const filter = readStoredFilter(feed.filter);
       const state =
-        feed.state === 'active'
-          ? 'running'
-          : feed.state === 'paused'
-            ? 'paused'
-            : `paused: ${feed.reason}`;
+        feed.state === 'paused'
+          ? 'paused'
+          : refused
+            ? `paused: ${refusal(refused.status)}`
+            : 'running';
       return [
         code(feed.feed_id),
         ` · ${filter ? describeFilter(filter) : 'unreadable filter'} · ${state}`,

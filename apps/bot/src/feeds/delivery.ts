@@ -5,11 +5,10 @@ import type { Bus, Consumer } from '@wikipulse/kafka';
 import { systemClock, type Clock } from '@wikipulse/lifecycle';
 import type { Logger } from '@wikipulse/logger';
 import {
-  channelFeeds,
+  pauseChannel,
   recordSpikeAlerts,
   spikeAlertsSince,
   trendingPages,
-  writeFeed,
   type SpikeAlert,
   type Store,
   type TrendingRow,
@@ -166,7 +165,7 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
       } catch (error) {
         if (error instanceof DiscordAPIError && (error.status === 403 || error.status === 404)) {
           metrics?.feedMessages.inc({ outcome: 'unreachable' });
-          await pauseChannel(live, error.status);
+          await refuseChannel(live, error.status);
           return false;
         }
         if (attempt >= 4) {
@@ -182,20 +181,18 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
     }
   }
 
-  async function pauseChannel(live: LiveFeed, status: number): Promise<void> {
+  /**
+   * Discord refused the channel: recorded where watches and digests record it too, so every
+   * worker stops delivering there, and `!feed list` says why, until someone resumes a feed or
+   * sets something else up in the channel.
+   */
+  async function refuseChannel(live: LiveFeed, status: number): Promise<void> {
     const channelId = live.feed.channel_id;
     if (pausing.has(channelId)) return;
     pausing.add(channelId);
     registry.forget(channelId);
     try {
-      const reason =
-        status === 403
-          ? 'the bot may not post in this channel (Discord answered 403)'
-          : 'the channel was not found (Discord answered 404)';
-      for (const feed of await channelFeeds(store, channelId)) {
-        if (feed.state !== 'active') continue;
-        await writeFeed(store, { ...feed, state: 'unreachable', reason }, clock());
-      }
+      await pauseChannel(store, channelId, status, clock());
       log.warn({ channelId, status }, 'paused the feeds of a channel Discord refused');
     } finally {
       pausing.delete(channelId);

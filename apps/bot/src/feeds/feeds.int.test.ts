@@ -439,6 +439,23 @@ describe('feed delivery', () => {
       `\`${b}\` · lang:de title:Rom · paused: the channel was not found (Discord answered 404)`,
     );
     expect(deliveries(forbidden)).toEqual([]);
+
+    // Access given back, resuming one feed resumes the channel: its feeds are delivered again.
+    discord.refuseChannel(forbidden, null);
+    expect(await slash(moderator, 'resume', [{ name: 'id', type: 3, value: a }], forbidden)).toBe(
+      `Resumed feed \`${a}\`: its changes will be posted here again.`,
+    );
+    expect(await slash(member, 'list', [], forbidden)).toContain(
+      `\`${a}\` · lang:de title:Rom · running`,
+    );
+    // The other channel, refused still, stays paused.
+    expect(await slash(member, 'list', [], gone)).toContain('paused: the channel was not found');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await produce(edits(['Rom']));
+    await discord.waitFor((r) => deliveries(forbidden).includes(r), 20_000);
+    expect(deliveries(forbidden)).toHaveLength(1);
+    // Removed, so that reading every window again (below) meets no window refused at the time.
+    expect(await say(moderator, `!feed remove ${a}`, forbidden)).toMatch(/Removed/);
   });
 
   it('posts a spike of a page once, not again while it does not keep rising', async () => {

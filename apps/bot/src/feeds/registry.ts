@@ -1,6 +1,6 @@
 import { readStoredFilter, type FeedFilter } from '@wikipulse/events';
 import type { Logger } from '@wikipulse/logger';
-import { activeFeeds, type Feed, type Store } from '@wikipulse/store';
+import { activeFeeds, pausedChannels, type Feed, type Store } from '@wikipulse/store';
 import { FeedIndex } from './match.js';
 
 export interface LiveFeed {
@@ -11,7 +11,8 @@ export interface LiveFeed {
 /**
  * The active feeds a worker keeps in memory, reloaded every `refreshMs`: the matcher's index
  * and the delivery's check that a feed is still active when its batch is sent. A feed paused
- * or removed shows within one refresh; `forget` drops a channel's feeds at once.
+ * or removed shows within one refresh, and so does a channel Discord refused (`paused_channels`,
+ * shared with watches and digests); `forget` drops a channel's feeds at once.
  */
 export class FeedRegistry {
   readonly #store: Store;
@@ -37,7 +38,13 @@ export class FeedRegistry {
   async refresh(): Promise<void> {
     this.#refreshedAt = Date.now();
     const byId = new Map<string, LiveFeed>();
-    for (const feed of await activeFeeds(this.#store)) {
+    const [feeds, paused] = await Promise.all([
+      activeFeeds(this.#store),
+      pausedChannels(this.#store),
+    ]);
+    const refused = new Set(paused.map((p) => p.channel_id));
+    for (const feed of feeds) {
+      if (refused.has(feed.channel_id)) continue;
       const filter = readStoredFilter(feed.filter);
       if (filter === undefined) {
         this.#log.warn(

@@ -8,6 +8,7 @@ import { digests } from './007-digests.js';
 import { pageMinutesByPage } from './008-page-minutes-by-page.js';
 import { pageMinutesEditCounts } from './009-page-minutes-edit-counts.js';
 import { spikeAlerts } from './010-spike-alerts.js';
+import { refusedChannels } from './011-refused-channels.js';
 import type { Migration } from './types.js';
 
 export type { Migration, SchemaOptions } from './types.js';
@@ -24,4 +25,5 @@ export const MIGRATIONS: readonly Migration[] = [
   pageMinutesByPage,
   pageMinutesEditCounts,
   spikeAlerts,
+  refusedChannels,
 ];

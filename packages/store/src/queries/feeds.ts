@@ -1,10 +1,10 @@
 import { chTime, db, select, type Store } from './context.js';
 
 /**
- * `active`: delivered; `paused`: paused by a user; `unreachable`: paused because its channel
- * answered 403 or 404 (the reason says which); `removed`: gone for good.
+ * `active`: delivered, unless Discord refused its channel (`paused_channels`, shared with watches
+ * and digests); `paused`: paused by a user; `removed`: gone for good.
  */
-export type FeedState = 'active' | 'paused' | 'unreachable' | 'removed';
+export type FeedState = 'active' | 'paused' | 'removed';
 
 export interface Feed {
   feed_id: string;

@@ -6,6 +6,8 @@ import { toChangeRow } from '../rows.js';
 import { migrate } from '../schema.js';
 import {
   activeDigests,
+  activeFeeds,
+  channelFeeds,
   activeWatches,
   addWatch,
   channelDigest,
@@ -24,6 +26,7 @@ import {
   removeWatch,
   setLanguagePreference,
   topPages,
+  writeFeed,
   type Store,
 } from './index.js';
 
@@ -216,5 +219,60 @@ describe('typed queries', () => {
     expect(await pausedChannels(store)).toEqual([{ channel_id: 'p1', status: 403 }]);
     expect(await channelPause(store, 'p1')).toEqual({ channel_id: 'p1', status: 403 });
     expect(await channelPause(store, 'p2')).toBeUndefined();
+  });
+
+  it('moves the refusals feeds once recorded on themselves to paused_channels', async () => {
+    const feed = (feedId: string, channelId: string) => ({
+      feed_id: feedId,
+      channel_id: channelId,
+      guild_id: 'g1',
+      created_by: 'u1',
+      kind: 'changes',
+      filter: '{"kind":"changes","language":"de"}',
+      state: 'active' as const,
+      reason: '',
+      created_at: '2026-12-01 10:00:00.000',
+    });
+    await writeFeed(store, feed('legacy1', 'r403'), new Date(1000));
+    await writeFeed(store, feed('legacy2', 'r404'), new Date(1000));
+    await writeFeed(store, feed('legacy3', 'r404'), new Date(1000));
+    // As the bot wrote them before migration 11: the state and the reason on the feed itself.
+    const legacy = (feedId: string, channelId: string, reason: string) =>
+      ch.client.insert({
+        table: `${ch.database}.feeds`,
+        values: [
+          {
+            ...feed(feedId, channelId),
+            state: 'unreachable',
+            reason,
+            updated_at: '2026-12-01 11:00:00.000',
+          },
+        ],
+        format: 'JSONEachRow',
+      });
+    await legacy('legacy1', 'r403', 'the bot may not post in this channel (Discord answered 403)');
+    await legacy('legacy2', 'r404', 'the channel was not found (Discord answered 404)');
+    await ch.client.command({
+      query: `DELETE FROM ${ch.database}.schema_migrations WHERE version = 11`,
+    });
+    await migrate(ch.client, { database: ch.database, retentionDays: 3650, owner: 'local' });
+    expect(await channelPause(store, 'r403')).toEqual({ channel_id: 'r403', status: 403 });
+    expect(await channelPause(store, 'r404')).toEqual({ channel_id: 'r404', status: 404 });
+    const states = (await activeFeeds(store))
+      .filter((f) => f.feed_id.startsWith('legacy'))
+      .map((f) => [f.feed_id, f.state, f.reason, f.created_at]);
+    expect(states.sort()).toEqual([
+      ['legacy1', 'active', '', '2026-12-01T10:00:00.000Z'],
+      ['legacy2', 'active', '', '2026-12-01T10:00:00.000Z'],
+      ['legacy3', 'active', '', '2026-12-01T10:00:00.000Z'],
+    ]);
+    // Run again, it finds nothing left to move.
+    await resumeChannel(store, 'r403', new Date());
+    await ch.client.command({
+      query: `DELETE FROM ${ch.database}.schema_migrations WHERE version = 11`,
+    });
+    await migrate(ch.client, { database: ch.database, retentionDays: 3650, owner: 'local' });
+    expect(await channelPause(store, 'r403')).toBeUndefined();
+    expect((await channelFeeds(store, 'r403')).map((f) => f.state)).toEqual(['active']);
   });
 });
