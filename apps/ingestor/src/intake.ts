@@ -5,9 +5,6 @@ import type { DedupWindow } from './dedup.js';
 import { acceptedMessage } from './message.js';
 import type { IngestorStats } from './metrics.js';
 
-/** How often the event lag is sampled: parsing a date per event is measurable at full speed. */
-const LAG_SAMPLE_EVERY = 256;
-
 /**
  * Where verdicts land, in stream order, on the reading thread: accepted events pass the
  * deduplication window into the batcher, refused ones go to the batcher as dead letters, and
@@ -17,7 +14,6 @@ export class Intake implements VerdictHandler {
   readonly #dedup: DedupWindow;
   readonly #batcher: Batcher;
   readonly #stats: IngestorStats;
-  #sinceLag = 0;
 
   constructor(dedup: DedupWindow, batcher: Batcher, stats: IngestorStats) {
     this.#dedup = dedup;
@@ -39,10 +35,8 @@ export class Intake implements VerdictHandler {
       return;
     }
     this.#batcher.add(acceptedMessage(metaId, key, wiki, value), value.length);
-    if (++this.#sinceLag >= LAG_SAMPLE_EVERY || stats.lagSeconds === 0) {
-      this.#sinceLag = 0;
-      if (!Number.isNaN(dtMs)) stats.lagSeconds = (receivedAt - dtMs) / 1000;
-    }
+    // The lag of the newest event: its date was parsed on the reading thread.
+    if (!Number.isNaN(dtMs)) stats.lagSeconds = (receivedAt - dtMs) / 1000;
   }
 
   drop(reason: 'canary' | 'filtered'): void {
