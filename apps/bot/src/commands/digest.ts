@@ -166,8 +166,7 @@ async function at(context: CommandContext, input: DigestInput): Promise<Reply> {
     created_by: context.userId,
     at: context.now,
   });
-  const paused = await channelPause(context.store, context.channelId);
-  if (paused !== undefined) await resumeChannel(context.store, context.channelId, context.now);
+  await resumeChannel(context.store, context.channelId, context.now);
   const where = scope.scope.label === 'all' ? 'all wikis' : scope.scope.label;
   return say(
     `Every day at ${time} UTC this channel gets the previous day's digest for ${where}. `,

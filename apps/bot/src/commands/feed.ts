@@ -313,9 +313,7 @@ async function add(
     );
   }
   // Someone set a feed up here, so the bot may well post here again.
-  if (await channelPause(context.store, context.channelId)) {
-    await resumeChannel(context.store, context.channelId, context.now);
-  }
+  await resumeChannel(context.store, context.channelId, context.now);
   return say(
     'Feed ',
     code(id),

@@ -64,9 +64,7 @@ export async function execute(context: CommandContext, args: CommandArgs): Promi
   }
   await addWatch(context.store, watchChange(context, parsed.target));
   // Someone could set a watch up here, so the bot may well post here again.
-  if (await channelPause(context.store, context.channelId)) {
-    await resumeChannel(context.store, context.channelId, context.now);
-  }
+  await resumeChannel(context.store, context.channelId, context.now);
   return say(
     'Watching ',
     link(title, pageUrl(serverUrlOf(wiki), title)),

@@ -132,14 +132,13 @@ export async function startFeedDelivery(options: FeedDeliveryOptions): Promise<F
       const live = registry.get(batch.feedId);
       if (live === undefined) return [];
       return [
-        async () => {
-          await send(
+        () =>
+          send(
             live,
             feedMessage(batch, live.filter, options.webUrl),
             batchNonce(batch.feedId, `${window.partition}/${window.start}`),
             batch.lines.length,
-          );
-        },
+          ),
       ];
     });
     await runPooled(sends, concurrency);
@@ -305,7 +304,7 @@ export function batchNonce(feedId: string, batch: string): string {
 }
 
 async function runPooled(
-  tasks: readonly (() => Promise<void>)[],
+  tasks: readonly (() => Promise<unknown>)[],
   concurrency: number,
 ): Promise<void> {
   let next = 0;

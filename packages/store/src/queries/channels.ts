@@ -24,9 +24,16 @@ export function pauseChannel(
   return write(store, channelId, status, true, at);
 }
 
-/** Posts there again: someone set a watch or a digest up in the channel since. */
-export function resumeChannel(store: Store, channelId: string, at = new Date()): Promise<void> {
-  return write(store, channelId, 0, false, at);
+/**
+ * Posts there again: someone set a watch, a digest or a feed up in the channel since. Writes
+ * only when the channel is paused.
+ */
+export async function resumeChannel(
+  store: Store,
+  channelId: string,
+  at = new Date(),
+): Promise<void> {
+  if (await channelPause(store, channelId)) await write(store, channelId, 0, false, at);
 }
 
 const CURRENT = (store: Store, where: string) =>
