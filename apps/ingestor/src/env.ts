@@ -14,6 +14,7 @@ import {
   type Env,
 } from '@wikipulse/config';
 // The timing alone: the Kubernetes client loads only when there is an election.
+import type { Compression } from '@wikipulse/kafka';
 import { DEFAULT_LEASE_DURATION_MS } from '@wikipulse/leader/timing';
 import { normaliseSince } from './position.js';
 
@@ -53,7 +54,9 @@ const settings = {
   CHECKPOINT_TOPIC: topicVar(TOPICS.positions),
   TOPIC_PARTITIONS: envVar.positiveInt(6),
   TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(-1).default(-1),
-  COMPRESSION: z.enum(['none', 'gzip']).default('none'),
+  COMPRESSION: z
+    .enum(['none', 'gzip', 'zstd', 'lz4', 'snappy'] as const satisfies readonly Compression[])
+    .default('none'),
   BATCH_MAX_EVENTS: envVar.positiveInt(200),
   BATCH_MAX_BYTES: envVar.positiveInt(1_000_000),
   // Below Kafka's default max.message.bytes (1 MiB) with room for the key and headers.

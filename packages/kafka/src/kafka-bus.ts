@@ -1,12 +1,12 @@
 import {
   Admin,
-  compatibilityPartitioner,
   Consumer as ClientConsumer,
   ListOffsetTimestamps,
   type ClusterMetadata,
 } from '@platformatic/kafka';
 import { clientOptions, KafkaError, withDeadline } from './connection.js';
 import { KafkaConsumer } from './consumer.js';
+import { javaPartitioner } from './partitioner.js';
 import { KafkaProducer } from './producer.js';
 import type {
   Bus,
@@ -79,9 +79,9 @@ export class KafkaBus implements Bus {
     await this.#withAdmin((admin) => admin.metadata({ topics: [] }), timeoutMs, 'connecting');
   }
 
-  /** Java's murmur2 mapping, as the producer partitions keys (`compatibilityPartitioner`). */
+  /** Java's murmur2 mapping, as the producer partitions keys. */
   partitionOf(key: string, partitions: number): number {
-    return compatibilityPartitioner(undefined as never, Buffer.from(key)) % partitions;
+    return javaPartitioner(undefined, Buffer.from(key)) % partitions;
   }
 
   /** Creates the topics that do not exist yet; resolves to the names it created. */

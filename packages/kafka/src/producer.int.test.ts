@@ -30,7 +30,7 @@ async function consumeAll(topic: string, count: number): Promise<IncomingMessage
 const valueOf = (m: IncomingMessage) => (JSON.parse(m.value!.toString()) as { n: number }).n;
 
 describe('the producer on a real broker', () => {
-  it.each(['none', 'gzip'] as const)(
+  it.each(['none', 'gzip', 'zstd', 'lz4', 'snappy'] as const)(
     'delivers overlapping writes to several topics exactly once and in key order (%s)',
     async (compression) => {
       const topic = uniqueName('producer');

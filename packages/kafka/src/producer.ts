@@ -1,10 +1,8 @@
-import {
-  compatibilityPartitioner,
-  Producer as ClientProducer,
-  type MessageToProduce,
-} from '@platformatic/kafka';
+import { Producer as ClientProducer, type MessageToProduce } from '@platformatic/kafka';
 import { clientOptions, explainKafkaError, KafkaError, withDeadline } from './connection.js';
+import { javaPartitioner } from './partitioner.js';
 import type {
+  Headers,
   KafkaConnection,
   OutgoingMessage,
   Producer,
@@ -18,6 +16,27 @@ type Message = MessageToProduce<Bytes, Bytes, Bytes, Bytes>;
 
 const toBuffer = (value: Bytes | undefined): Buffer | undefined =>
   value === undefined ? undefined : typeof value === 'string' ? Buffer.from(value) : value;
+
+/** Header names repeat on every message: each is encoded once (up to this many names). */
+const HEADER_NAMES_CACHED = 64;
+const headerNames = new Map<string, Buffer>();
+
+/**
+ * A message's headers as the client takes them without converting them again (it turns a
+ * plain object into a `Map` of its entries, and encodes every name, per message).
+ */
+function headerMap(headers: Headers): Map<Buffer, Buffer> {
+  const map = new Map<Buffer, Buffer>();
+  for (const name in headers) {
+    let encoded = headerNames.get(name);
+    if (encoded === undefined) {
+      encoded = Buffer.from(name);
+      if (headerNames.size < HEADER_NAMES_CACHED) headerNames.set(name, encoded);
+    }
+    map.set(encoded, Buffer.from(headers[name]!));
+  }
+  return map;
+}
 
 /** How long getting a producer id may take at start-up, ms. */
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -83,7 +102,7 @@ export class KafkaProducer implements Producer {
           topic,
           key: m.key ?? undefined,
           value: m.value,
-          headers: m.headers,
+          headers: m.headers === undefined ? undefined : headerMap(m.headers),
           timestamp: m.timestamp === undefined ? undefined : BigInt(m.timestamp),
         } as Message);
       }
@@ -132,7 +151,7 @@ export class KafkaProducer implements Producer {
     this.#client ??= new ClientProducer<Bytes, Bytes, Bytes, Bytes>({
       ...clientOptions(this.#options.connection, this.#options.clientId),
       idempotent: true,
-      partitioner: compatibilityPartitioner,
+      partitioner: javaPartitioner,
       compression: this.#options.compression ?? 'none',
       // The broker's replication wait for acks=all.
       timeout: this.#options.timeoutMs ?? 30_000,

@@ -99,13 +99,19 @@ export interface PartitionOffset {
   offset: string;
 }
 
+/**
+ * Kafka's record batch codecs. gzip runs on Node's thread pool and zstd in Node's zlib; lz4 and
+ * snappy are WebAssembly, on the producing thread. Every consumer of this package reads all five.
+ */
+export type Compression = 'none' | 'gzip' | 'zstd' | 'lz4' | 'snappy';
+
 /** Producers are idempotent with acks=all: the producer's own retries never double a message. */
 export interface ProducerOptions {
   /**
-   * gzip runs on Node's thread pool (zlib); other codecs would need native modules. It costs
-   * CPU for a network saving a local broker does not need, so apps choose per deployment.
+   * Costs CPU for a network saving a local broker does not need, so apps choose per
+   * deployment; `none` by default.
    */
-  compression?: 'none' | 'gzip';
+  compression?: Compression;
   /** How long the broker may take to replicate a produce request (acks=all), ms. */
   timeoutMs?: number;
 }

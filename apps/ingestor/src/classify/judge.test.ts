@@ -89,6 +89,28 @@ describe('judgeBatch', () => {
     expect(kept!.length).toBeGreaterThan(DEAD_LETTER_MAX_BYTES / 4);
   });
 
+  it('keeps every byte of a batch larger than its encoding room, and of the batch after it', () => {
+    // Several accepted events of about 900 kB each, multi-byte (two- and three-byte UTF-8).
+    const big = (n: number) =>
+      JSON.stringify({
+        ...base,
+        meta: { ...base.meta },
+        comment: `${n} Zürich 日本 `.repeat(60_000),
+      });
+    const texts = [big(1), JSON.stringify(base), big(2), big(3)];
+    const rules = { filter: all, maxEventBytes: 2_000_000 };
+    const first = judged(texts, rules);
+    expect(first.calls.map((c) => c[0])).toEqual(['accept', 'accept', 'accept', 'accept']);
+    for (const [i, call] of first.calls.entries()) expect(call[1]).toBe(texts[i]);
+    expect(Buffer.from(first.bytes).equals(Buffer.from(texts.join('')))).toBe(true);
+    // A small batch afterwards gets a buffer of exactly its own bytes.
+    const after = judged([JSON.stringify({ ...base, title: 'Ärger' })], rules);
+    expect(after.bytes.byteLength).toBe(
+      Buffer.byteLength(JSON.stringify({ ...base, title: 'Ärger' })),
+    );
+    expect(after.calls[0]![1]).toBe(JSON.stringify({ ...base, title: 'Ärger' }));
+  });
+
   it('drops canaries and filtered events without keeping their text', () => {
     const canary = JSON.stringify({ ...base, meta: { ...base.meta, domain: 'canary' } });
     const onlyDe = createFilter({ wikis: [], langs: ['de'] });
