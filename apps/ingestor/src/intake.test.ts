@@ -26,14 +26,14 @@ describe('Intake', () => {
     const { stats, intake: i } = intake();
     const received = Date.parse('2026-12-06T12:00:00Z');
     // A replay's first event, recorded weeks ago, then live ones.
-    i.accept(value, id(1), 'k', 'enwiki', received - 80 * 86_400_000, received);
+    i.accept(value, id(1), 'k', received - 80 * 86_400_000, received);
     expect(stats.lagSeconds).toBe(80 * 86_400);
-    i.accept(value, id(2), 'k', 'enwiki', received - 2_000, received);
+    i.accept(value, id(2), 'k', received - 2_000, received);
     expect(stats.lagSeconds).toBe(2);
     // An unparsable date leaves the last lag; a duplicate neither counts nor moves it.
-    i.accept(value, id(3), 'k', 'enwiki', Number.NaN, received);
+    i.accept(value, id(3), 'k', Number.NaN, received);
     expect(stats.lagSeconds).toBe(2);
-    i.accept(value, id(2), 'k', 'enwiki', received - 9_000, received);
+    i.accept(value, id(2), 'k', received - 9_000, received);
     expect(stats.lagSeconds).toBe(2);
     expect(stats.dropped.duplicate).toBe(1);
   });

@@ -21,20 +21,13 @@ export class Intake implements VerdictHandler {
     this.#stats = stats;
   }
 
-  accept(
-    value: Buffer,
-    metaId: string,
-    key: string,
-    wiki: string | undefined,
-    dtMs: number,
-    receivedAt: number,
-  ): void {
+  accept(value: Buffer, metaId: string, key: string, dtMs: number, receivedAt: number): void {
     const stats = this.#stats;
     if (!this.#dedup.add(metaId)) {
       stats.dropped.duplicate += 1;
       return;
     }
-    this.#batcher.add(acceptedMessage(metaId, key, wiki, value), value.length);
+    this.#batcher.add(acceptedMessage(metaId, key, value), value.length);
     // The lag of the newest event: its date was parsed on the reading thread.
     if (!Number.isNaN(dtMs)) stats.lagSeconds = (receivedAt - dtMs) / 1000;
   }

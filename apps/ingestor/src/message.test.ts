@@ -28,18 +28,12 @@ describe('messageKey', () => {
 });
 
 describe('acceptedMessage', () => {
-  it('keeps the received text as the value and names the event in headers', () => {
+  it('keeps the received text as the value and names the event in a header', () => {
     const raw = ` ${JSON.stringify(event)}`;
-    expect(acceptedMessage(event.meta.id, messageKey(event), 'commonswiki', raw)).toEqual({
+    expect(acceptedMessage(event.meta.id, messageKey(event), raw)).toEqual({
       key: 'commonswiki|File:Example.jpg',
       value: raw,
-      headers: { 'meta-id': event.meta.id, wiki: 'commonswiki' },
-    });
-  });
-
-  it('names no wiki for an event without one', () => {
-    expect(acceptedMessage(event.meta.id, event.meta.id, undefined, '{}').headers).toEqual({
-      'meta-id': event.meta.id,
+      headers: { 'meta-id': event.meta.id },
     });
   });
 });

@@ -19,14 +19,13 @@ export function messageKey(event: RecentChange): string {
 }
 
 /**
- * Header names on produced events: consumers route or deduplicate without parsing the value.
- * Only two: every header is encoded per message on the ingestor's busiest thread. The schema
- * and content type are the same for every event of the topic, and the language follows from
- * the wiki (`@wikipulse/events`' `languageOf`).
+ * Header names on produced events: consumers deduplicate without parsing the value (the
+ * ingestor itself does, rebuilding its window on start). Only one: every header is encoded per
+ * message on the ingestor's busiest thread, into several pieces of the record. The schema and
+ * content type are the same for every event of the topic, and the wiki is in the key.
  */
 export const HEADER = {
   metaId: 'meta-id',
-  wiki: 'wiki',
 } as const;
 
 /**
@@ -39,10 +38,7 @@ export const HEADER = {
 export function acceptedMessage(
   metaId: string,
   key: string,
-  wiki: string | undefined,
   raw: string | Buffer,
 ): OutgoingMessage {
-  const headers: Record<string, string> = { [HEADER.metaId]: metaId };
-  if (wiki !== undefined) headers[HEADER.wiki] = wiki;
-  return { key, value: raw, headers };
+  return { key, value: raw, headers: { [HEADER.metaId]: metaId } };
 }

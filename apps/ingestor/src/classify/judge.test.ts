@@ -34,8 +34,8 @@ function judged(texts: string[], rules: JudgeRules, receivedAt = 42) {
   }
   const calls: unknown[][] = [];
   const handler: VerdictHandler = {
-    accept: (value, metaId, key, wiki, dtMs, at) =>
-      calls.push(['accept', value.toString(), metaId, key, wiki, dtMs, at]),
+    accept: (value, metaId, key, dtMs, at) =>
+      calls.push(['accept', value.toString(), metaId, key, dtMs, at]),
     drop: (reason) => calls.push(['drop', reason]),
     dead: (value, reason, detail, position, at) =>
       calls.push(['dead', value.toString(), reason, detail, position, at]),
@@ -46,11 +46,11 @@ function judged(texts: string[], rules: JudgeRules, receivedAt = 42) {
 }
 
 describe('judgeBatch', () => {
-  it('accepts a valid event with its key, wiki and time, and keeps its UTF-8 bytes', () => {
+  it('accepts a valid event with its key and time, and keeps its UTF-8 bytes', () => {
     const text = JSON.stringify(base);
     const { calls, bytes } = judged([text], { filter: all, maxEventBytes: 1_000_000 });
     expect(calls).toEqual([
-      ['accept', text, base.meta.id, 'enwiki|Café', 'enwiki', Date.parse(base.meta.dt), 42],
+      ['accept', text, base.meta.id, 'enwiki|Café', Date.parse(base.meta.dt), 42],
     ]);
     expect(bytes.byteLength).toBe(Buffer.byteLength(text));
   });

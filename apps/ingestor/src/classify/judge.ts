@@ -55,8 +55,7 @@ export function judge(
     out.filtered();
     return 'dropped';
   }
-  const wiki = typeof event.wiki === 'string' ? event.wiki : undefined;
-  out.accept(event.meta.id, messageKey(event), wiki, Date.parse(event.meta.dt));
+  out.accept(event.meta.id, messageKey(event), Date.parse(event.meta.dt));
   return 'accepted';
 }
 

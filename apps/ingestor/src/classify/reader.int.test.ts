@@ -62,7 +62,7 @@ async function start(
   const errors: unknown[] = [];
   let received = 0;
   const handler: VerdictHandler = {
-    accept: (value, metaId, key, _wiki, _dtMs, at) =>
+    accept: (value, metaId, key, _dtMs, at) =>
       calls.push({ kind: 'accept', value: value.toString('utf8'), metaId, key, at }),
     drop: (reason) => calls.push({ kind: 'drop', reason }),
     dead: (value, reason, _detail, position, at) =>

@@ -3,8 +3,8 @@ import { readVerdicts, VerdictWriter, type VerdictHandler } from './verdicts.js'
 
 function recorder(calls: unknown[]): VerdictHandler {
   return {
-    accept: (value, metaId, key, wiki, dtMs, at) =>
-      calls.push(['accept', value.toString(), metaId, key, wiki, dtMs, at]),
+    accept: (value, metaId, key, dtMs, at) =>
+      calls.push(['accept', value.toString(), metaId, key, dtMs, at]),
     drop: (reason) => calls.push(['drop', reason]),
     dead: (value, reason, detail, position, at) =>
       calls.push(['dead', value.toString(), reason, detail, position, at]),
@@ -17,9 +17,9 @@ describe('the verdict codec', () => {
     const out = new VerdictWriter();
     out.dead('schema', 'bad', 'p1');
     out.canary();
-    out.accept('m', 'k', undefined, 7);
+    out.accept('m', 'k', 7);
     out.filtered();
-    out.accept('n', 'enwiki|A', 'enwiki', Number.NaN);
+    out.accept('n', 'enwiki|A', Number.NaN);
     const calls: unknown[] = [];
     readVerdicts(
       out.encoded,
@@ -31,9 +31,9 @@ describe('the verdict codec', () => {
     expect(calls).toEqual([
       ['dead', 'x', 'schema', 'bad', 'p1', 42],
       ['drop', 'canary'],
-      ['accept', 'y', 'm', 'k', undefined, 7, 42],
+      ['accept', 'y', 'm', 'k', 7, 42],
       ['drop', 'filtered'],
-      ['accept', 'z', 'n', 'enwiki|A', 'enwiki', Number.NaN, 42],
+      ['accept', 'z', 'n', 'enwiki|A', Number.NaN, 42],
     ]);
   });
 

@@ -11,14 +11,7 @@ export type DeadReason = RejectReason | 'too_large';
  * the Kafka encoder only copies them. `receivedAt` is when the event's batch arrived.
  */
 export interface VerdictHandler {
-  accept(
-    value: Buffer,
-    metaId: string,
-    key: string,
-    wiki: string | undefined,
-    dtMs: number,
-    receivedAt: number,
-  ): void;
+  accept(value: Buffer, metaId: string, key: string, dtMs: number, receivedAt: number): void;
   drop(reason: 'canary' | 'filtered'): void;
   dead(
     value: Buffer,
@@ -40,7 +33,7 @@ export interface VerdictHandler {
  * per event. `VerdictWriter` is the only code that writes that array and `readVerdicts` the only
  * code that reads it, so the layout below is private to this module:
  *
- * - `ACCEPT, metaId, key, wiki | null, dtMs` (dtMs: `meta.dt` in epoch ms, NaN if unparsable)
+ * - `ACCEPT, metaId, key, dtMs` (dtMs: `meta.dt` in epoch ms, NaN if unparsable)
  * - `CANARY`, `FILTERED`
  * - `DEAD, reason, detail, position` (position: the stream position after the event)
  */
@@ -53,8 +46,8 @@ export type EncodedVerdicts = (string | number | null)[];
 export class VerdictWriter {
   readonly encoded: EncodedVerdicts = [];
 
-  accept(metaId: string, key: string, wiki: string | undefined, dtMs: number): void {
-    this.encoded.push(TAG.accept, metaId, key, wiki ?? null, dtMs);
+  accept(metaId: string, key: string, dtMs: number): void {
+    this.encoded.push(TAG.accept, metaId, key, dtMs);
   }
 
   canary(): void {
@@ -86,16 +79,14 @@ export function readVerdicts(
   for (let i = 0; i < count; i += 1) {
     const tag = encoded[at];
     if (tag === TAG.accept) {
-      const wiki = encoded[at + 3] as string | null;
       handler.accept(
         values[i]!,
         encoded[at + 1] as string,
         encoded[at + 2] as string,
-        wiki ?? undefined,
-        encoded[at + 4] as number,
+        encoded[at + 3] as number,
         receivedAt,
       );
-      at += 5;
+      at += 4;
     } else if (tag === TAG.dead) {
       handler.dead(
         values[i]!,
