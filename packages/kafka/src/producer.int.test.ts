@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { testBus, uniqueName } from '@wikipulse/testing/vitest';
+import { JAVA_MURMUR2 } from './testing/murmur2.js';
 import type { IncomingMessage, Producer, ProducerOptions } from './types.js';
 
 const bus = testBus('wikipulse-producer-test');
@@ -78,25 +79,15 @@ describe('the producer on a real broker', () => {
     const topic = uniqueName('producer-keys');
     await bus.ensureTopics([{ topic, partitions: 7 }]);
     const p = await producer();
-    // Apache Kafka's own murmur2 vectors (UtilsTest.testMurmur2); the Java client's default
-    // partitioner maps a key to toPositive(murmur2(key)) % partitions.
-    const javaHashes: Record<string, number> = {
-      '21': -973932308,
-      foobar: -790332482,
-      'a-little-bit-long-string': -985981536,
-      'a-little-bit-longer-string': -1486304829,
-      lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8: -58897971,
-      abc: 479470107,
-    };
     await p.send(
       topic,
-      Object.keys(javaHashes).map((key) => ({ key, value: key })),
+      Object.keys(JAVA_MURMUR2).map((key) => ({ key, value: key })),
     );
     const received = await consumeAll(topic, 6);
     const placed = Object.fromEntries(received.map((m) => [m.key!.toString(), m.partition]));
     expect(placed).toEqual(
       Object.fromEntries(
-        Object.entries(javaHashes).map(([key, hash]) => [key, (hash & 0x7fffffff) % 7]),
+        Object.entries(JAVA_MURMUR2).map(([key, hash]) => [key, (hash & 0x7fffffff) % 7]),
       ),
     );
   });
