@@ -133,12 +133,24 @@ describe('the local web page', () => {
         timeout: 20_000,
       })
       .toBeGreaterThanOrEqual(1);
-    const lines = await page.locator('[data-testid="activity"] polyline').count();
-    expect(await page.locator('[data-testid="activity-legend"] li').count()).toBe(lines);
-    const activity = (await (await fetch(`${base}/api/activity`)).json()) as {
-      items: { language: string }[];
-    };
-    expect(lines).toBe(new Set(activity.items.map((i) => i.language)).size);
+    // The page and the API are read at different moments of a live replay, and a language can
+    // start between the two reads: they must agree once the page has caught up.
+    await expect
+      .poll(
+        async () => {
+          const lines = await page.locator('[data-testid="activity"] polyline').count();
+          const legend = await page.locator('[data-testid="activity-legend"] li').count();
+          const activity = (await (await fetch(`${base}/api/activity`)).json()) as {
+            items: { language: string }[];
+          };
+          const languages = new Set(activity.items.map((i) => i.language)).size;
+          return lines === legend && lines === languages
+            ? 'a line and a legend entry per language'
+            : JSON.stringify({ lines, legend, languages });
+        },
+        { timeout: 20_000 },
+      )
+      .toBe('a line and a legend entry per language');
 
     // Trending: the pages the API names, or the sentence saying there are none.
     const trending = (await (await fetch(`${base}/api/trending?lang=en&limit=8`)).json()) as {
