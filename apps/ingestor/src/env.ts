@@ -13,8 +13,8 @@ import {
   z,
   type Env,
 } from '@wikipulse/config';
-// The timing alone: the Kubernetes client loads only when there is an election.
 import type { Compression } from '@wikipulse/kafka';
+// The timing alone: the Kubernetes client loads only when there is an election.
 import { DEFAULT_LEASE_DURATION_MS } from '@wikipulse/leader/timing';
 import { normaliseSince } from './position.js';
 

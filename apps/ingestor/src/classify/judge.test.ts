@@ -92,11 +92,7 @@ describe('judgeBatch', () => {
   it('keeps every byte of a batch larger than its encoding room, and of the batch after it', () => {
     // Several accepted events of about 900 kB each, multi-byte (two- and three-byte UTF-8).
     const big = (n: number) =>
-      JSON.stringify({
-        ...base,
-        meta: { ...base.meta },
-        comment: `${n} Zürich 日本 `.repeat(60_000),
-      });
+      JSON.stringify({ ...base, comment: `${n} Zürich 日本 `.repeat(60_000) });
     const texts = [big(1), JSON.stringify(base), big(2), big(3)];
     const rules = { filter: all, maxEventBytes: 2_000_000 };
     const first = judged(texts, rules);
@@ -104,11 +100,10 @@ describe('judgeBatch', () => {
     for (const [i, call] of first.calls.entries()) expect(call[1]).toBe(texts[i]);
     expect(Buffer.from(first.bytes).equals(Buffer.from(texts.join('')))).toBe(true);
     // A small batch afterwards gets a buffer of exactly its own bytes.
-    const after = judged([JSON.stringify({ ...base, title: 'Ärger' })], rules);
-    expect(after.bytes.byteLength).toBe(
-      Buffer.byteLength(JSON.stringify({ ...base, title: 'Ärger' })),
-    );
-    expect(after.calls[0]![1]).toBe(JSON.stringify({ ...base, title: 'Ärger' }));
+    const small = JSON.stringify({ ...base, title: 'Ärger' });
+    const after = judged([small], rules);
+    expect(after.bytes.byteLength).toBe(Buffer.byteLength(small));
+    expect(after.calls[0]![1]).toBe(small);
   });
 
   it('drops canaries and filtered events without keeping their text', () => {

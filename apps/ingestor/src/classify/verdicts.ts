@@ -40,7 +40,7 @@ export interface VerdictHandler {
 const TAG = { accept: 0, canary: 1, filtered: 2, dead: 3 } as const;
 
 /** A batch's encoded verdicts, as they cross from the judging thread. */
-export type EncodedVerdicts = (string | number | null)[];
+export type EncodedVerdicts = (string | number)[];
 
 /** Encodes one batch's verdicts, one call per event, in stream order. */
 export class VerdictWriter {
