@@ -36,76 +36,84 @@ afterEach(async () => {
 });
 
 describe('ingestor into Kafka', () => {
-  it('delivers every valid non-canary event exactly once across disconnects, a 429, a stall and kill -9', async () => {
-    const total = 4000;
-    server = await startEventStreamsServer({
-      lines,
-      limit: total,
-      rate: 700,
-      stepMs: 0.5,
-      canaryEvery: 97,
-      malformedEvery: 89,
-      duplicateEvery: 41,
-      record: true,
-    });
-    const topic = uniqueName('ingest_events');
-    const env = {
-      STREAM_URL: server.url,
-      KAFKA_BROKERS: kafkaBrokers().join(','),
-      TOPIC: topic,
-      DEAD_LETTER_TOPIC: `${topic}.dead`,
-      CHECKPOINT_TOPIC: `${topic}.positions`,
-      TOPIC_PARTITIONS: '3',
-    };
-    const first = startIngestor(env);
-    await server.waitForEvents(600);
-    server.dropConnections();
-    await server.waitForEvents(1200);
-    server.rejectNext(1, 1);
-    await server.waitForEvents(1800);
-    server.stall();
-    await server.waitForEvents(2500);
-    first.process.kill('SIGKILL');
-    expect(await first.exited).toBe(null);
-    const second = startIngestor(env);
+  // Both ways of reading: on the main thread (the default) and on the reading thread.
+  it.each([
+    ['on one thread', 'false'],
+    ['with the reading thread', 'true'],
+  ])(
+    'delivers every valid non-canary event exactly once across disconnects, a 429, a stall and kill -9, %s',
+    async (_mode, parseWorker) => {
+      const total = 4000;
+      server = await startEventStreamsServer({
+        lines,
+        limit: total,
+        rate: 700,
+        stepMs: 0.5,
+        canaryEvery: 97,
+        malformedEvery: 89,
+        duplicateEvery: 41,
+        record: true,
+      });
+      const topic = uniqueName('ingest_events');
+      const env = {
+        STREAM_URL: server.url,
+        KAFKA_BROKERS: kafkaBrokers().join(','),
+        TOPIC: topic,
+        DEAD_LETTER_TOPIC: `${topic}.dead`,
+        CHECKPOINT_TOPIC: `${topic}.positions`,
+        TOPIC_PARTITIONS: '3',
+        PARSE_WORKER: parseWorker,
+      };
+      const first = startIngestor(env);
+      await server.waitForEvents(600);
+      server.dropConnections();
+      await server.waitForEvents(1200);
+      server.rejectNext(1, 1);
+      await server.waitForEvents(1800);
+      server.stall();
+      await server.waitForEvents(2500);
+      first.process.kill('SIGKILL');
+      expect(await first.exited).toBe(null);
+      const second = startIngestor(env);
 
-    const expected = new Map<string, string>();
-    const malformed = new Set<string>();
-    for (let i = 0; i < total; i += 1) {
-      const entry = server.log.entryAt(i)!;
-      if (entry.kind === 'event') expected.set(entry.metaId!, entry.data);
-      if (entry.kind === 'malformed') malformed.add(entry.data);
-    }
-    const events = await collect(topic, (m) => m.length >= expected.size);
-    const ids = events.map((m) => m.headers['meta-id']!);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBe(expected.size);
-    for (const m of events) expect(m.value!.toString()).toBe(expected.get(m.headers['meta-id']!));
+      const expected = new Map<string, string>();
+      const malformed = new Set<string>();
+      for (let i = 0; i < total; i += 1) {
+        const entry = server.log.entryAt(i)!;
+        if (entry.kind === 'event') expected.set(entry.metaId!, entry.data);
+        if (entry.kind === 'malformed') malformed.add(entry.data);
+      }
+      const events = await collect(topic, (m) => m.length >= expected.size);
+      const ids = events.map((m) => m.headers['meta-id']!);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBe(expected.size);
+      for (const m of events) expect(m.value!.toString()).toBe(expected.get(m.headers['meta-id']!));
 
-    const reasons = server.sent.filter((e) => e.kind !== 'event');
-    expect(reasons.some((e) => e.kind === 'canary')).toBe(true);
-    expect(server.counters.rejected).toBe(1);
-    expect(server.counters.stalls).toBeGreaterThanOrEqual(1);
-    // The restarted ingestor resumed from its checkpoint, not from the beginning.
-    const resumed = server.requests.filter((r) => r.lastEventId !== undefined);
-    expect(resumed.length).toBeGreaterThanOrEqual(4);
-    const log = second.stderr.join('');
-    expect(log).toMatch(/restored position and deduplication window/);
-    expect(log).not.toMatch(/"resumeFrom":null/);
+      const reasons = server.sent.filter((e) => e.kind !== 'event');
+      expect(reasons.some((e) => e.kind === 'canary')).toBe(true);
+      expect(server.counters.rejected).toBe(1);
+      expect(server.counters.stalls).toBeGreaterThanOrEqual(1);
+      // The restarted ingestor resumed from its checkpoint, not from the beginning.
+      const resumed = server.requests.filter((r) => r.lastEventId !== undefined);
+      expect(resumed.length).toBeGreaterThanOrEqual(4);
+      const log = second.stderr.join('');
+      expect(log).toMatch(/restored position and deduplication window/);
+      expect(log).not.toMatch(/"resumeFrom":null/);
 
-    const dead = await collect(`${topic}.dead`, (m) => m.length >= malformed.size);
-    expect(new Set(dead.map((m) => m.value!.toString()))).toEqual(malformed);
-    expect(new Set(dead.map((m) => m.headers['reason']))).toEqual(
-      new Set(['invalid_json', 'schema', 'missing_id']),
-    );
-    for (const m of dead) {
-      expect(m.headers['detail']!.length).toBeGreaterThan(0);
-      expect(m.headers['dead-lettered-by']).toBe('wikipulse-ingestor');
-      expect(m.headers['source-position']).toMatch(/^\[\{/);
-    }
-    second.process.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
-  });
+      const dead = await collect(`${topic}.dead`, (m) => m.length >= malformed.size);
+      expect(new Set(dead.map((m) => m.value!.toString()))).toEqual(malformed);
+      expect(new Set(dead.map((m) => m.headers['reason']))).toEqual(
+        new Set(['invalid_json', 'schema', 'missing_id']),
+      );
+      for (const m of dead) {
+        expect(m.headers['detail']!.length).toBeGreaterThan(0);
+        expect(m.headers['dead-lettered-by']).toBe('wikipulse-ingestor');
+        expect(m.headers['source-position']).toMatch(/^\[\{/);
+      }
+      second.process.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    },
+  );
 });
 
 describe('ingestor without Kafka', () => {

@@ -42,7 +42,7 @@ const profileDir = process.env['BENCH_CPU_PROF'];
 /** The heap limits `npm run ingest` uses (see docs/ingestor.md, Memory and heap settings). */
 const nodeFlags = (
   process.env['BENCH_NODE_FLAGS'] ??
-  '--max-old-space-size=96 --max-semi-space-size=16 --heap-growing-percent=100'
+  '--max-old-space-size=96 --max-semi-space-size=8 --heap-growing-percent=100 --no-allocation-site-pretenuring'
 )
   .split(' ')
   .filter((flag) => flag !== '');
