@@ -11,8 +11,13 @@ import {
   startEventStreamsServer,
   type EventStreamsServer,
 } from '@wikipulse/testing';
-import { kafkaBrokers, testBus, uniqueName } from '@wikipulse/testing/vitest';
-import { collect as collectTopic, startIngestor as start, until } from './testing/processes.js';
+import { testBus, uniqueName } from '@wikipulse/testing/vitest';
+import {
+  collect as collectTopic,
+  kafkaEnv,
+  startIngestor as start,
+  until,
+} from './testing/processes.js';
 
 const lines = ['enwiki-2023-07-29-100.jsonl', 'multiwiki-2026-09-17-24.jsonl'].flatMap((f) =>
   readRecording(join(recordingsDir, f)),
@@ -55,15 +60,7 @@ describe('ingestor into Kafka', () => {
         record: true,
       });
       const topic = uniqueName('ingest_events');
-      const env = {
-        STREAM_URL: server.url,
-        KAFKA_BROKERS: kafkaBrokers().join(','),
-        TOPIC: topic,
-        DEAD_LETTER_TOPIC: `${topic}.dead`,
-        CHECKPOINT_TOPIC: `${topic}.positions`,
-        TOPIC_PARTITIONS: '3',
-        PARSE_WORKER: parseWorker,
-      };
+      const env = { ...kafkaEnv(server.url, topic), PARSE_WORKER: parseWorker };
       const first = startIngestor(env);
       await server.waitForEvents(600);
       server.dropConnections();

@@ -16,10 +16,11 @@ import {
   createTestNamespace,
   leaseHolderKubeConfig,
 } from '@wikipulse/testing/k8s';
-import { kafkaBrokers, testBus, uniqueName } from '@wikipulse/testing/vitest';
+import { testBus, uniqueName } from '@wikipulse/testing/vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   collect,
+  kafkaEnv,
   startIngestor as start,
   until,
   type IngestorProcess,
@@ -100,14 +101,7 @@ async function pipeline(total: number) {
     record: true,
   });
   const topic = uniqueName('leader_events');
-  const env = {
-    STREAM_URL: server.url,
-    KAFKA_BROKERS: kafkaBrokers().join(','),
-    TOPIC: topic,
-    DEAD_LETTER_TOPIC: `${topic}.dead`,
-    CHECKPOINT_TOPIC: `${topic}.positions`,
-    TOPIC_PARTITIONS: '3',
-  };
+  const env = kafkaEnv(server.url, topic);
   const expected = new Set<string>();
   for (let i = 0; i < total; i += 1) {
     const entry = server.log.entryAt(i)!;

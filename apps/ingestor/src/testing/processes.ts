@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { IncomingMessage, KafkaBus } from '@wikipulse/kafka';
 import { repoRoot } from '@wikipulse/testing';
-import { uniqueName } from '@wikipulse/testing/vitest';
+import { kafkaBrokers, uniqueName } from '@wikipulse/testing/vitest';
 
 /** The built entry point: tests run the ingestor as deployed, in a process of its own. */
 export const ingestorMain = join(repoRoot, 'apps', 'ingestor', 'dist', 'main.js');
@@ -13,6 +13,21 @@ export interface IngestorProcess {
   stdout: string[];
   stderr: string[];
   exited: Promise<number | null>;
+}
+
+/**
+ * The settings of an ingestor reading `streamUrl` into `topic` on the test broker, its dead
+ * letters and positions in topics named after it.
+ */
+export function kafkaEnv(streamUrl: string, topic: string): Record<string, string> {
+  return {
+    STREAM_URL: streamUrl,
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    TOPIC: topic,
+    DEAD_LETTER_TOPIC: `${topic}.dead`,
+    CHECKPOINT_TOPIC: `${topic}.positions`,
+    TOPIC_PARTITIONS: '3',
+  };
 }
 
 /**
