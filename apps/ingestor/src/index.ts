@@ -12,4 +12,4 @@ export { registerMetrics, type IngestorMetrics } from './metrics.js';
 export { KafkaOutput, type Output } from './output.js';
 export { judge, VerdictWriter, type JudgeRules, type Outcome } from './classify/index.js';
 export { createFilter, type FilterOptions } from './filters.js';
-export { HEADER } from './message.js';
+export { HEADER, messageKey } from './message.js';

@@ -31,6 +31,7 @@ import {
   storedMismatch,
   type EventStreamsServer,
 } from '@wikipulse/testing';
+import { ingestorMalloc, ingestorNodeFlags } from './ingestor-runtime.js';
 import { cpuSeconds, hwmKb, rssKb } from './proc.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? 20);
@@ -39,17 +40,6 @@ const progress = (msg: string) => process.stderr.write(`[bench:ingest] ${msg}\n`
 const kafka = await benchKafka(progress).catch(exitOnSetupError('ingest'));
 const brokers = kafka.brokers;
 const profileDir = process.env['BENCH_CPU_PROF'];
-/** The heap limits `npm run ingest` uses (see docs/ingestor.md, Memory and heap settings). */
-const nodeFlags = (
-  process.env['BENCH_NODE_FLAGS'] ??
-  '--max-old-space-size=96 --max-semi-space-size=8 --heap-growing-percent=100 --no-allocation-site-pretenuring'
-)
-  .split(' ')
-  .filter((flag) => flag !== '');
-/** As `npm run ingest` and the chart set it: see docs/ingestor.md, Memory and heap settings. */
-const mallocArenaMax = process.env['MALLOC_ARENA_MAX'] ?? '1';
-const mallocMmapThreshold = process.env['MALLOC_MMAP_THRESHOLD_'] ?? '65536';
-
 const lines = readdirSync(recordingsDir)
   .filter((f) => f.endsWith('.jsonl'))
   .sort()
@@ -62,7 +52,7 @@ const metricsPort = await freePort();
 const child = spawn(
   process.execPath,
   [
-    ...nodeFlags,
+    ...ingestorNodeFlags,
     ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
     join(repoRoot, 'apps', 'ingestor', 'dist', 'main.js'),
   ],
@@ -79,8 +69,7 @@ const child = spawn(
       METRICS_PORT: String(metricsPort),
       METRICS_HOST: '127.0.0.1',
       LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn',
-      MALLOC_ARENA_MAX: mallocArenaMax,
-      MALLOC_MMAP_THRESHOLD_: mallocMmapThreshold,
+      ...ingestorMalloc,
     },
   },
 );
@@ -161,9 +150,9 @@ reportBench(
       notSent: check.notSent,
     },
     compression: process.env['COMPRESSION'] ?? 'none',
-    nodeFlags: nodeFlags.join(' '),
-    mallocArenaMax,
-    mallocMmapThreshold,
+    nodeFlags: ingestorNodeFlags.join(' '),
+    mallocArenaMax: ingestorMalloc.MALLOC_ARENA_MAX,
+    mallocMmapThreshold: ingestorMalloc.MALLOC_MMAP_THRESHOLD_,
     ingestorExitCode: exitCode,
   },
   [
