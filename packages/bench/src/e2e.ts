@@ -16,7 +16,6 @@
  * (default 10).
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,8 +42,7 @@ import {
   benchKafka,
   exitOnSetupError,
   percentile,
-  readRecording,
-  recordingsDir,
+  recordedLines,
   reportBench,
   round,
   startEventStreamsServer,
@@ -415,10 +413,7 @@ async function countStored(
   return Number(row?.n ?? 0);
 }
 
-const lines = readdirSync(recordingsDir)
-  .filter((f) => f.endsWith('.jsonl'))
-  .sort()
-  .flatMap((f) => readRecording(join(recordingsDir, f)));
+const lines = recordedLines();
 const sinkBase = loadSinkConfig({ BATCH_MAX_WAIT_MS: String(batchWaitMs) });
 const root = await mkdtemp(join(tmpdir(), 'wikipulse-bench-e2e-'));
 const client = openClickHouse({ kind: 'embedded', path: join(root, 'clickhouse') });

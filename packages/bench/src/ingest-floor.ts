@@ -22,8 +22,6 @@
  * `bench:ingest`.
  */
 import { fork } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaConnection } from '@wikipulse/config';
 import type { RecentChange } from '@wikipulse/events';
@@ -33,8 +31,7 @@ import {
   BenchSetupError,
   benchKafka,
   exitOnSetupError,
-  readRecording,
-  recordingsDir,
+  recordedLines,
   reportBench,
   round,
   startEventStreamsServer,
@@ -52,10 +49,7 @@ const env = loadEnv([], { ...process.env, KAFKA_BROKERS: kafka.brokers.join(',')
 const connection = kafkaConnection(env);
 const bus = new KafkaBus({ ...connection, clientId: 'wikipulse-bench' });
 
-const lines = readdirSync(recordingsDir)
-  .filter((f) => f.endsWith('.jsonl'))
-  .sort()
-  .flatMap((f) => readRecording(join(recordingsDir, f)));
+const lines = recordedLines();
 const messages = lines.map((line): OutgoingMessage => {
   const event = JSON.parse(line) as RecentChange;
   return { key: messageKey(event), value: line, headers: { [HEADER.metaId]: event.meta.id } };

@@ -14,7 +14,6 @@
  * variables (COMPRESSION, BATCH_MAX_EVENTS, …) pass through.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { kafkaConnection } from '@wikipulse/config';
@@ -23,8 +22,7 @@ import { KafkaBus, readTail } from '@wikipulse/kafka';
 import {
   benchKafka,
   exitOnSetupError,
-  readRecording,
-  recordingsDir,
+  recordedLines,
   repoRoot,
   reportBench,
   startEventStreamsServer,
@@ -40,10 +38,7 @@ const progress = (msg: string) => process.stderr.write(`[bench:ingest] ${msg}\n`
 const kafka = await benchKafka(progress).catch(exitOnSetupError('ingest'));
 const brokers = kafka.brokers;
 const profileDir = process.env['BENCH_CPU_PROF'];
-const lines = readdirSync(recordingsDir)
-  .filter((f) => f.endsWith('.jsonl'))
-  .sort()
-  .flatMap((f) => readRecording(join(recordingsDir, f)));
+const lines = recordedLines();
 // Dated from a minute before the run: 50 events share a millisecond, so a minute lasts the run.
 const server = await startEventStreamsServer({ lines, stepMs: 0.02, startMs: Date.now() - 60_000 });
 const run = `bench_ingest_${Date.now().toString(36)}`;

@@ -24,6 +24,7 @@ export {
 export {
   freshEvents,
   recordedEvents,
+  recordedLines,
   takeFreshEvents,
   type FreshEventsOptions,
 } from './recordings.js';

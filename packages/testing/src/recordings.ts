@@ -3,13 +3,17 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRecording, recordingsDir } from '@wikipulse/replay';
 
-/** Every bundled JSONL recording's events, parsed. */
-export function recordedEvents(): Record<string, unknown>[] {
+/** Every bundled JSONL recording's events, one JSON text each, in file-name order. */
+export function recordedLines(): string[] {
   return readdirSync(recordingsDir)
     .filter((f) => f.endsWith('.jsonl'))
     .sort()
-    .flatMap((f) => readRecording(join(recordingsDir, f)))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+    .flatMap((f) => readRecording(join(recordingsDir, f)));
+}
+
+/** Every bundled JSONL recording's events, parsed. */
+export function recordedEvents(): Record<string, unknown>[] {
+  return recordedLines().map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 export interface FreshEventsOptions {
