@@ -434,10 +434,14 @@ EOF
 
 format_storage_if_needed() {
   [[ -f $LOG_DIRS/meta.properties ]] && return 0
-  # A Kafka cluster id is 16 random bytes in unpadded URL-safe base64.
-  local cluster_id key
+  # A Kafka cluster id is 16 random bytes in unpadded URL-safe base64. One in 64 of those
+  # starts with "-", which the storage tool reads as an option; Kafka's own generator
+  # (Uuid.randomUuid) draws again in that case, and so does this.
+  local cluster_id=- key
   local -a scram=()
-  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  while [[ $cluster_id == -* ]]; do
+    cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+  done
   for key in scram256 scram512; do
     scram+=(--add-scram "SCRAM-SHA-${key#scram}=[name=${USERNAMES[$key]},password=${PASSWORDS[$key]}]")
   done
