@@ -14,7 +14,6 @@
  * variables (COMPRESSION, BATCH_MAX_EVENTS, …) pass through.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { kafkaConnection } from '@wikipulse/config';
 import { createFilter, HEADER, judge, loadEnv, VerdictWriter } from '@wikipulse/ingestor';
@@ -22,6 +21,7 @@ import { KafkaBus, readTail } from '@wikipulse/kafka';
 import {
   benchKafka,
   exitOnSetupError,
+  freePort,
   recordedLines,
   repoRoot,
   reportBench,
@@ -272,17 +272,6 @@ function quantile(buckets: [number, number][], q: number): number {
     previousCount = count;
   }
   return previousLe;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -1,6 +1,6 @@
 export { repoRoot, cacheDir } from './paths.js';
 export { startApp, type AppProcess, type Exit } from './process.js';
-export { freePort } from './ports.js';
+export { freePort, freePorts } from './ports.js';
 export { prng } from './random.js';
 export { chooseServices, dockerEngineAnswers, type ServicesChoice } from './docker.js';
 export {

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot } from '../paths.js';
+import { freePorts } from '../ports.js';
 
 const run = promisify(execFile);
 const script = join(repoRoot, 'tools/k8s/control-plane.sh');
@@ -23,25 +23,13 @@ export interface ControlPlaneOptions {
   controllers?: boolean;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * Starts etcd and kube-apiserver on loopback ports nobody else uses, through
  * `tools/k8s/control-plane.sh` (which `tools/k8s/install.sh` provides binaries for).
  */
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const dir = await mkdtemp(join(tmpdir(), 'wikipulse-k8s-'));
-  const [etcd, peer, api] = [await freePort(), await freePort(), await freePort()];
+  const [etcd, peer, api] = await freePorts(3);
   const stop = async () => {
     await run('bash', [script, 'stop', dir]);
     await rm(dir, { recursive: true, force: true });
