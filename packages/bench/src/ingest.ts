@@ -15,6 +15,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { kafkaConnection } from '@wikipulse/config';
 import { createFilter, HEADER, judge, loadEnv, VerdictWriter } from '@wikipulse/ingestor';
 import { KafkaBus, readTail } from '@wikipulse/kafka';
@@ -25,6 +26,7 @@ import {
   recordedLines,
   repoRoot,
   reportBench,
+  round,
   startEventStreamsServer,
   storedMismatch,
   type EventStreamsServer,
@@ -272,13 +274,4 @@ function quantile(buckets: [number, number][], q: number): number {
     previousCount = count;
   }
   return previousLe;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function round(value: number, digits: number): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
 }
